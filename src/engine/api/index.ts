@@ -1,0 +1,4 @@
+export * from './dstream';
+export * from './job';
+export * from './store-sink';
+export * from './streaming-context';

@@ -1,0 +1,66 @@
+import type { Sink, SinkBatchInfo, SinkPartitionInfo } from '../graph';
+import { InvalidGraphError } from '../graph';
+import type { Store } from '../io/ports';
+import { padTime } from '../plan';
+
+const COMMIT_MARKER = '_COMMITTED';
+
+/**
+ * Writes every batch to the job's store as JSON Lines, one object per partition:
+ * `sinks/<name>/<batch time>/part-<partition>.jsonl`, then a commit marker once all partitions are in.
+ * A retried task overwrites its own object with the same bytes, so readers that only look at committed
+ * batches see each batch's output exactly once.
+ */
+export class StoreSink<T> implements Sink<T> {
+  constructor(readonly name: string) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
+      throw new InvalidGraphError(
+        `sink name '${name}' must be letters, digits, '.', '_' or '-' (it names store keys)`,
+      );
+    }
+  }
+
+  async writePartition(rows: T[], info: SinkPartitionInfo): Promise<void> {
+    const text = rows.map((row) => JSON.stringify(row)).join('\n');
+    await info.store.put(partKey(this.name, info.batchTime, info.partition), new TextEncoder().encode(text));
+  }
+
+  async commitBatch(info: SinkBatchInfo): Promise<void> {
+    const marker = JSON.stringify({ batchTime: info.batchTime, partitions: info.numPartitions });
+    await info.store.put(
+      `${batchDir(this.name, info.batchTime)}${COMMIT_MARKER}`,
+      new TextEncoder().encode(marker),
+    );
+  }
+
+  /** Batch times with committed output, in order. */
+  async committedBatches(store: Store): Promise<number[]> {
+    const entries = await store.list(`sinks/${this.name}/`);
+    return entries
+      .filter((e) => e.key.endsWith(`/${COMMIT_MARKER}`))
+      .map((e) => Number(e.key.split('/')[2]))
+      .sort((a, b) => a - b);
+  }
+
+  /** The rows of a committed batch in partition order, or undefined if the batch is not committed. */
+  async readBatch(store: Store, batchTime: number): Promise<T[] | undefined> {
+    const marker = await store.get(`${batchDir(this.name, batchTime)}${COMMIT_MARKER}`);
+    if (!marker) return undefined;
+    const { partitions } = JSON.parse(new TextDecoder().decode(marker)) as { partitions: number };
+    const rows: T[] = [];
+    for (let p = 0; p < partitions; p++) {
+      const bytes = await store.get(partKey(this.name, batchTime, p));
+      const text = bytes ? new TextDecoder().decode(bytes) : '';
+      if (text.length > 0) for (const line of text.split('\n')) rows.push(JSON.parse(line) as T);
+    }
+    return rows;
+  }
+}
+
+function batchDir(name: string, batchTime: number): string {
+  return `sinks/${name}/${padTime(batchTime)}/`;
+}
+
+function partKey(name: string, batchTime: number, partition: number): string {
+  return `${batchDir(name, batchTime)}part-${String(partition).padStart(5, '0')}.jsonl`;
+}

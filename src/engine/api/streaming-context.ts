@@ -1,0 +1,144 @@
+import { runTask, type TaskResult, type TaskSpec } from '../exec';
+import { DStreamGraph, InputDStream, InvalidGraphError } from '../graph';
+import { SystemClock } from '../io/clock';
+import { type GeneratorOptions, GeneratorSource } from '../io/generator-source';
+import { InProcessInvoker } from '../io/in-process-invoker';
+import { MemoryStore } from '../io/memory-store';
+import type { Clock, Invoker, Source, Store } from '../io/ports';
+import { QueueSource } from '../io/queue-source';
+import { checkPartitions } from '../plan';
+import { type BatchInfo, Coordinator, type RetryPolicy } from '../schedule';
+import { type Duration, toMillis } from '../util/duration';
+import { DStream } from './dstream';
+
+export interface StreamingContextOptions {
+  /** Length of each batch, e.g. `'1s'` or `500`. */
+  batchInterval: Duration;
+  /** Partitions for input blocks and shuffles unless an operation says otherwise (default 4). */
+  partitions?: number;
+  /** Names the job in the store and in task descriptions (default `'job'`). */
+  name?: string;
+  /** Where print() writes (default: stdout). */
+  log?: (line: string) => void;
+}
+
+export interface InputOptions {
+  partitions?: number;
+  name?: string;
+}
+
+export interface StartOptions {
+  store?: Store;
+  clock?: Clock;
+  /** Where tasks run; default: in this process, `workers` at a time. */
+  invoker?: Invoker<TaskSpec, TaskResult>;
+  workers?: number;
+  retry?: Partial<RetryPolicy>;
+  onBatch?: (info: BatchInfo) => void;
+  /** Batch times are `zeroTime + k * batchInterval`; default: now, rounded down to the interval. */
+  zeroTime?: number;
+  /** Stop after this many batches (default: run until stop()). */
+  batches?: number;
+}
+
+/** Entry point of a streaming job: define input streams and operations, then start(). */
+export class StreamingContext {
+  readonly batchMs: number;
+  readonly defaultPartitions: number;
+  readonly name: string;
+  readonly graph: DStreamGraph;
+  readonly log: (line: string) => void;
+  private running?: {
+    done: Promise<void>;
+    abort: AbortController;
+    ownInvoker?: Invoker<TaskSpec, TaskResult>;
+  };
+  private coordinatorRef?: Coordinator;
+
+  constructor(options: StreamingContextOptions) {
+    this.batchMs = toMillis(options.batchInterval, 'batchInterval');
+    this.defaultPartitions = options.partitions ?? 4;
+    checkPartitions(this.defaultPartitions, 'StreamingContext');
+    this.name = options.name ?? 'job';
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(this.name)) {
+      throw new InvalidGraphError(
+        `job name '${this.name}' must be letters, digits, '.', '_' or '-' (it names store keys)`,
+      );
+    }
+    this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
+    this.graph = new DStreamGraph(this.batchMs, this.defaultPartitions);
+  }
+
+  /** One array per batch: batch i receives `batches[i]`. For tests and examples. */
+  queueStream<T>(batches: readonly (readonly T[])[], options: InputOptions = {}): DStream<T> {
+    const name = options.name ?? `queue-${this.graph.streams.length}`;
+    return this.inputStream(new QueueSource(name, batches), { ...options, name });
+  }
+
+  /** A synthetic, replayable stream of `ratePerSecond` records generated from their position. */
+  generatorStream<T>(options: GeneratorOptions<T> & InputOptions): DStream<T> {
+    if (!(options.ratePerSecond > 0)) {
+      throw new InvalidGraphError(
+        `generatorStream: ratePerSecond must be positive, got ${options.ratePerSecond}`,
+      );
+    }
+    const name = options.name ?? `generator-${this.graph.streams.length}`;
+    return this.inputStream(new GeneratorSource(name, options), { ...options, name });
+  }
+
+  /** A stream over any replayable source (Kinesis, files ...). */
+  inputStream<T>(source: Source<T>, options: InputOptions = {}): DStream<T> {
+    const partitions = options.partitions ?? this.defaultPartitions;
+    checkPartitions(partitions, 'input stream');
+    const name = options.name ?? `input-${this.graph.streams.length}`;
+    return new DStream(this, new InputDStream(this.graph, name, source, partitions));
+  }
+
+  /** Validates the graph and starts running batches in the background. */
+  start(options: StartOptions = {}): void {
+    if (this.running) throw new InvalidGraphError('the context is already started; a context starts once');
+    const clock = options.clock ?? new SystemClock();
+    const zeroTime = options.zeroTime ?? Math.floor(clock.now() / this.batchMs) * this.batchMs;
+    this.graph.start(zeroTime);
+    const store = options.store ?? new MemoryStore();
+    const ownInvoker = options.invoker
+      ? undefined
+      : new InProcessInvoker<TaskSpec, TaskResult>(
+          (spec) => runTask(spec, { store, graphFor: () => this.graph }),
+          options.workers ?? 2,
+        );
+    const coordinator = new Coordinator({
+      job: this.name,
+      graph: this.graph,
+      store,
+      invoker: options.invoker ?? ownInvoker!,
+      clock,
+      retry: options.retry,
+      onBatch: options.onBatch,
+    });
+    this.coordinatorRef = coordinator;
+    const abort = new AbortController();
+    const done = coordinator
+      .run({ batches: options.batches, signal: abort.signal })
+      .finally(() => ownInvoker?.close());
+    done.catch(() => undefined); // surfaced through awaitTermination()
+    this.running = { done, abort, ownInvoker };
+  }
+
+  /** Resolves when the context stops (after stop() or the requested batches); rejects if a batch failed. */
+  awaitTermination(): Promise<void> {
+    if (!this.running) return Promise.reject(new InvalidGraphError('the context was never started'));
+    return this.running.done;
+  }
+
+  /** Stops after the batch in progress; resolves once it has finished. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running.abort.abort();
+    await this.running.done.catch(() => undefined);
+  }
+
+  get coordinator(): Coordinator | undefined {
+    return this.coordinatorRef;
+  }
+}

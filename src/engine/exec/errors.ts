@@ -1,0 +1,13 @@
+import { SluiceError } from '../util/errors';
+
+/** Base of errors raised while running a task. */
+export class ExecError extends SluiceError {}
+
+/** A task description failed validation; `field` names the offending field. */
+export class InvalidTaskSpecError extends ExecError {}
+
+/** A partition, block or shuffle file the task needs is not in the store (recompute it from lineage). */
+export class MissingDataError extends ExecError {}
+
+/** Bytes in the store could not be decoded. */
+export class CorruptDataError extends ExecError {}

@@ -1,0 +1,73 @@
+import type { Store } from '../io/ports';
+import {
+  inputBlockKey,
+  type LineageNode,
+  type ShuffleDependency,
+  shuffleFileKey,
+  storedPartKey,
+  type TaskContext,
+} from '../plan';
+import { decodeRows, decodeShuffleHeader, encodeRows, headerLength } from './codec';
+import { MissingDataError } from './errors';
+
+/** Map-output offsets the coordinator already knows, by shuffle id then map partition. */
+export type ShuffleOffsets = Record<string, number[][]>;
+
+/** Reads a task's inputs from the store: input blocks, shuffle segments, stored partitions. */
+export class StoreTaskContext implements TaskContext {
+  constructor(
+    readonly batchTime: number,
+    private readonly store: Store,
+    private readonly knownOffsets: ShuffleOffsets = {},
+  ) {}
+
+  async readInputBlock(streamId: number, time: number, partition: number): Promise<unknown[]> {
+    const key = inputBlockKey(streamId, time, partition);
+    const bytes = await this.store.get(key);
+    if (!bytes) {
+      throw new MissingDataError(`input block ${key} is missing; the batch's input must be written first`, {
+        key,
+      });
+    }
+    return decodeRows(bytes, key);
+  }
+
+  readShuffle(dep: ShuffleDependency, reducePartition: number): Promise<unknown[][]> {
+    const maps = dep.parent.numPartitions;
+    const reads: Promise<unknown[]>[] = [];
+    for (let m = 0; m < maps; m++) reads.push(this.readSegment(dep, m, reducePartition));
+    return Promise.all(reads);
+  }
+
+  async readStored(node: LineageNode<unknown>, partition: number): Promise<unknown[] | undefined> {
+    const key = storedPartKey(node, partition);
+    const bytes = await this.store.get(key);
+    return bytes ? decodeRows(bytes, key) : undefined;
+  }
+
+  async writeStored(node: LineageNode<unknown>, partition: number, rows: unknown[]): Promise<void> {
+    await this.store.put(storedPartKey(node, partition), encodeRows(rows));
+  }
+
+  private async readSegment(
+    dep: ShuffleDependency,
+    mapPartition: number,
+    reducePartition: number,
+  ): Promise<unknown[]> {
+    const key = shuffleFileKey(dep, mapPartition);
+    const offsets = this.knownOffsets[dep.id]?.[mapPartition] ?? (await this.readHeader(key, dep));
+    const bytes = await this.store.getRange(key, offsets[reducePartition], offsets[reducePartition + 1]);
+    if (!bytes) throw missingShuffle(key, dep);
+    return decodeRows(bytes, `${key} segment ${reducePartition}`);
+  }
+
+  private async readHeader(key: string, dep: ShuffleDependency): Promise<number[]> {
+    const header = await this.store.getRange(key, 0, headerLength(dep.partitions));
+    if (!header) throw missingShuffle(key, dep);
+    return decodeShuffleHeader(header, key);
+  }
+}
+
+function missingShuffle(key: string, dep: ShuffleDependency): MissingDataError {
+  return new MissingDataError(`shuffle file ${key} of ${dep.operator} is missing`, { key, shuffle: dep.id });
+}

@@ -1,0 +1,108 @@
+import type { DStreamGraph, Sink } from '../graph';
+import type { Store } from '../io/ports';
+import {
+  type LineageNode,
+  resultPartKey,
+  type ShuffleDependency,
+  shuffleFileKey,
+  type TaskContext,
+} from '../plan';
+import { encodeRows, encodeShuffleFile } from './codec';
+import { ExecError } from './errors';
+import { bucketRows } from './shuffle-writer';
+import { StoreTaskContext } from './store-task-context';
+import { parseTaskSpec, type TaskResult, type TaskSpec } from './task-spec';
+
+/** What a task process provides: the job's store and a way to build the job's graph from its code. */
+export interface TaskEnvironment {
+  store: Store;
+  graphFor(job: string, zeroTime: number): DStreamGraph | Promise<DStreamGraph>;
+}
+
+/** The one task entry point: the worker-thread pool and the Lambda task handler both call this. */
+export async function runTask(request: unknown, env: TaskEnvironment): Promise<TaskResult> {
+  const spec = parseTaskSpec(request);
+  const started = Date.now();
+  const graph = await env.graphFor(spec.job, spec.zeroTime);
+  const node = graph.findNode(spec.node, spec.batchTime);
+  const ctx = new StoreTaskContext(spec.batchTime, env.store, spec.shuffleOffsets);
+  const outcome = await runOn(spec, node, graph, ctx, env.store);
+  return {
+    ...outcome,
+    kind: spec.kind,
+    node: spec.node,
+    partition: spec.partition,
+    attempt: spec.attempt,
+    durationMs: Date.now() - started,
+  };
+}
+
+async function runOn(
+  spec: TaskSpec,
+  node: LineageNode<unknown>,
+  graph: DStreamGraph,
+  ctx: TaskContext,
+  store: Store,
+) {
+  switch (spec.kind) {
+    case 'shuffleMap': {
+      const dep = node.dependencies[spec.shuffle!];
+      if (dep?.kind !== 'shuffle') {
+        throw new ExecError(`node ${node.id} has no shuffle dependency ${spec.shuffle}`, { node: node.id });
+      }
+      return writeShuffleMap(dep, spec.partition, ctx, store);
+    }
+    case 'result':
+      return writeResultPartition(node, spec.partition, ctx, store);
+    case 'sink': {
+      const output = graph.outputs[spec.output!];
+      if (output?.action.kind !== 'sink') {
+        throw new ExecError(`output ${spec.output} of job ${spec.job} is not a sink`, {
+          output: spec.output,
+        });
+      }
+      return writeSinkPartition(node, output.action.sink, spec.partition, ctx, store);
+    }
+  }
+}
+
+export async function writeShuffleMap(
+  dep: ShuffleDependency,
+  partition: number,
+  ctx: TaskContext,
+  store: Store,
+) {
+  const rows = await dep.parent.compute(partition, ctx);
+  const { bytes, offsets } = encodeShuffleFile(bucketRows(dep, rows, partition));
+  await store.put(shuffleFileKey(dep, partition), bytes);
+  return { rows: rows.length, bytes: bytes.length, offsets };
+}
+
+export async function writeResultPartition(
+  node: LineageNode<unknown>,
+  partition: number,
+  ctx: TaskContext,
+  store: Store,
+) {
+  const rows = await node.compute(partition, ctx);
+  const bytes = encodeRows(rows);
+  await store.put(resultPartKey(node, partition), bytes);
+  return { rows: rows.length, bytes: bytes.length };
+}
+
+export async function writeSinkPartition(
+  node: LineageNode<unknown>,
+  sink: Sink<unknown>,
+  partition: number,
+  ctx: TaskContext,
+  store: Store,
+) {
+  const rows = await node.compute(partition, ctx);
+  await sink.writePartition(rows, {
+    batchTime: ctx.batchTime,
+    partition,
+    numPartitions: node.numPartitions,
+    store,
+  });
+  return { rows: rows.length, bytes: 0 };
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { InvalidTaskSpecError } from './errors';
+
+/**
+ * A task description: names the job, batch, lineage node and partition, never code. Small enough for a
+ * Lambda payload; the task process rebuilds the lineage from the job's code.
+ */
+export const TaskSpecSchema = z
+  .object({
+    v: z.literal(1),
+    job: z.string().min(1),
+    /** The job's zero time; batch times count from it. */
+    zeroTime: z.number().int().nonnegative(),
+    batchTime: z.number().int().positive(),
+    kind: z.enum(['shuffleMap', 'result', 'sink']),
+    /** Lineage node id: the shuffled node for `shuffleMap`, the output's node otherwise. */
+    node: z.string().min(1),
+    /** Which of the node's shuffle dependencies to write (shuffleMap only). */
+    shuffle: z.number().int().nonnegative().optional(),
+    /** Output operation index (sink only). */
+    output: z.number().int().nonnegative().optional(),
+    partition: z.number().int().nonnegative(),
+    attempt: z.number().int().nonnegative(),
+    /** Known map-output offsets by shuffle id, so reducers skip reading file headers. */
+    shuffleOffsets: z.record(z.string(), z.array(z.array(z.number().int().nonnegative()))).optional(),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    if (spec.kind === 'shuffleMap' && spec.shuffle === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['shuffle'], message: 'required when kind is shuffleMap' });
+    }
+    if (spec.kind === 'sink' && spec.output === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['output'], message: 'required when kind is sink' });
+    }
+  });
+
+export type TaskSpec = z.infer<typeof TaskSpecSchema>;
+
+export interface TaskResult {
+  kind: TaskSpec['kind'];
+  node: string;
+  partition: number;
+  attempt: number;
+  /** Rows the task produced (before bucketing, for shuffle maps). */
+  rows: number;
+  bytes: number;
+  durationMs: number;
+  /** Segment offsets of the written shuffle file (shuffleMap only). */
+  offsets?: number[];
+}
+
+export function parseTaskSpec(input: unknown): TaskSpec {
+  const parsed = TaskSpecSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return `field '${field}': ${issue.message}`;
+  });
+  const first = parsed.error.issues[0];
+  throw new InvalidTaskSpecError(`invalid task description: ${problems.join('; ')}`, {
+    field: first?.path.join('.') ?? '',
+    problems,
+  });
+}

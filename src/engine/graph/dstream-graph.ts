@@ -1,0 +1,114 @@
+import type { LineageNode, NodeIdentity, RDD } from '../plan';
+import { UnknownNodeError } from '../plan';
+import type { DStreamNode, GraphHandle } from './dstream-node';
+import { InvalidGraphError } from './errors';
+import { InputDStream } from './input-dstream';
+import type { OutputDStream } from './output-dstream';
+
+/** One output operation's work for one batch. */
+export interface BatchJob {
+  time: number;
+  output: OutputDStream<unknown>;
+  rdd: RDD<unknown>;
+}
+
+/**
+ * All streams of one StreamingContext. Generating a batch is deterministic: the same job code asked for
+ * the same batch time builds the same lineage with the same ids, in the coordinator and in every task.
+ */
+export class DStreamGraph implements GraphHandle {
+  readonly streams: DStreamNode<unknown>[] = [];
+  readonly outputs: OutputDStream<unknown>[] = [];
+  private readonly lineage = new Map<string, LineageNode<unknown>>();
+  private started = false;
+  zeroTime = 0;
+
+  constructor(
+    readonly batchMs: number,
+    readonly defaultPartitions: number,
+  ) {}
+
+  get inputs(): InputDStream<unknown>[] {
+    return this.streams.filter((s): s is InputDStream<unknown> => s instanceof InputDStream);
+  }
+
+  nextStreamId(): number {
+    return this.streams.length;
+  }
+
+  register(stream: DStreamNode<unknown>): void {
+    if (this.started) {
+      throw new InvalidGraphError(
+        `cannot add ${stream.operator} after the context has started; define every stream before start()`,
+      );
+    }
+    this.streams.push(stream);
+  }
+
+  addOutput(output: OutputDStream<unknown>): number {
+    this.outputs.push(output);
+    return this.outputs.length - 1;
+  }
+
+  onLineageNode(identity: NodeIdentity, node: LineageNode<unknown>): void {
+    this.lineage.set(identity.id, node);
+  }
+
+  /** Checks the graph can run, and fixes its zero time. */
+  start(zeroTime: number): void {
+    if (this.outputs.length === 0) {
+      throw new InvalidGraphError(
+        'the graph has no output operation, so nothing would ever run: add foreachBatch(), print() or a sink to a stream',
+      );
+    }
+    if (this.inputs.length === 0) {
+      throw new InvalidGraphError(
+        'the graph has no input stream: create one with queueStream() or generatorStream()',
+      );
+    }
+    this.zeroTime = zeroTime;
+    this.started = true;
+  }
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  /** The jobs of a batch: every output that produces an RDD at `time`, in definition order. */
+  generateJobs(time: number): BatchJob[] {
+    const jobs: BatchJob[] = [];
+    for (const output of this.outputs) {
+      const rdd = output.getOrCompute(time);
+      if (rdd) jobs.push({ time, output, rdd });
+    }
+    return jobs;
+  }
+
+  /** Finds a lineage node of batch `time` by id, generating the batch's lineage if needed. */
+  findNode(id: string, time: number): LineageNode<unknown> {
+    let node = this.lineage.get(id);
+    if (!node) {
+      this.generateJobs(time);
+      node = this.lineage.get(id);
+    }
+    if (!node) {
+      throw new UnknownNodeError(
+        `lineage node ${id} is not produced by this job at batch ${time}; coordinator and task must load the same job code`,
+        { id, time },
+      );
+    }
+    return node;
+  }
+
+  /** Forgets lineage and cached RDDs that no batch after `time` can need. */
+  forget(time: number): void {
+    for (const stream of this.streams) stream.forget(time);
+    const oldest = time - this.maxRememberMs();
+    for (const [id, node] of this.lineage) if (node.time <= oldest) this.lineage.delete(id);
+  }
+
+  /** How far back any batch may read: data older than this before a batch time is garbage. */
+  maxRememberMs(): number {
+    return this.streams.reduce((max, s) => Math.max(max, s.rememberDurationMs), this.batchMs);
+  }
+}

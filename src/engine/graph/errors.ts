@@ -1,0 +1,7 @@
+import { SluiceError } from '../util/errors';
+
+/** Base of errors in defining or validating the D-Stream graph. */
+export class GraphError extends SluiceError {}
+
+/** The graph cannot run as defined (no outputs, streams from two contexts, bad durations ...). */
+export class InvalidGraphError extends GraphError {}

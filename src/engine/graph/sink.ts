@@ -1,0 +1,26 @@
+import type { Store } from '../io/ports';
+
+export interface SinkPartitionInfo {
+  batchTime: number;
+  partition: number;
+  numPartitions: number;
+  /** The job's store (already scoped to the job's prefix). */
+  store: Store;
+}
+
+export interface SinkBatchInfo {
+  batchTime: number;
+  numPartitions: number;
+  store: Store;
+}
+
+/**
+ * An output destination. Tasks call `writePartition` (possibly more than once for the same partition,
+ * after a retry or a speculative copy), so writes must be idempotent: same batch and partition, same
+ * place. The coordinator calls `commitBatch` once every partition is written.
+ */
+export interface Sink<T> {
+  readonly name: string;
+  writePartition(rows: T[], info: SinkPartitionInfo): Promise<void>;
+  commitBatch(info: SinkBatchInfo): Promise<void>;
+}

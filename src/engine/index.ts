@@ -1,0 +1,18 @@
+/** sluice: discretized streams on serverless functions. */
+export * from './api';
+export type { BatchJob, Sink, SinkBatchInfo, SinkPartitionInfo } from './graph';
+export { GraphError, InvalidGraphError } from './graph';
+export { ManualClock, SystemClock } from './io/clock';
+export { FsStore } from './io/fs-store';
+export { MemoryStore } from './io/memory-store';
+export type { Clock, Invoker, Source, SourceBatch, SourceRange, Store, StoreEntry } from './io/ports';
+export { type Pair, RDD, UserFunctionError } from './plan';
+export {
+  BatchFailedError,
+  type BatchInfo,
+  type BatchManifest,
+  readManifest,
+  TaskFailedError,
+} from './schedule';
+export { type Duration, toMillis } from './util/duration';
+export { ConfigError, SluiceError } from './util/errors';

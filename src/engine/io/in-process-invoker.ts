@@ -1,0 +1,55 @@
+import { InvokeError } from './errors';
+import type { Invoker } from './ports';
+
+/**
+ * Runs tasks in this process, at most `concurrency` at a time. Requests still go through a serialize
+ * round trip (structuredClone) so a task sees exactly what a remote worker would: data, never closures.
+ */
+export class InProcessInvoker<TRequest, TResponse> implements Invoker<TRequest, TResponse> {
+  private running = 0;
+  private closed = false;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    private readonly handler: (request: TRequest) => Promise<TResponse>,
+    private readonly concurrency = 1,
+  ) {
+    if (!Number.isInteger(concurrency) || concurrency <= 0) {
+      throw new InvokeError(`concurrency must be a positive whole number, got ${concurrency}`, {
+        concurrency,
+      });
+    }
+  }
+
+  get parallelism(): number {
+    return this.concurrency;
+  }
+
+  async invoke(request: TRequest): Promise<TResponse> {
+    if (this.closed) throw new InvokeError('the invoker is closed; no more tasks can run');
+    await this.acquire();
+    try {
+      return await this.handler(structuredClone(request));
+    } finally {
+      this.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private acquire(): Promise<void> {
+    if (this.running < this.concurrency) {
+      this.running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running--;
+  }
+}

@@ -1,0 +1,66 @@
+import { StoreError } from './errors';
+import type { Store, StoreEntry } from './ports';
+
+/**
+ * Checks a `getRange` request. `end` may run past the object (or be `Infinity`) and is clamped by the
+ * store; a negative, fractional or inverted range is a caller bug, so it is rejected rather than guessed at.
+ */
+export function checkRange(key: string, start: number, end: number): void {
+  const endOk = end === Number.POSITIVE_INFINITY || (Number.isSafeInteger(end) && end >= 0);
+  if (!Number.isSafeInteger(start) || start < 0 || !endOk || end < start) {
+    throw new StoreError(`invalid byte range [${start}, ${end}) for store key ${JSON.stringify(key)}`, {
+      key,
+      start,
+      end,
+    });
+  }
+}
+
+/** An in-process store for tests and local runs. */
+export class MemoryStore implements Store {
+  private readonly objects = new Map<string, Uint8Array>();
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    // Callers reuse encode buffers, so keep our own copy.
+    this.objects.set(key, body.slice());
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    // Copy out too, so a caller mutating the result cannot corrupt the stored object.
+    return this.objects.get(key)?.slice();
+  }
+
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
+    checkRange(key, start, end);
+    const body = this.objects.get(key);
+    if (body === undefined) return undefined;
+    return body.slice(Math.min(start, body.length), Math.min(end, body.length));
+  }
+
+  async has(key: string): Promise<boolean> {
+    return this.objects.has(key);
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.objects.delete(key);
+  }
+
+  async list(prefix: string): Promise<StoreEntry[]> {
+    const entries: StoreEntry[] = [];
+    for (const [key, body] of this.objects) {
+      if (key.startsWith(prefix)) entries.push({ key, size: body.length });
+    }
+    return entries.sort(byKey);
+  }
+
+  stats(): { objects: number; bytes: number } {
+    let bytes = 0;
+    for (const body of this.objects.values()) bytes += body.length;
+    return { objects: this.objects.size, bytes };
+  }
+}
+
+/** Code-unit order, the same order every store returns from `list`. */
+export function byKey(a: StoreEntry, b: StoreEntry): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}

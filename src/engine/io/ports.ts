@@ -1,0 +1,59 @@
+/**
+ * The engine's only view of the outside world. Every adapter (memory, filesystem, S3, Lambda, Kinesis,
+ * worker threads) implements one of these, and one behaviour suite runs against each implementation.
+ */
+
+export interface StoreEntry {
+  key: string;
+  size: number;
+}
+
+/** A flat key/value blob store: memory, a directory, or an S3 bucket prefix. */
+export interface Store {
+  /** Writes (or overwrites) an object. Writes of the same key with the same bytes are harmless. */
+  put(key: string, body: Uint8Array): Promise<void>;
+  /** The object's bytes, or `undefined` when there is no such object. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Bytes `[start, end)` of an object, or `undefined` when there is no such object. */
+  getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined>;
+  has(key: string): Promise<boolean>;
+  /** Deletes objects; missing keys are ignored. */
+  delete(keys: readonly string[]): Promise<void>;
+  /** Objects whose key starts with `prefix`, in lexicographic key order. */
+  list(prefix: string): Promise<StoreEntry[]>;
+}
+
+/** Sends one task description to wherever tasks run and returns its result. Rejects on a failed attempt. */
+export interface Invoker<TRequest, TResponse> {
+  invoke(request: TRequest): Promise<TResponse>;
+  /** How many tasks can usefully run at once (workers, or a Lambda concurrency budget). */
+  readonly parallelism: number;
+  close(): Promise<void>;
+}
+
+/** Time, injectable so that tests run on a manual clock. */
+export interface Clock {
+  now(): number;
+  /** Resolves once `now() >= time`. */
+  sleepUntil(time: number): Promise<void>;
+}
+
+/** Where one input block's records came from, kept in the batch manifest so it can be re-read. */
+export interface SourceRange {
+  /** Shard id, queue name or generator name. */
+  shard: string;
+  first: string;
+  last: string;
+  count: number;
+}
+
+export interface SourceBatch<T> {
+  records: T[];
+  ranges: SourceRange[];
+}
+
+/** A replayable input: reading the same interval twice yields the same records. */
+export interface Source<T> {
+  /** Records of the interval `(batchTime - intervalMs, batchTime]`; `batchIndex` counts from 0. */
+  read(batchIndex: number, batchTime: number, intervalMs: number): Promise<SourceBatch<T>>;
+}

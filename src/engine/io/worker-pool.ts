@@ -1,0 +1,326 @@
+/**
+ * An Invoker that runs tasks on worker_threads. Workers get only the serialized request and reach the
+ * parent's Store over message-passing RPC (see worker-host.ts), so an in-memory store works too.
+ */
+import path from 'node:path';
+import { type ResourceLimits, Worker, type WorkerOptions } from 'node:worker_threads';
+import { toMillis } from '../util/duration';
+import { ConfigError, RemoteError, serializeError } from '../util/errors';
+import { InvokeError } from './errors';
+import type { Invoker, Store } from './ports';
+import {
+  packValue,
+  type StoreCall,
+  type StoreMethod,
+  type StoreReply,
+  type StoreResult,
+  type TaskRequest,
+  type WorkerMessage,
+} from './worker-protocol';
+
+export interface WorkerPoolOptions {
+  /** Worker entry file calling serveTasks; a `.ts` file is loaded through tsx. */
+  script: string;
+  workers: number;
+  /** The store workers read and write by RPC. */
+  store: Store;
+  workerData?: unknown;
+  /** A running task is rejected after this long and its worker replaced. */
+  taskTimeoutMs?: number;
+  resourceLimits?: ResourceLimits;
+}
+
+interface Task<Res> {
+  id: number;
+  request: unknown;
+  resolve(response: Res): void;
+  reject(error: unknown): void;
+  timer?: NodeJS.Timeout;
+}
+
+interface Slot<Res> {
+  index: number;
+  worker: Worker;
+  /** Kept because `worker.threadId` reads -1 once the worker has exited. */
+  threadId: number;
+  /** serveTasks has started listening. */
+  ready: boolean;
+  task?: Task<Res>;
+  /** The worker's uncaught exception, reported just before it exits. */
+  crash?: unknown;
+}
+
+export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
+  readonly parallelism: number;
+  private readonly script: string;
+  private readonly store: Store;
+  private readonly workerOptions: WorkerOptions;
+  private readonly taskTimeoutMs: number | undefined;
+  /** Live workers by index; an entry is cleared as soon as its worker is dead or being retired. */
+  private readonly slots: (Slot<Res> | undefined)[];
+  private readonly queue: Task<Res>[] = [];
+  /** Terminations in progress, so close() can wait for them. */
+  private readonly retiring = new Set<Promise<unknown>>();
+  private nextTaskId = 0;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: WorkerPoolOptions) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) {
+      throw new ConfigError(`workers must be a positive integer, got ${options.workers}`, {
+        workers: options.workers,
+      });
+    }
+    this.parallelism = options.workers;
+    this.script = path.resolve(options.script);
+    this.store = options.store;
+    this.workerOptions = { workerData: options.workerData, resourceLimits: options.resourceLimits };
+    this.taskTimeoutMs =
+      options.taskTimeoutMs === undefined ? undefined : toMillis(options.taskTimeoutMs, 'taskTimeoutMs');
+    this.slots = new Array(options.workers).fill(undefined);
+    this.fill();
+  }
+
+  invoke(request: Req): Promise<Res> {
+    if (this.closing) {
+      return Promise.reject(new InvokeError('worker pool is closed', { script: this.script }));
+    }
+    return new Promise<Res>((resolve, reject) => {
+      this.queue.push({ id: this.nextTaskId++, request, resolve, reject });
+      this.fill();
+      this.pump();
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const task of this.queue.splice(0)) {
+      task.reject(new InvokeError('worker pool closed before the task started', { script: this.script }));
+    }
+    for (const slot of this.slots) {
+      if (!slot) continue;
+      this.retire(slot);
+      if (slot.task) {
+        this.failTask(
+          slot,
+          new InvokeError('worker pool closed while the task was running', this.about(slot)),
+        );
+      }
+    }
+    await Promise.all(this.retiring);
+  }
+
+  /** Starts a worker in every empty slot. */
+  private fill(): void {
+    if (this.closing) return;
+    for (let index = 0; index < this.slots.length; index++) {
+      if (this.slots[index]) continue;
+      try {
+        this.slots[index] = this.spawn(index);
+      } catch (error) {
+        this.failQueueIfStranded(
+          new InvokeError(`worker ${index} could not be started`, this.about(), { cause: error }),
+        );
+      }
+    }
+  }
+
+  private spawn(index: number): Slot<Res> {
+    const worker = startWorker(this.script, this.workerOptions);
+    const slot: Slot<Res> = { index, worker, threadId: worker.threadId, ready: false };
+    worker.on('message', (message: WorkerMessage<Res>) => this.onMessage(slot, message));
+    worker.on('error', (error) => {
+      slot.crash = error;
+    });
+    worker.on('exit', (code) => this.onExit(slot, code));
+    worker.on('messageerror', (error) => {
+      // A reply we cannot read would leave its task hanging; fail it and start afresh.
+      const failure = new InvokeError(`a message from worker ${index} could not be read`, this.about(slot), {
+        cause: error,
+      });
+      this.replace(slot, failure);
+    });
+    return slot;
+  }
+
+  /** Gives queued tasks to idle workers, and lets idle workers stop keeping the process alive. */
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (!slot?.ready) continue;
+      if (!slot.task && this.queue.length > 0) this.dispatch(slot, this.queue.shift()!);
+      if (slot.task) slot.worker.ref();
+      else slot.worker.unref();
+    }
+  }
+
+  private dispatch(slot: Slot<Res>, task: Task<Res>): void {
+    const message: TaskRequest = { type: 'task', id: task.id, request: task.request };
+    try {
+      slot.worker.postMessage(message);
+    } catch (error) {
+      task.reject(
+        new InvokeError(
+          'task request could not be sent to a worker: it must be plain data',
+          this.about(slot),
+          {
+            cause: error,
+          },
+        ),
+      );
+      return;
+    }
+    slot.task = task;
+    if (this.taskTimeoutMs !== undefined) {
+      const ms = this.taskTimeoutMs;
+      task.timer = setTimeout(() => {
+        const failure = new InvokeError(`task timed out after ${ms}ms on worker ${slot.index}`, {
+          ...this.about(slot),
+          taskTimeoutMs: ms,
+        });
+        this.replace(slot, failure);
+      }, ms);
+    }
+  }
+
+  private onMessage(slot: Slot<Res>, message: WorkerMessage<Res>): void {
+    if (!this.isLive(slot)) return; // a retired worker's late replies and store writes are dropped
+    switch (message.type) {
+      case 'ready':
+        slot.ready = true;
+        this.pump();
+        return;
+      case 'store-call':
+        void this.serveStoreCall(slot, message);
+        return;
+      case 'task-response':
+        if (slot.task?.id !== message.id) return;
+        this.completeTask(slot).resolve(message.response);
+        this.pump();
+        return;
+      case 'task-error':
+        if (slot.task?.id !== message.id) return;
+        this.completeTask(slot).reject(new RemoteError(message.error));
+        this.pump();
+        return;
+    }
+  }
+
+  private onExit(slot: Slot<Res>, code: number): void {
+    if (!this.isLive(slot)) return;
+    this.slots[slot.index] = undefined;
+    if (slot.task) {
+      const failure = new InvokeError(
+        `worker ${slot.index} exited with code ${code} while running a task`,
+        { ...this.about(slot), exitCode: code },
+        { cause: slot.crash },
+      );
+      this.failTask(slot, failure);
+      this.fill();
+    } else if (!slot.ready) {
+      // Not respawned here: a script that cannot start would otherwise be restarted forever.
+      const failure = new InvokeError(
+        `worker ${slot.index} failed to start: exited with code ${code} before calling serveTasks`,
+        { ...this.about(slot), exitCode: code },
+        { cause: slot.crash },
+      );
+      this.failQueueIfStranded(failure);
+    }
+    // An idle worker that exits is replaced by the next invoke's fill().
+  }
+
+  /** Fails the slot's task, terminates its worker and starts another in its place. */
+  private replace(slot: Slot<Res>, failure: InvokeError): void {
+    if (!this.isLive(slot)) return;
+    this.retire(slot);
+    if (slot.task) this.failTask(slot, failure);
+    this.fill();
+    this.pump();
+  }
+
+  private retire(slot: Slot<Res>): void {
+    this.slots[slot.index] = undefined;
+    const exited = slot.worker.terminate().catch(() => undefined);
+    this.retiring.add(exited);
+    void exited.then(() => this.retiring.delete(exited));
+  }
+
+  private completeTask(slot: Slot<Res>): Task<Res> {
+    const task = slot.task!;
+    clearTimeout(task.timer);
+    slot.task = undefined;
+    return task;
+  }
+
+  private failTask(slot: Slot<Res>, error: unknown): void {
+    this.completeTask(slot).reject(error);
+  }
+
+  /** Queued tasks would wait forever when no worker is alive to take them. */
+  private failQueueIfStranded(error: InvokeError): void {
+    if (this.slots.some((slot) => slot !== undefined)) return;
+    for (const task of this.queue.splice(0)) task.reject(error);
+  }
+
+  private async serveStoreCall(slot: Slot<Res>, call: StoreCall): Promise<void> {
+    let reply: StoreReply;
+    let transfer: ArrayBuffer[] = [];
+    try {
+      const packed = packValue(await callStore(this.store, call));
+      reply = { type: 'store-reply', id: call.id, ok: true, value: packed.value };
+      transfer = packed.transfer;
+    } catch (error) {
+      reply = { type: 'store-reply', id: call.id, ok: false, error: serializeError(error) };
+    }
+    if (!this.isLive(slot)) return;
+    try {
+      slot.worker.postMessage(reply, transfer);
+    } catch (error) {
+      slot.worker.postMessage({ type: 'store-reply', id: call.id, ok: false, error: serializeError(error) });
+    }
+  }
+
+  private isLive(slot: Slot<Res>): boolean {
+    return this.slots[slot.index] === slot;
+  }
+
+  private about(slot?: Slot<Res>): Record<string, unknown> {
+    if (!slot) return { script: this.script };
+    return { script: this.script, worker: slot.index, threadId: slot.threadId };
+  }
+}
+
+function callStore(store: Store, call: StoreCall): Promise<StoreResult<StoreMethod>> {
+  switch (call.method) {
+    case 'put':
+      return store.put(...call.args);
+    case 'get':
+      return store.get(...call.args);
+    case 'getRange':
+      return store.getRange(...call.args);
+    case 'has':
+      return store.has(...call.args);
+    case 'delete':
+      return store.delete(...call.args);
+    case 'list':
+      return store.list(...call.args);
+  }
+}
+
+/** `.ts` entry files go through tsx's CommonJS hook; `--import tsx` in execArgv does not cover them. */
+function startWorker(script: string, options: WorkerOptions): Worker {
+  if (!script.endsWith('.ts')) return new Worker(script, options);
+  const source = `require(${JSON.stringify(resolveTsx())}).register(); require(${JSON.stringify(script)});`;
+  return new Worker(source, { ...options, eval: true });
+}
+
+function resolveTsx(): string {
+  try {
+    // Resolved here rather than in the worker, whose eval'd code resolves from the working directory.
+    return require.resolve('tsx/cjs/api');
+  } catch (error) {
+    throw new ConfigError('running a .ts worker script needs the tsx package', {}, { cause: error });
+  }
+}

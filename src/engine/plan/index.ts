@@ -1,0 +1,11 @@
+export * from './errors';
+export * from './keys';
+export * from './lineage';
+export { CoGroupedNode } from './nodes/cogrouped-node';
+export { EmptyNode } from './nodes/empty-node';
+export { NarrowNode, type PartitionFunction } from './nodes/narrow-node';
+export { ShuffledNode } from './nodes/shuffled-node';
+export { SourceNode } from './nodes/source-node';
+export { UnionNode } from './nodes/union-node';
+export { type ActionRunner, checkPartitions, type Pair, RDD } from './rdd';
+export * from './scope';

@@ -1,0 +1,36 @@
+import type { LineageNode, ShuffleDependency } from './lineage';
+
+/**
+ * Where everything lives in the store, relative to the job's prefix. Keys are pure functions of
+ * lineage identities, so a re-run or speculative task writes the same bytes to the same key.
+ * Batch times are zero-padded so that listing a prefix returns them in time order.
+ */
+export function padTime(time: number): string {
+  return String(time).padStart(15, '0');
+}
+
+export function batchPrefix(time: number): string {
+  return `batches/${padTime(time)}/`;
+}
+
+export function inputBlockKey(streamId: number, time: number, partition: number): string {
+  return `${batchPrefix(time)}input/s${streamId}/${partition}`;
+}
+
+export function shuffleFileKey(dep: ShuffleDependency, mapPartition: number): string {
+  return `${batchPrefix(dep.time)}shuffle/${dep.keyName}/${mapPartition}`;
+}
+
+export function resultPartKey(node: LineageNode<unknown>, partition: number): string {
+  return `${batchPrefix(node.time)}result/${node.keyName}/${partition}`;
+}
+
+export function storedPartKey(node: LineageNode<unknown>, partition: number): string {
+  return `${batchPrefix(node.time)}stored/${node.keyName}/${partition}`;
+}
+
+export const MANIFEST_PREFIX = 'manifests/';
+
+export function manifestKey(time: number): string {
+  return `${MANIFEST_PREFIX}${padTime(time)}.json`;
+}

@@ -1,0 +1,102 @@
+import { currentScope, type IdScope, looseIdScope, type NodeIdentity } from './scope';
+
+/** How a combineByKey-style aggregation builds and merges per-key combiners. */
+export interface Aggregator<V, C> {
+  createCombiner(value: V): C;
+  mergeValue(combiner: C, value: V): C;
+  mergeCombiners(a: C, b: C): C;
+}
+
+/**
+ * A shuffle boundary: the parent's partitions are redistributed into `partitions` buckets, by key hash
+ * (`hash`, rows are `[key, value]`) or round robin (`roundRobin`, any rows).
+ */
+export interface ShuffleDependency {
+  readonly kind: 'shuffle';
+  /** Unique per job and batch; names the shuffle files in the store. */
+  readonly id: string;
+  readonly keyName: string;
+  readonly time: number;
+  readonly parent: LineageNode<unknown>;
+  readonly partitions: number;
+  readonly partitionBy: 'hash' | 'roundRobin';
+  /** When set, map tasks combine values per key before writing (rows become `[key, combiner]`). */
+  readonly mapSideCombine?: Aggregator<unknown, unknown>;
+  /** The operator that asked for the shuffle, for error messages. */
+  readonly operator: string;
+}
+
+export interface NarrowDependency {
+  readonly kind: 'narrow';
+  readonly parent: LineageNode<unknown>;
+}
+
+export type Dependency = NarrowDependency | ShuffleDependency;
+
+/**
+ * What a node needs from the process computing it. The exec layer implements it over a Store; keeping it
+ * an interface keeps lineage free of codecs and I/O.
+ */
+export interface TaskContext {
+  readonly batchTime: number;
+  readInputBlock(streamId: number, time: number, partition: number): Promise<unknown[]>;
+  /** One array of rows per map task, in map-partition order. */
+  readShuffle(dep: ShuffleDependency, reducePartition: number): Promise<unknown[][]>;
+  /** A materialised partition (checkpoint or cache), or undefined when it is not in the store. */
+  readStored(node: LineageNode<unknown>, partition: number): Promise<unknown[] | undefined>;
+  writeStored(node: LineageNode<unknown>, partition: number, rows: unknown[]): Promise<void>;
+}
+
+/**
+ * One dataset in a batch's lineage: a deterministic function from its dependencies' partitions to its
+ * own. Nodes hold no data; evaluating a partition is `compute(partition, ctx)`.
+ */
+export abstract class LineageNode<T> {
+  readonly id: string;
+  readonly keyName: string;
+  readonly time: number;
+  readonly registered: boolean;
+  /** Human-readable operator name for errors, manifests and the dashboard, e.g. `reduceByKey`. */
+  readonly operator: string;
+  /** When true, computed partitions are kept in the store and read back instead of recomputed. */
+  persisted = false;
+
+  constructor(
+    operator: string,
+    readonly numPartitions: number,
+    scope: IdScope | undefined = currentScope(),
+  ) {
+    const owner = scope ?? looseIdScope();
+    const identity: NodeIdentity = owner.allocate();
+    this.id = identity.id;
+    this.keyName = identity.keyName;
+    this.time = identity.time;
+    this.registered = identity.registered;
+    this.operator = operator;
+    owner.onCreate?.(identity, this);
+  }
+
+  abstract get dependencies(): readonly Dependency[];
+
+  /** Computes one partition from the dependencies. Called per partition, never per record. */
+  protected abstract computePartition(partition: number, ctx: TaskContext): Promise<T[]>;
+
+  async compute(partition: number, ctx: TaskContext): Promise<T[]> {
+    if (this.persisted) {
+      const stored = await ctx.readStored(this, partition);
+      if (stored) return stored as T[];
+      const rows = await this.computePartition(partition, ctx);
+      await ctx.writeStored(this, partition, rows);
+      return rows;
+    }
+    return this.computePartition(partition, ctx);
+  }
+
+  toString(): string {
+    return `${this.operator} [${this.id}]`;
+  }
+}
+
+export function narrow(parent: LineageNode<unknown>): NarrowDependency {
+  return { kind: 'narrow', parent };
+}

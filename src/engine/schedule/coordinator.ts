@@ -1,0 +1,229 @@
+import type { TaskResult, TaskSpec } from '../exec';
+import { encodeRows } from '../exec';
+import type { BatchJob, DStreamGraph, InputDStream } from '../graph';
+import type { Clock, Invoker, Store } from '../io/ports';
+import { batchPrefix, IdScope, inputBlockKey, type LineageNode, RDD } from '../plan';
+import { BatchFailedError, ScheduleError } from './errors';
+import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
+import { type BatchManifest, type InputManifest, writeManifest } from './manifest';
+
+export interface CoordinatorOptions {
+  job: string;
+  graph: DStreamGraph;
+  /** The job's store, already scoped to the job's prefix. */
+  store: Store;
+  invoker: Invoker<TaskSpec, TaskResult>;
+  clock: Clock;
+  retry?: Partial<RetryPolicy>;
+  /** Called after every committed batch (the demo prints it; the dashboard will stream it). */
+  onBatch?: (info: BatchInfo) => void;
+}
+
+/** What a finished batch looked like, for humans and monitors. */
+export interface BatchInfo {
+  batchTime: number;
+  records: number;
+  schedulingDelayMs: number;
+  processingMs: number;
+  stages: number;
+  tasks: number;
+}
+
+/**
+ * The coordinator's loop: on every batch tick, read each input's interval into blocks, write the batch
+ * manifest, run the outputs' jobs in definition order, commit. Batches run one at a time and in order,
+ * so no batch is committed before an earlier one.
+ */
+export class Coordinator {
+  private readonly retry: RetryPolicy;
+  private nextBatchIndex = 0;
+
+  constructor(private readonly options: CoordinatorOptions) {
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+  }
+
+  get graph(): DStreamGraph {
+    return this.options.graph;
+  }
+
+  /** The time of the next batch to run. */
+  get nextBatchTime(): number {
+    return this.graph.zeroTime + this.graph.batchMs * (this.nextBatchIndex + 1);
+  }
+
+  /** Runs batches until `batches` have run or `signal` aborts (a running batch finishes first). */
+  async run(options: { batches?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const { batches = Number.POSITIVE_INFINITY, signal } = options;
+    for (let done = 0; done < batches && !signal?.aborted; done++) {
+      const time = this.nextBatchTime;
+      if (!(await sleepUnlessAborted(this.options.clock, time, signal))) return;
+      await this.runBatch(time);
+    }
+  }
+
+  /** Runs one batch to commit. Throws BatchFailedError (and leaves a failed manifest) if it cannot. */
+  async runBatch(time: number): Promise<BatchInfo> {
+    const { clock, store, graph, job } = this.options;
+    if (time !== this.nextBatchTime) {
+      throw new ScheduleError(`batch ${time} is out of order; the next batch is ${this.nextBatchTime}`, {
+        time,
+      });
+    }
+    const startedAt = clock.now();
+    const manifest: BatchManifest = {
+      version: 1,
+      job,
+      batchTime: time,
+      zeroTime: graph.zeroTime,
+      batchMs: graph.batchMs,
+      status: 'running',
+      inputs: [],
+      outputs: [],
+      rdds: [],
+      stages: [],
+      timing: { scheduledAt: time, startedAt, schedulingDelayMs: Math.max(0, startedAt - time) },
+    };
+    const runner = new BatchJobRunner(
+      job,
+      graph.zeroTime,
+      time,
+      store,
+      this.options.invoker,
+      this.retry,
+      (ms) => sleep(ms),
+    );
+    let operator = 'input';
+    try {
+      manifest.inputs = await Promise.all(graph.inputs.map((input) => this.writeInput(input, time)));
+      await writeManifest(store, manifest);
+      operator = 'lineage generation';
+      const jobs = graph.generateJobs(time);
+      manifest.outputs = jobs.map((j) => ({
+        index: j.output.outputIndex,
+        operator: j.output.operator,
+        node: j.rdd.node.id,
+        partitions: j.rdd.numPartitions,
+      }));
+      manifest.rdds = describeLineage(jobs.map((j) => j.rdd.node));
+      for (const batchJob of jobs) {
+        operator = batchJob.output.describe();
+        await this.runOutput(batchJob, runner);
+      }
+    } catch (error) {
+      manifest.status = 'failed';
+      manifest.stages = runner.stages;
+      const failedIn = operatorOf(error) ?? operator;
+      manifest.error = {
+        message: error instanceof Error ? error.message : String(error),
+        operator: failedIn,
+      };
+      await writeManifest(store, manifest).catch(() => undefined);
+      throw new BatchFailedError(time, failedIn, error);
+    }
+    const finishedAt = clock.now();
+    manifest.status = 'committed';
+    manifest.stages = runner.stages;
+    manifest.timing.finishedAt = finishedAt;
+    manifest.timing.processingMs = finishedAt - startedAt;
+    await writeManifest(store, manifest);
+    this.nextBatchIndex++;
+    graph.forget(time);
+    await this.collectGarbage(time - graph.maxRememberMs() + graph.batchMs);
+    const info: BatchInfo = {
+      batchTime: time,
+      records: manifest.inputs.reduce((sum, i) => sum + i.records, 0),
+      schedulingDelayMs: manifest.timing.schedulingDelayMs,
+      processingMs: finishedAt - startedAt,
+      stages: runner.stages.length,
+      tasks: runner.stages.reduce((sum, s) => sum + s.partitions, 0),
+    };
+    this.options.onBatch?.(info);
+    return info;
+  }
+
+  /** Reads the input's interval and writes it as one block per partition (contiguous, in order). */
+  private async writeInput(input: InputDStream<unknown>, time: number): Promise<InputManifest> {
+    const index = Math.round((time - this.graph.zeroTime) / this.graph.batchMs) - 1;
+    const batch = await input.source.read(index, time, this.graph.batchMs);
+    const blocks = splitEvenly(batch.records, input.partitions);
+    const written = await Promise.all(
+      blocks.map(async (rows, partition) => {
+        const key = inputBlockKey(input.id, time, partition);
+        await this.options.store.put(key, encodeRows(rows));
+        return { key, records: rows.length };
+      }),
+    );
+    return {
+      stream: input.id,
+      name: input.name,
+      records: batch.records.length,
+      ranges: batch.ranges,
+      blocks: written,
+    };
+  }
+
+  private async runOutput(batchJob: BatchJob, runner: BatchJobRunner): Promise<void> {
+    const { output, rdd, time } = batchJob;
+    const action = output.action;
+    if (action.kind === 'sink') {
+      await runner.runFinal(rdd.node, { kind: 'sink', sink: action.sink, output: output.outputIndex });
+      await action.sink.commitBatch({
+        batchTime: time,
+        numPartitions: rdd.numPartitions,
+        store: this.options.store,
+      });
+      return;
+    }
+    const driverScope = new IdScope(`d${output.outputIndex}`, time, false);
+    const driverRdd = new RDD(rdd.node, { collect: (node) => runner.collect(node), scope: driverScope });
+    await action.fn(driverRdd, time);
+  }
+
+  /** Deletes data of batches no future batch can read (lineage of this job never reaches further back). */
+  async collectGarbage(keepFrom: number): Promise<void> {
+    const { store } = this.options;
+    const old = (await store.list('batches/')).filter((e) => e.key < batchPrefix(keepFrom)).map((e) => e.key);
+    if (old.length > 0) await store.delete(old);
+  }
+}
+
+function splitEvenly<T>(records: T[], parts: number): T[][] {
+  const size = Math.ceil(records.length / parts);
+  return Array.from({ length: parts }, (_, i) => records.slice(i * size, (i + 1) * size));
+}
+
+function describeLineage(roots: LineageNode<unknown>[]) {
+  const seen = new Map<string, { id: string; operator: string; partitions: number }>();
+  const visit = (node: LineageNode<unknown>) => {
+    if (seen.has(node.id)) return;
+    seen.set(node.id, { id: node.id, operator: node.operator, partitions: node.numPartitions });
+    for (const dep of node.dependencies) visit(dep.parent);
+  };
+  roots.forEach(visit);
+  return [...seen.values()];
+}
+
+function operatorOf(error: unknown): string | undefined {
+  const context = (error as { context?: Record<string, unknown> })?.context;
+  return typeof context?.operator === 'string' ? context.operator : undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function sleepUnlessAborted(clock: Clock, time: number, signal?: AbortSignal): Promise<boolean> {
+  if (!signal) {
+    await clock.sleepUntil(time);
+    return true;
+  }
+  if (signal.aborted) return false;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<false>((resolve) => {
+    onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  const result = await Promise.race([clock.sleepUntil(time).then(() => true), aborted]);
+  signal.removeEventListener('abort', onAbort!);
+  return result;
+}

@@ -1,0 +1,19 @@
+import { SluiceError } from '../util/errors';
+
+/** Base of errors raised by the coordinator. */
+export class ScheduleError extends SluiceError {}
+
+/** A task failed on every allowed attempt. */
+export class TaskFailedError extends ScheduleError {}
+
+/** A batch could not be completed; no later batch is committed after it. */
+export class BatchFailedError extends ScheduleError {
+  constructor(
+    readonly batchTime: number,
+    readonly operator: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`batch ${batchTime} failed in ${operator}: ${reason}`, { batchTime, operator }, { cause });
+  }
+}

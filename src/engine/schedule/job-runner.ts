@@ -1,0 +1,186 @@
+import {
+  decodeRows,
+  StoreTaskContext,
+  type TaskResult,
+  type TaskSpec,
+  writeResultPartition,
+  writeShuffleMap,
+  writeSinkPartition,
+} from '../exec';
+import type { Sink } from '../graph';
+import type { Invoker, Store } from '../io/ports';
+import { type LineageNode, resultPartKey } from '../plan';
+import { TaskFailedError } from './errors';
+import type { StageManifest } from './manifest';
+import { buildFinalStage, type Stage } from './stages';
+
+export interface RetryPolicy {
+  /** Attempts per task before the batch fails (Spark's default is 4). */
+  maxAttempts: number;
+  /** Delay before retry n is `backoffMs * 2^(n-1)`, capped at `maxBackoffMs`. */
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, backoffMs: 100, maxBackoffMs: 5000 };
+
+export type FinalAction = { kind: 'result' } | { kind: 'sink'; sink: Sink<unknown>; output: number };
+
+/**
+ * Runs the stages of one batch. Shuffle-map stages already done in this batch (by an earlier output
+ * that shares lineage) are not run again. Stages made by job code run as task invocations; stages made
+ * by driver code (inside foreachBatch) run right here, since no task process could rebuild them.
+ */
+export class BatchJobRunner {
+  private readonly shuffleStages = new Map<string, Stage>();
+  private readonly shuffleOffsets = new Map<string, number[][]>();
+  private readonly running = new Map<string, Promise<void>>();
+  readonly stages: StageManifest[] = [];
+
+  constructor(
+    private readonly job: string,
+    private readonly zeroTime: number,
+    private readonly batchTime: number,
+    private readonly store: Store,
+    private readonly invoker: Invoker<TaskSpec, TaskResult>,
+    private readonly retry: RetryPolicy,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {}
+
+  /** Computes every partition of `node` and returns the rows in partition order. */
+  async collect<T>(node: LineageNode<T>): Promise<T[]> {
+    await this.runFinal(node as LineageNode<unknown>, { kind: 'result' });
+    const parts = await Promise.all(
+      Array.from({ length: node.numPartitions }, async (_, p) => {
+        const key = resultPartKey(node as LineageNode<unknown>, p);
+        const bytes = await this.store.get(key);
+        if (!bytes) throw new TaskFailedError(`result partition ${key} vanished before it was read`, { key });
+        return decodeRows(bytes, key) as T[];
+      }),
+    );
+    // Results are transient: once read they can go.
+    await this.store.delete(
+      Array.from({ length: node.numPartitions }, (_, p) => resultPartKey(node as LineageNode<unknown>, p)),
+    );
+    return parts.flat();
+  }
+
+  async runFinal(node: LineageNode<unknown>, action: FinalAction): Promise<void> {
+    const stage = buildFinalStage(node, this.shuffleStages);
+    await Promise.all(stage.parents.map((parent) => this.ensureShuffle(parent)));
+    await this.runStage(stage, action);
+  }
+
+  private ensureShuffle(stage: Stage): Promise<void> {
+    let pending = this.running.get(stage.id);
+    if (!pending) {
+      pending = (async () => {
+        await Promise.all(stage.parents.map((parent) => this.ensureShuffle(parent)));
+        await this.runStage(stage, { kind: 'result' });
+      })();
+      this.running.set(stage.id, pending);
+    }
+    return pending;
+  }
+
+  private async runStage(stage: Stage, action: FinalAction): Promise<void> {
+    const started = Date.now();
+    const kind = stage.kind === 'shuffleMap' ? 'shuffleMap' : action.kind;
+    const outcomes = await Promise.all(
+      Array.from({ length: stage.partitions }, (_, partition) =>
+        stage.registered
+          ? this.runRemote(stage, kind, partition, action)
+          : this.runLocal(stage, kind, partition, action),
+      ),
+    );
+    if (stage.dep)
+      this.shuffleOffsets.set(
+        stage.dep.id,
+        outcomes.map((o) => o.offsets ?? []),
+      );
+    this.stages.push({
+      id: stage.id,
+      kind,
+      operator: stage.node.operator,
+      node: stage.node.id,
+      partitions: stage.partitions,
+      location: stage.registered ? 'tasks' : 'coordinator',
+      attempts: outcomes.reduce((sum, o) => sum + o.attempts, 0),
+      rows: outcomes.reduce((sum, o) => sum + o.rows, 0),
+      bytes: outcomes.reduce((sum, o) => sum + o.bytes, 0),
+      durationMs: Date.now() - started,
+    });
+  }
+
+  private async runRemote(stage: Stage, kind: TaskSpec['kind'], partition: number, action: FinalAction) {
+    const spec: TaskSpec = {
+      v: 1,
+      job: this.job,
+      zeroTime: this.zeroTime,
+      batchTime: this.batchTime,
+      kind,
+      node: stage.node.id,
+      partition,
+      attempt: 0,
+      ...(stage.depIndex !== undefined ? { shuffle: stage.depIndex } : {}),
+      ...(action.kind === 'sink' && kind === 'sink' ? { output: action.output } : {}),
+      ...this.knownOffsets(stage),
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.invoker.invoke({ ...spec, attempt });
+        return { ...result, attempts: attempt + 1 };
+      } catch (error) {
+        if (attempt + 1 >= this.retry.maxAttempts) {
+          const reason = error instanceof Error ? error.message : String(error);
+          throw new TaskFailedError(
+            `task ${partition} of ${stage.node.operator} failed ${attempt + 1} times; last error: ${reason}`,
+            {
+              stage: stage.id,
+              partition,
+              attempts: attempt + 1,
+              operator: operatorOf(error) ?? stage.node.operator,
+            },
+            { cause: error },
+          );
+        }
+        await this.sleep(Math.min(this.retry.maxBackoffMs, this.retry.backoffMs * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Driver-made lineage: deterministic errors would repeat, so one attempt. */
+  private async runLocal(stage: Stage, kind: TaskSpec['kind'], partition: number, action: FinalAction) {
+    const ctx = new StoreTaskContext(this.batchTime, this.store, Object.fromEntries(this.shuffleOffsets));
+    const outcome =
+      kind === 'shuffleMap'
+        ? await writeShuffleMap(stage.dep!, partition, ctx, this.store)
+        : kind === 'sink' && action.kind === 'sink'
+          ? await writeSinkPartition(stage.node, action.sink, partition, ctx, this.store)
+          : await writeResultPartition(stage.node, partition, ctx, this.store);
+    return { ...outcome, attempts: 1 } as {
+      rows: number;
+      bytes: number;
+      offsets?: number[];
+      attempts: number;
+    };
+  }
+
+  /** Offsets of the shuffles this stage reads, unless they would bloat the payload. */
+  private knownOffsets(stage: Stage): { shuffleOffsets?: Record<string, number[][]> } {
+    const known: Record<string, number[][]> = {};
+    let size = 0;
+    for (const parent of stage.parents) {
+      const offsets = parent.dep && this.shuffleOffsets.get(parent.dep.id);
+      if (!offsets) continue;
+      known[parent.dep!.id] = offsets;
+      size += offsets.reduce((sum, o) => sum + o.length, 0);
+    }
+    return size > 0 && size <= 20_000 ? { shuffleOffsets: known } : {};
+  }
+}
+
+function operatorOf(error: unknown): string | undefined {
+  const context = (error as { context?: Record<string, unknown> })?.context;
+  return typeof context?.operator === 'string' ? context.operator : undefined;
+}

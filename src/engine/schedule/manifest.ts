@@ -1,0 +1,57 @@
+import type { SourceRange, Store } from '../io/ports';
+import { manifestKey } from '../plan';
+
+export type BatchStatus = 'running' | 'committed' | 'failed';
+
+export interface InputManifest {
+  stream: number;
+  name: string;
+  records: number;
+  ranges: SourceRange[];
+  blocks: { key: string; records: number }[];
+}
+
+export interface StageManifest {
+  id: string;
+  kind: 'shuffleMap' | 'result' | 'sink';
+  operator: string;
+  node: string;
+  partitions: number;
+  /** Where it ran: task invocations, or the coordinator itself (driver code in foreachBatch). */
+  location: 'tasks' | 'coordinator';
+  attempts: number;
+  rows: number;
+  bytes: number;
+  durationMs: number;
+}
+
+/** The lineage record of one batch: enough to recompute anything lost, and to show what happened. */
+export interface BatchManifest {
+  version: 1;
+  job: string;
+  batchTime: number;
+  zeroTime: number;
+  batchMs: number;
+  status: BatchStatus;
+  inputs: InputManifest[];
+  outputs: { index: number; operator: string; node: string; partitions: number }[];
+  rdds: { id: string; operator: string; partitions: number }[];
+  stages: StageManifest[];
+  timing: {
+    scheduledAt: number;
+    startedAt: number;
+    finishedAt?: number;
+    schedulingDelayMs: number;
+    processingMs?: number;
+  };
+  error?: { message: string; operator?: string };
+}
+
+export async function writeManifest(store: Store, manifest: BatchManifest): Promise<void> {
+  await store.put(manifestKey(manifest.batchTime), new TextEncoder().encode(JSON.stringify(manifest)));
+}
+
+export async function readManifest(store: Store, batchTime: number): Promise<BatchManifest | undefined> {
+  const bytes = await store.get(manifestKey(batchTime));
+  return bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as BatchManifest) : undefined;
+}
