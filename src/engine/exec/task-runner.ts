@@ -24,6 +24,8 @@ export async function runTask(request: unknown, env: TaskEnvironment): Promise<T
   const spec = parseTaskSpec(request);
   const started = Date.now();
   const graph = await env.graphFor(spec.job, spec.zeroTime);
+  // A warm task process serves batch after batch: drop lineage no task of this batch can reach.
+  graph.forget(spec.batchTime - graph.batchMs);
   const node = graph.findNode(spec.node, spec.batchTime);
   const ctx = new StoreTaskContext(spec.batchTime, env.store, spec.shuffleOffsets);
   const outcome = await runOn(spec, node, graph, ctx, env.store);

@@ -1,0 +1,3 @@
+export * from './embedded';
+export * from './errors';
+export * from './job-loader';
