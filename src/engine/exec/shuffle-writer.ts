@@ -1,37 +1,76 @@
-import { type ShuffleDependency, UserFunctionError } from '../plan';
+import { type ShuffleDependency, type TaskContext, UserFunctionError } from '../plan';
 import { keyIdentity, partitionOf } from '../util/hash';
 
-/** Splits one map partition's rows into the reduce buckets of `dep`, combining per key when asked. */
-export function bucketRows(dep: ShuffleDependency, rows: unknown[], mapPartition: number): unknown[][] {
-  const buckets: unknown[][] = Array.from({ length: dep.partitions }, () => []);
-  if (dep.partitionBy === 'roundRobin') {
-    // Start where the partition index says so that small partitions do not all pile into bucket 0.
-    for (let i = 0; i < rows.length; i++) buckets[(mapPartition + i) % dep.partitions].push(rows[i]);
-    return buckets;
-  }
-  const pairs = rows as [unknown, unknown][];
-  if (!dep.mapSideCombine) {
-    for (let i = 0; i < pairs.length; i++) buckets[partitionOf(pairs[i][0], dep.partitions)].push(pairs[i]);
-    return buckets;
-  }
-  const combined = combine(dep, pairs, mapPartition);
-  for (const entry of combined.values()) buckets[partitionOf(entry[0], dep.partitions)].push(entry);
-  return buckets;
+/**
+ * Computes one map partition of `dep` and splits its rows into reduce buckets, combining values per key
+ * when the dependency asks for it. Rows are consumed as they are produced, never gathered first.
+ */
+export async function bucketPartition(
+  dep: ShuffleDependency,
+  mapPartition: number,
+  ctx: TaskContext,
+): Promise<{ buckets: unknown[][]; rows: number }> {
+  const writer = bucketWriter(dep, mapPartition);
+  await dep.parent.forEach(mapPartition, ctx, writer.add);
+  return { buckets: writer.finish(), rows: writer.count() };
 }
 
-function combine(dep: ShuffleDependency, pairs: [unknown, unknown][], mapPartition: number) {
-  const aggregator = dep.mapSideCombine!;
+/** Same bucketing over rows already in memory (tests, driver-side code). */
+export function bucketRows(dep: ShuffleDependency, rows: unknown[], mapPartition: number): unknown[][] {
+  const writer = bucketWriter(dep, mapPartition);
+  for (let i = 0; i < rows.length; i++) writer.add(rows[i]);
+  return writer.finish();
+}
+
+interface BucketWriter {
+  add: (row: unknown) => void;
+  finish: () => unknown[][];
+  count: () => number;
+}
+
+function bucketWriter(dep: ShuffleDependency, mapPartition: number): BucketWriter {
+  const partitions = dep.partitions;
+  const buckets: unknown[][] = Array.from({ length: partitions }, () => []);
+  let rows = 0;
+  if (dep.partitionBy === 'roundRobin') {
+    // Start where the partition index says, so that small partitions do not all pile into bucket 0.
+    return {
+      add: (row) => {
+        buckets[(mapPartition + rows++) % partitions].push(row);
+      },
+      finish: () => buckets,
+      count: () => rows,
+    };
+  }
+  const aggregator = dep.mapSideCombine;
+  if (!aggregator) {
+    return {
+      add: (row) => {
+        rows++;
+        buckets[partitionOf((row as [unknown, unknown])[0], partitions)].push(row);
+      },
+      finish: () => buckets,
+      count: () => rows,
+    };
+  }
   const combined = new Map<unknown, [unknown, unknown]>();
-  try {
-    for (let i = 0; i < pairs.length; i++) {
-      const pair = pairs[i];
+  return {
+    add: (row) => {
+      rows++;
+      const pair = row as [unknown, unknown];
       const id = keyIdentity(pair[0]);
       const entry = combined.get(id);
-      if (entry === undefined) combined.set(id, [pair[0], aggregator.createCombiner(pair[1])]);
-      else entry[1] = aggregator.mergeValue(entry[1], pair[1]);
-    }
-  } catch (error) {
-    throw new UserFunctionError(dep.operator, dep.id, mapPartition, error);
-  }
-  return combined;
+      try {
+        if (entry === undefined) combined.set(id, [pair[0], aggregator.createCombiner(pair[1])]);
+        else entry[1] = aggregator.mergeValue(entry[1], pair[1]);
+      } catch (error) {
+        throw new UserFunctionError(dep.operator, dep.id, mapPartition, error);
+      }
+    },
+    finish: () => {
+      for (const entry of combined.values()) buckets[partitionOf(entry[0], partitions)].push(entry);
+      return buckets;
+    },
+    count: () => rows,
+  };
 }

@@ -9,7 +9,7 @@ import {
 } from '../plan';
 import { encodeRows, encodeShuffleFile } from './codec';
 import { ExecError } from './errors';
-import { bucketRows } from './shuffle-writer';
+import { bucketPartition } from './shuffle-writer';
 import { StoreTaskContext } from './store-task-context';
 import { parseTaskSpec, type TaskResult, type TaskSpec } from './task-spec';
 
@@ -74,10 +74,10 @@ export async function writeShuffleMap(
   ctx: TaskContext,
   store: Store,
 ) {
-  const rows = await dep.parent.compute(partition, ctx);
-  const { bytes, offsets } = encodeShuffleFile(bucketRows(dep, rows, partition));
+  const { buckets, rows } = await bucketPartition(dep, partition, ctx);
+  const { bytes, offsets } = encodeShuffleFile(buckets);
   await store.put(shuffleFileKey(dep, partition), bytes);
-  return { rows: rows.length, bytes: bytes.length, offsets };
+  return { rows, bytes: bytes.length, offsets };
 }
 
 export async function writeResultPartition(

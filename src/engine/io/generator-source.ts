@@ -1,4 +1,4 @@
-import type { Source, SourceBatch } from './ports';
+import type { DirectRead, Source, SourceBatch, SourceInterval, SourceRange } from './ports';
 
 export interface GeneratorOptions<T> {
   /** Records per second of stream time. */
@@ -10,21 +10,50 @@ export interface GeneratorOptions<T> {
 /**
  * A synthetic, replayable stream: the interval ending at time t holds records
  * `[rate * (t - interval), rate * t)` counted from the stream's start, so any interval can be re-read.
+ * Tasks generate their own partitions (direct reads), so the coordinator never touches the records.
  */
 export class GeneratorSource<T> implements Source<T> {
+  readonly direct: DirectRead<T>;
+
   constructor(
     private readonly name: string,
     private readonly options: GeneratorOptions<T>,
-  ) {}
+  ) {
+    this.direct = {
+      ranges: (interval, partitions) =>
+        Array.from({ length: partitions }, (_, p) =>
+          this.range(...this.partitionBounds(interval, p, partitions)),
+        ),
+      readPartition: async (interval, partition, partitions) =>
+        this.generate(...this.partitionBounds(interval, partition, partitions)),
+    };
+  }
 
-  async read(batchIndex: number, _batchTime: number, intervalMs: number): Promise<SourceBatch<T>> {
-    const first = Math.floor((this.options.ratePerSecond * intervalMs * batchIndex) / 1000);
-    const end = Math.floor((this.options.ratePerSecond * intervalMs * (batchIndex + 1)) / 1000);
+  async read(batchIndex: number, batchTime: number, intervalMs: number): Promise<SourceBatch<T>> {
+    const [first, end] = this.bounds({ batchIndex, batchTime, intervalMs });
+    return { records: this.generate(first, end), ranges: [this.range(first, end)] };
+  }
+
+  private bounds({ batchIndex, intervalMs }: SourceInterval): [number, number] {
+    const perBatch = this.options.ratePerSecond * intervalMs;
+    return [Math.floor((perBatch * batchIndex) / 1000), Math.floor((perBatch * (batchIndex + 1)) / 1000)];
+  }
+
+  /** Contiguous slices, the same split the coordinator uses for blocks. */
+  private partitionBounds(interval: SourceInterval, partition: number, partitions: number): [number, number] {
+    const [first, end] = this.bounds(interval);
+    const size = Math.ceil((end - first) / partitions);
+    const from = Math.min(end, first + partition * size);
+    return [from, Math.min(end, from + size)];
+  }
+
+  private generate(first: number, end: number): T[] {
     const records = new Array<T>(end - first);
     for (let i = first; i < end; i++) records[i - first] = this.options.generate(i);
-    return {
-      records,
-      ranges: [{ shard: this.name, first: String(first), last: String(end - 1), count: end - first }],
-    };
+    return records;
+  }
+
+  private range(first: number, end: number): SourceRange {
+    return { shard: this.name, first: String(first), last: String(end - 1), count: end - first };
   }
 }

@@ -52,8 +52,28 @@ export interface SourceBatch<T> {
   ranges: SourceRange[];
 }
 
+/** Which interval of a source a batch covers. */
+export interface SourceInterval {
+  /** Counts batches from 0. */
+  batchIndex: number;
+  /** The interval is `(batchTime - intervalMs, batchTime]`. */
+  batchTime: number;
+  intervalMs: number;
+}
+
 /** A replayable input: reading the same interval twice yields the same records. */
 export interface Source<T> {
-  /** Records of the interval `(batchTime - intervalMs, batchTime]`; `batchIndex` counts from 0. */
+  /** All records of the interval; the coordinator writes them as input blocks. */
   read(batchIndex: number, batchTime: number, intervalMs: number): Promise<SourceBatch<T>>;
+  /**
+   * Optional: sources whose partitions are known without reading them (a generator, offset ranges) let
+   * each task read its own partition, so input never passes through the coordinator.
+   */
+  direct?: DirectRead<T>;
+}
+
+export interface DirectRead<T> {
+  /** The ranges partition by partition, for the batch manifest; must not read the records. */
+  ranges(interval: SourceInterval, partitions: number): SourceRange[];
+  readPartition(interval: SourceInterval, partition: number, partitions: number): Promise<T[]>;
 }

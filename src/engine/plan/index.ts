@@ -4,6 +4,7 @@ export * from './lineage';
 export { CoGroupedNode } from './nodes/cogrouped-node';
 export { EmptyNode } from './nodes/empty-node';
 export { NarrowNode, type PartitionFunction } from './nodes/narrow-node';
+export { RecordNode, type RecordStep } from './nodes/record-node';
 export { ShuffledNode } from './nodes/shuffled-node';
 export { SourceNode } from './nodes/source-node';
 export { UnionNode } from './nodes/union-node';

@@ -92,6 +92,15 @@ export abstract class LineageNode<T> {
     return this.computePartition(partition, ctx);
   }
 
+  /**
+   * Pushes every row of a partition to `emit`. Record-at-a-time operators override it so that chains
+   * such as flatMap -> map -> map-side combine run as one loop without building an array per step.
+   */
+  async forEach(partition: number, ctx: TaskContext, emit: (row: T) => void): Promise<void> {
+    const rows = await this.compute(partition, ctx);
+    for (let i = 0; i < rows.length; i++) emit(rows[i]);
+  }
+
   toString(): string {
     return `${this.operator} [${this.id}]`;
   }

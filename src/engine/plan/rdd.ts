@@ -3,6 +3,7 @@ import { ActionNotAvailableError } from './errors';
 import type { Aggregator, LineageNode } from './lineage';
 import { CoGroupedNode } from './nodes/cogrouped-node';
 import { NarrowNode, type PartitionFunction } from './nodes/narrow-node';
+import { RecordNode, type RecordStep } from './nodes/record-node';
 import { ShuffledNode } from './nodes/shuffled-node';
 import { UnionNode } from './nodes/union-node';
 import { currentScope, type IdScope, withScope } from './scope';
@@ -36,33 +37,23 @@ export class RDD<T> {
   }
 
   map<U>(f: (value: T) => U): RDD<U> {
-    return this.narrow('map', (rows) => {
-      const out = new Array<U>(rows.length);
-      for (let i = 0; i < rows.length; i++) out[i] = f(rows[i]);
-      return out;
-    });
+    return this.record('map', (value, emit) => emit(f(value)));
   }
 
   flatMap<U>(f: (value: T) => Iterable<U>): RDD<U> {
-    return this.narrow('flatMap', (rows) => {
-      const out: U[] = [];
-      for (let i = 0; i < rows.length; i++) {
-        const produced = f(rows[i]);
-        if (Array.isArray(produced)) {
-          for (let j = 0; j < produced.length; j++) out.push(produced[j]);
-        } else {
-          for (const item of produced) out.push(item);
-        }
+    return this.record('flatMap', (value, emit) => {
+      const produced = f(value);
+      if (Array.isArray(produced)) {
+        for (let i = 0; i < produced.length; i++) emit(produced[i]);
+      } else {
+        for (const item of produced) emit(item);
       }
-      return out;
     });
   }
 
   filter(predicate: (value: T) => boolean): RDD<T> {
-    return this.narrow('filter', (rows) => {
-      const out: T[] = [];
-      for (let i = 0; i < rows.length; i++) if (predicate(rows[i])) out.push(rows[i]);
-      return out;
+    return this.record('filter', (value, emit) => {
+      if (predicate(value)) emit(value);
     });
   }
 
@@ -115,18 +106,12 @@ export class RDD<T> {
   }
 
   mapValues<K, V, W>(this: RDD<Pair<K, V>>, f: (value: V) => W): RDD<Pair<K, W>> {
-    return this.narrow('mapValues', (rows) => {
-      const out = new Array<Pair<K, W>>(rows.length);
-      for (let i = 0; i < rows.length; i++) out[i] = [rows[i][0], f(rows[i][1])];
-      return out;
-    });
+    return this.record('mapValues', (pair, emit) => emit([pair[0], f(pair[1])]));
   }
 
   flatMapValues<K, V, W>(this: RDD<Pair<K, V>>, f: (value: V) => Iterable<W>): RDD<Pair<K, W>> {
-    return this.narrow('flatMapValues', (rows) => {
-      const out: Pair<K, W>[] = [];
-      for (const [key, value] of rows) for (const produced of f(value)) out.push([key, produced]);
-      return out;
+    return this.record('flatMapValues', (pair, emit) => {
+      for (const produced of f(pair[1])) emit([pair[0], produced]);
     });
   }
 
@@ -226,6 +211,10 @@ export class RDD<T> {
   /** The first `n` rows in partition order. An action, like `collect`. */
   async take(n: number): Promise<T[]> {
     return (await this.collect()).slice(0, n);
+  }
+
+  private record<U>(operator: string, step: RecordStep<T, U>): RDD<U> {
+    return this.derive(() => new RecordNode(operator, this.node, step));
   }
 
   private narrow<U>(operator: string, fn: PartitionFunction<T, U>): RDD<U> {

@@ -141,10 +141,19 @@ export class Coordinator {
     return info;
   }
 
-  /** Reads the input's interval and writes it as one block per partition (contiguous, in order). */
+  /**
+   * Records where the input's interval comes from. Sources that tasks can read directly only have their
+   * ranges noted; the others are read here and written as one block per partition (contiguous, in order).
+   */
   private async writeInput(input: InputDStream<unknown>, time: number): Promise<InputManifest> {
-    const index = Math.round((time - this.graph.zeroTime) / this.graph.batchMs) - 1;
-    const batch = await input.source.read(index, time, this.graph.batchMs);
+    const interval = input.interval(time);
+    const base = { stream: input.id, name: input.name };
+    if (input.source.direct) {
+      const ranges = input.source.direct.ranges(interval, input.partitions);
+      const records = ranges.reduce((sum, r) => sum + r.count, 0);
+      return { ...base, records, ranges, blocks: [], direct: true };
+    }
+    const batch = await input.source.read(interval.batchIndex, time, interval.intervalMs);
     const blocks = splitEvenly(batch.records, input.partitions);
     const written = await Promise.all(
       blocks.map(async (rows, partition) => {
@@ -153,13 +162,7 @@ export class Coordinator {
         return { key, records: rows.length };
       }),
     );
-    return {
-      stream: input.id,
-      name: input.name,
-      records: batch.records.length,
-      ranges: batch.ranges,
-      blocks: written,
-    };
+    return { ...base, records: batch.records.length, ranges: batch.ranges, blocks: written, direct: false };
   }
 
   private async runOutput(batchJob: BatchJob, runner: BatchJobRunner): Promise<void> {

@@ -8,7 +8,10 @@ export interface InputManifest {
   name: string;
   records: number;
   ranges: SourceRange[];
+  /** Blocks the coordinator wrote, one per partition; empty when tasks read the source directly. */
   blocks: { key: string; records: number }[];
+  /** True when tasks read their partitions from the source by range (no blocks). */
+  direct: boolean;
 }
 
 export interface StageManifest {

@@ -1,0 +1,43 @@
+import { UserFunctionError } from '../errors';
+import { type Dependency, LineageNode, narrow, type TaskContext } from '../lineage';
+
+/** One input row in, any number of rows out through `emit`. */
+export type RecordStep<T, U> = (value: T, emit: (row: U) => void) => void;
+
+/**
+ * A record-at-a-time transformation (map, flatMap, filter, mapValues ...). Consecutive record nodes fuse:
+ * each pushes its rows straight into the next, so a pipeline allocates no intermediate partition arrays.
+ */
+export class RecordNode<T, U> extends LineageNode<U> {
+  constructor(
+    operator: string,
+    readonly parent: LineageNode<T>,
+    readonly step: RecordStep<T, U>,
+  ) {
+    super(operator, parent.numPartitions);
+  }
+
+  get dependencies(): readonly Dependency[] {
+    return [narrow(this.parent)];
+  }
+
+  override async forEach(partition: number, ctx: TaskContext, emit: (row: U) => void): Promise<void> {
+    if (this.persisted) return super.forEach(partition, ctx, emit);
+    const step = this.step;
+    await this.parent.forEach(partition, ctx, (value) => {
+      try {
+        step(value, emit);
+      } catch (error) {
+        // Errors of operators further down the chain were already attributed by them.
+        if (error instanceof UserFunctionError) throw error;
+        throw new UserFunctionError(this.operator, this.id, partition, error);
+      }
+    });
+  }
+
+  protected async computePartition(partition: number, ctx: TaskContext): Promise<U[]> {
+    const rows: U[] = [];
+    await this.forEach(partition, ctx, (row) => rows.push(row));
+    return rows;
+  }
+}
