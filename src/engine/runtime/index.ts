@@ -1,3 +1,5 @@
+export * from './config';
 export * from './embedded';
 export * from './errors';
 export * from './job-loader';
+export * from './lambda';

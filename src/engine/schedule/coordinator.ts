@@ -5,6 +5,7 @@ import type { Clock, Invoker, Store } from '../io/ports';
 import { batchPrefix, IdScope, inputBlockKey, type LineageNode, RDD } from '../plan';
 import { BatchFailedError, ScheduleError } from './errors';
 import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
+import { lastCommittedBatch } from './job-state';
 import { type BatchManifest, type InputManifest, writeManifest } from './manifest';
 
 export interface CoordinatorOptions {
@@ -37,6 +38,7 @@ export interface BatchInfo {
 export class Coordinator {
   private readonly retry: RetryPolicy;
   private nextBatchIndex = 0;
+  private resumed = false;
 
   constructor(private readonly options: CoordinatorOptions) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -54,11 +56,20 @@ export class Coordinator {
   /** Runs batches until `batches` have run or `signal` aborts (a running batch finishes first). */
   async run(options: { batches?: number; signal?: AbortSignal } = {}): Promise<void> {
     const { batches = Number.POSITIVE_INFINITY, signal } = options;
+    await this.resume();
     for (let done = 0; done < batches && !signal?.aborted; done++) {
       const time = this.nextBatchTime;
       if (!(await sleepUnlessAborted(this.options.clock, time, signal))) return;
       await this.runBatch(time);
     }
+  }
+
+  /** Continues after the newest committed batch in the store, so no committed batch runs twice. */
+  async resume(): Promise<void> {
+    if (this.resumed) return;
+    this.resumed = true;
+    const last = await lastCommittedBatch(this.options.store, this.graph.zeroTime);
+    if (last) this.nextBatchIndex = Math.round((last.batchTime - this.graph.zeroTime) / this.graph.batchMs);
   }
 
   /** Runs one batch to commit. Throws BatchFailedError (and leaves a failed manifest) if it cannot. */

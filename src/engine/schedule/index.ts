@@ -1,5 +1,6 @@
 export * from './coordinator';
 export * from './errors';
 export * from './job-runner';
+export * from './job-state';
 export * from './manifest';
 export * from './stages';

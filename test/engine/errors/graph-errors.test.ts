@@ -41,7 +41,16 @@ describe('partition counts', () => {
     ['reduceByKey', (s) => s.reduceByKey((a, b) => a + b, 0)],
     ['repartition', (s) => s.repartition(-1)],
     ['groupByKey', (s) => s.groupByKey(2.5)],
-    ['combineByKey', (s) => s.combineByKey((v) => v, (c, v) => c + v, (a, b) => a + b, 0)],
+    [
+      'combineByKey',
+      (s) =>
+        s.combineByKey(
+          (v) => v,
+          (c, v) => c + v,
+          (a, b) => a + b,
+          0,
+        ),
+    ],
     ['countByValue', (s) => s.countByValue(-3)],
     ['join', (s) => s.join(s, 0)],
     ['cogroup', (s) => s.cogroup(s, 0)],
@@ -64,9 +73,9 @@ describe('partition counts', () => {
     expect(() => ssc.queueStream([[1]], { partitions })).toThrow(
       /^input stream: partitions must be a positive whole number/,
     );
-    expect(() =>
-      ssc.generatorStream({ ratePerSecond: 10, generate: (i) => i, partitions }),
-    ).toThrow(ConfigError);
+    expect(() => ssc.generatorStream({ ratePerSecond: 10, generate: (i) => i, partitions })).toThrow(
+      ConfigError,
+    );
     expect(ssc.graph.streams).toHaveLength(0);
   });
 
@@ -93,14 +102,16 @@ describe('partition counts', () => {
 });
 
 describe('streams from different contexts', () => {
-  const crossContext: [string, (a: DStream<Pair<string, number>>, b: DStream<Pair<string, number>>) => unknown][] =
-    [
-      ['union', (a, b) => a.union(b)],
-      ['join', (a, b) => a.join(b)],
-      ['leftOuterJoin', (a, b) => a.leftOuterJoin(b)],
-      ['cogroup', (a, b) => a.cogroup(b)],
-      ['transformWith', (a, b) => a.transformWith(b, (x) => x)],
-    ];
+  const crossContext: [
+    string,
+    (a: DStream<Pair<string, number>>, b: DStream<Pair<string, number>>) => unknown,
+  ][] = [
+    ['union', (a, b) => a.union(b)],
+    ['join', (a, b) => a.join(b)],
+    ['leftOuterJoin', (a, b) => a.leftOuterJoin(b)],
+    ['cogroup', (a, b) => a.cogroup(b)],
+    ['transformWith', (a, b) => a.transformWith(b, (x) => x)],
+  ];
 
   it.each(crossContext)(
     '%s with a stream of another StreamingContext fails at definition, naming the operator',
@@ -133,7 +144,12 @@ describe('streams from different contexts', () => {
     const ssc = ctx();
     const a = ssc.queueStream<Pair<string, number>>([]);
     const b = ssc.queueStream<Pair<string, number>>([]);
-    expect(() => a.union(b).join(b).transformWith(a, (x) => x)).not.toThrow();
+    expect(() =>
+      a
+        .union(b)
+        .join(b)
+        .transformWith(a, (x) => x),
+    ).not.toThrow();
   });
 });
 
@@ -154,7 +170,8 @@ describe('batch interval', () => {
       const error = thrown(() => new StreamingContext({ batchInterval }));
       expect(error).toBeInstanceOf(ConfigError);
       expect(error.message).toContain(`batchInterval '${batchInterval}' is not a duration`);
-      for (const example of ['1000', "'500ms'", "'2s'", "'1m'", "'1h'"]) expect(error.message).toContain(example);
+      for (const example of ['1000', "'500ms'", "'2s'", "'1m'", "'1h'"])
+        expect(error.message).toContain(example);
     },
   );
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { StreamingContext } from '../../../src/engine/api';
 import {
-  CorruptDataError,
   bucketRows,
+  CorruptDataError,
   decodeRows,
   decodeShuffleHeader,
   encodeRows,
@@ -14,7 +14,12 @@ import {
   type TaskSpec,
 } from '../../../src/engine/exec';
 import { MemoryStore } from '../../../src/engine/io/memory-store';
-import { type Aggregator, type LineageNode, type ShuffleDependency, UnknownNodeError } from '../../../src/engine/plan';
+import {
+  type Aggregator,
+  type LineageNode,
+  type ShuffleDependency,
+  UnknownNodeError,
+} from '../../../src/engine/plan';
 import { runBatches } from '../../../src/engine/testing';
 import { canonicalJson, hashKey, keyIdentity, partitionOf } from '../../../src/engine/util/hash';
 
@@ -135,10 +140,7 @@ describe('runTask', () => {
     const store = new MemoryStore();
     const node = doubled.node.getOrCompute(1000)!.node;
     await store.put('batches/000000000001000/input/s0/0', encodeRows([1, 2, 3]));
-    const result = await runTask(
-      { ...VALID, node: node.id },
-      { store, graphFor: () => ssc.graph },
-    );
+    const result = await runTask({ ...VALID, node: node.id }, { store, graphFor: () => ssc.graph });
     expect(result).toMatchObject({ kind: 'result', node: node.id, partition: 0, rows: 3 });
     const bytes = await store.get(`batches/000000000001000/result/${node.keyName}/0`);
     expect(decodeRows(bytes!, 'result')).toEqual([2, 4, 6]);
@@ -210,9 +212,18 @@ describe('row codec', () => {
 
   // Same bug seen end to end: input blocks go through the codec, so `o.a` is undefined in the task.
   it.failing('lets a map function read fields of object records', async () => {
-    const out = await runBatches([[{ a: 1, b: 'x' }, { a: 2, b: 'y' }]], (s) => s.map((o) => o.a), {
-      partitions: 1,
-    });
+    const out = await runBatches(
+      [
+        [
+          { a: 1, b: 'x' },
+          { a: 2, b: 'y' },
+        ],
+      ],
+      (s) => s.map((o) => o.a),
+      {
+        partitions: 1,
+      },
+    );
     expect(out).toEqual([[1, 2]]);
   });
 
@@ -235,7 +246,15 @@ describe('row codec', () => {
 });
 
 describe('shuffle files', () => {
-  const buckets = [[['a', 1]], [], [['b', 2], ['c', [3, 'ü']]], [[null, undefined]]];
+  const buckets = [
+    [['a', 1]],
+    [],
+    [
+      ['b', 2],
+      ['c', [3, 'ü']],
+    ],
+    [[null, undefined]],
+  ];
 
   it('writes a header of offsets followed by one decodable segment per bucket', () => {
     const { bytes, offsets } = encodeShuffleFile(buckets);
@@ -257,7 +276,10 @@ describe('shuffle files', () => {
   });
 
   it('round-trips arbitrary buckets', () => {
-    const row = fc.tuple(fc.string({ unit: 'grapheme' }), fc.oneof(fc.integer(), fc.string(), fc.constant(null)));
+    const row = fc.tuple(
+      fc.string({ unit: 'grapheme' }),
+      fc.oneof(fc.integer(), fc.string(), fc.constant(null)),
+    );
     fc.assert(
       fc.property(fc.array(fc.array(row), { minLength: 1, maxLength: 8 }), (input) => {
         const { bytes, offsets } = encodeShuffleFile(input);
@@ -272,7 +294,11 @@ describe('shuffle files', () => {
 
   it.each<[string, Uint8Array, RegExp]>([
     ['an empty file', new Uint8Array(0), /^shuffle\/x is not a shuffle file$/],
-    ['a row partition instead of a shuffle file', encodeRows([1, 2, 3, 4, 5, 6, 7, 8]), /is not a shuffle file$/],
+    [
+      'a row partition instead of a shuffle file',
+      encodeRows([1, 2, 3, 4, 5, 6, 7, 8]),
+      /is not a shuffle file$/,
+    ],
     ['a truncated header', encodeShuffleFile(buckets).bytes.slice(0, 12), /^shuffle\/x has a short header$/],
   ])('reports %s as CorruptDataError', (_what, bytes, message) => {
     expect(() => decodeShuffleHeader(bytes, 'shuffle/x')).toThrow(CorruptDataError);
@@ -338,7 +364,8 @@ describe('hash partitioning', () => {
       [{ y: [2, { q: 2, p: 1 }], x: 1 }, 4],
     ];
     const buckets = bucketRows(dep, rows, 0);
-    const bucketOf = (value: number) => buckets.findIndex((b) => b.some((r) => (r as unknown[])[1] === value));
+    const bucketOf = (value: number) =>
+      buckets.findIndex((b) => b.some((r) => (r as unknown[])[1] === value));
     expect(bucketOf(1)).toBe(bucketOf(3));
     expect(bucketOf(2)).toBe(bucketOf(4));
   });

@@ -3,7 +3,7 @@
  * By default the output must match exactly (batch by batch, element order included); with `useSet`
  * each batch is compared as a multiset, for operations whose output order is not defined (shuffles).
  */
-import type { DStream } from '../../../src/engine';
+import { type DStream, ManualClock, StreamingContext } from '../../../src/engine';
 import { type RunBatchesOptions, runBatches, runBatches2 } from '../../../src/engine/testing';
 
 export interface TestOperationOptions extends RunBatchesOptions {
@@ -43,7 +43,9 @@ export function expectBatches<O>(actual: O[][], expected: O[][], useSet = false)
     return;
   }
   expect(actual.length).toBe(expected.length);
-  expect(actual.map((batch) => sortedMultiset(batch))).toEqual(expected.map((batch) => sortedMultiset(batch)));
+  expect(actual.map((batch) => sortedMultiset(batch))).toEqual(
+    expected.map((batch) => sortedMultiset(batch)),
+  );
 }
 
 /** Runs `op` over `inputs` for `expected.length` batches (unless `numBatches` says otherwise). */
@@ -69,4 +71,33 @@ export async function testOperation2<A, B, O>(
   const { useSet = false, ...runOptions } = options;
   const actual = await runBatches2(inputs1, inputs2, op, { numBatches: expected.length, ...runOptions });
   expectBatches(actual, expected, useSet);
+}
+
+/**
+ * Runs a program over any number of queue streams (the harness offers one or two), collecting each
+ * batch of the result the way runBatches does.
+ */
+export async function runStreams<T, O>(
+  inputs: T[][][],
+  build: (streams: DStream<T>[]) => DStream<O>,
+  options: { partitions?: number; numBatches?: number; workers?: number } = {},
+): Promise<O[][]> {
+  const ssc = new StreamingContext({
+    batchInterval: 1000,
+    partitions: options.partitions ?? 2,
+    name: 'test',
+  });
+  const collected = new Map<number, O[]>();
+  build(inputs.map((batches) => ssc.queueStream(batches))).foreachBatch(async (rdd, time) => {
+    collected.set(time, await rdd.collect());
+  });
+  ssc.start({
+    clock: new ManualClock(0, { autoAdvance: true }),
+    zeroTime: 0,
+    batches: options.numBatches ?? Math.max(...inputs.map((i) => i.length)),
+    workers: options.workers ?? 2,
+    retry: { backoffMs: 0 },
+  });
+  await ssc.awaitTermination();
+  return [...collected.keys()].sort((a, b) => a - b).map((t) => collected.get(t)!);
 }

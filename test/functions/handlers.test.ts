@@ -1,0 +1,95 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Context } from 'aws-lambda';
+import { handler as coordinatorHandler } from '../../functions/coordinator/handler';
+import { handler as taskHandler } from '../../functions/task/handler';
+import { FsStore, readManifest } from '../../src/engine';
+import { jobStore } from '../../src/engine/runtime/config';
+import { sink } from '../runtime/fixtures/fast-job';
+
+const FAST_JOB = resolve(__dirname, '../runtime/fixtures/fast-job.ts');
+
+function lambdaContext(remainingMs: () => number): Context {
+  return { getRemainingTimeInMillis: remainingMs } as unknown as Context;
+}
+
+describe('Lambda handlers', () => {
+  let dir: string;
+  const savedEnv = { ...process.env };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-handlers-'));
+    process.env.SLUICE_JOBS = JSON.stringify({ fast: FAST_JOB });
+    process.env.SLUICE_STORE_DIR = dir;
+  });
+
+  afterEach(async () => {
+    process.env = { ...savedEnv };
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('task handler rejects a malformed task description naming the field', async () => {
+    const event = {
+      v: 1,
+      job: 'fast',
+      zeroTime: 0,
+      batchTime: 100,
+      kind: 'result',
+      node: 's1.0@100',
+      partition: 'x',
+      attempt: 0,
+    };
+    await expect(
+      taskHandler(
+        event,
+        lambdaContext(() => 1000),
+      ),
+    ).rejects.toThrow(/field 'partition'/);
+  });
+
+  it('coordinator handler rejects an event without a job', async () => {
+    await expect(
+      coordinatorHandler(
+        {},
+        lambdaContext(() => 60_000),
+      ),
+    ).rejects.toThrow(/field 'job'/);
+  });
+
+  it('coordinator handler fails with a clear message when the job list is missing', async () => {
+    delete process.env.SLUICE_JOBS;
+    await expect(
+      coordinatorHandler(
+        { job: 'fast' },
+        lambdaContext(() => 60_000),
+      ),
+    ).rejects.toThrow(/SLUICE_JOBS is required/);
+  });
+
+  it('coordinator handler resumes after the last committed batch on its next invocation', async () => {
+    const margin = 2 * 100 + 5000;
+    const invoke = async () => {
+      const deadline = Date.now() + margin + 350;
+      return coordinatorHandler(
+        { job: 'fast' },
+        lambdaContext(() => deadline - Date.now()),
+      );
+    };
+    const first = await invoke();
+    const second = await invoke();
+    expect(first.batches).toBeGreaterThan(0);
+    expect(second.batches).toBeGreaterThan(0);
+    expect(second.lastBatchTime).toBeGreaterThan(first.lastBatchTime!);
+
+    const store = jobStore(new FsStore({ root: dir }), 'fast');
+    const committed = await sink.committedBatches(store);
+    // Every batch committed exactly once, in order, with no gap between the two invocations.
+    const zero = JSON.parse(new TextDecoder().decode((await store.get('job.json'))!)).zeroTime;
+    expect(committed).toEqual(committed.map((_, i) => zero + 100 * (i + 1)));
+    const manifest = await readManifest(store, committed[committed.length - 1]);
+    expect(manifest?.status).toBe('committed');
+    const rows = (await Promise.all(committed.map((t) => sink.readBatch(store, t)))).flat();
+    expect(rows).toEqual(rows.map((_, i) => i * 2));
+  });
+});
