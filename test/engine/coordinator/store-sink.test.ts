@@ -1,4 +1,5 @@
-import { type SinkPartitionInfo, StoreSink, StreamingContext } from '../../../src/engine/api';
+import { StoreSink, StreamingContext } from '../../../src/engine/api';
+import type { SinkPartitionInfo } from '../../../src/engine/graph';
 import { MemoryStore } from '../../../src/engine/io/memory-store';
 import type { Pair } from '../../../src/engine/plan';
 import { BatchFailedError, readManifest } from '../../../src/engine/schedule';

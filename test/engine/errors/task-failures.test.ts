@@ -167,6 +167,41 @@ describe('a user function that throws fails its batch', () => {
     expect(calls).toBe(3 * 2);
   });
 
+  it.each<[string, string]>([
+    ['map', 'map'],
+    ['filter', 'filter'],
+    ['mapValues', 'mapValues'],
+    ['reducer', 'reduceByKey'],
+  ])('names the throwing operator in a fused chain when the %s throws', async (which, operator) => {
+    const boom = (name: string) => {
+      if (name === which) throw new Error(`${name} threw`);
+    };
+    const ssc = context(1);
+    ssc
+      .queueStream<string>([['a', 'a', 'b']])
+      .map((w) => {
+        boom('map');
+        return [w, 1] as Pair<string, number>;
+      })
+      .filter(() => {
+        boom('filter');
+        return true;
+      })
+      .mapValues((v) => {
+        boom('mapValues');
+        return v;
+      })
+      .reduceByKey((x, y) => {
+        boom('reducer');
+        return x + y;
+      })
+      .foreachBatch(collectInto(new Map()));
+    const { error } = await runContext(ssc, { batches: 1, retry: { maxAttempts: 2 } });
+    expectBatchFailure(error, 1000, operator, `${which} threw`);
+    const user = causeChain(error).find((e) => e instanceof UserFunctionError) as UserFunctionError;
+    expect(user.operator).toBe(operator);
+  });
+
   it('a non-Error thrown by a user function still appears in the failure message', async () => {
     const ssc = context();
     ssc
