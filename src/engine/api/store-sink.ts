@@ -21,8 +21,19 @@ export class StoreSink<T> implements Sink<T> {
   }
 
   async writePartition(rows: T[], info: SinkPartitionInfo): Promise<void> {
-    const text = rows.map((row) => JSON.stringify(row)).join('\n');
+    const text = rows.map((row, i) => this.line(row, i, info)).join('\n');
     await info.store.put(partKey(this.name, info.batchTime, info.partition), new TextEncoder().encode(text));
+  }
+
+  private line(row: T, index: number, info: SinkPartitionInfo): string {
+    const text = JSON.stringify(row);
+    if (text === undefined) {
+      throw new InvalidGraphError(
+        `StoreSink '${this.name}' cannot write ${typeof row} (row ${index} of partition ${info.partition}, batch ${info.batchTime}): map it to null or filter it out before writeTo`,
+        { sink: this.name, partition: info.partition, batchTime: info.batchTime },
+      );
+    }
+    return text;
   }
 
   async commitBatch(info: SinkBatchInfo): Promise<void> {

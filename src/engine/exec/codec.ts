@@ -5,7 +5,9 @@ import { CorruptDataError } from './errors';
  * Partitions and shuffle segments are msgpack arrays: compact, fast, and able to carry every JSON value
  * plus undefined, Date, Map and typed arrays. One encoder for the whole process: msgpackr reuses buffers.
  */
-const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: false });
+// Objects travel as msgpack records (each message carries its own record shapes, so any process can
+// read it), which leaves msgpack maps for real Maps: objects stay objects, Maps stay Maps, Sets stay Sets.
+const packr = new Packr({ useRecords: true, moreTypes: true, mapsAsObjects: false });
 
 export function encodeRows(rows: readonly unknown[]): Uint8Array {
   return packr.pack(rows);

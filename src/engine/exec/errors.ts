@@ -11,3 +11,6 @@ export class MissingDataError extends ExecError {}
 
 /** Bytes in the store could not be decoded. */
 export class CorruptDataError extends ExecError {}
+
+/** A sink could not write a partition. */
+export class SinkWriteError extends ExecError {}

@@ -1,5 +1,6 @@
 import type { Store } from '../io/ports';
 import {
+  checkpointKey,
   inputBlockKey,
   type LineageNode,
   type ShuffleDependency,
@@ -43,6 +44,13 @@ export class StoreTaskContext implements TaskContext {
     const key = storedPartKey(node, partition);
     const bytes = await this.store.get(key);
     return bytes ? decodeRows(bytes, key) : undefined;
+  }
+
+  async readCheckpoint(streamId: number, time: number, partition: number): Promise<unknown[]> {
+    const key = checkpointKey(streamId, time, partition);
+    const bytes = await this.store.get(key);
+    if (!bytes) throw new MissingDataError(`checkpoint ${key} is missing`, { key, streamId, time });
+    return decodeRows(bytes, key);
   }
 
   async writeStored(node: LineageNode<unknown>, partition: number, rows: unknown[]): Promise<void> {

@@ -8,7 +8,7 @@ import {
   type TaskContext,
 } from '../plan';
 import { encodeRows, encodeShuffleFile } from './codec';
-import { ExecError } from './errors';
+import { ExecError, SinkWriteError } from './errors';
 import { bucketPartition } from './shuffle-writer';
 import { StoreTaskContext } from './store-task-context';
 import { parseTaskSpec, type TaskResult, type TaskSpec } from './task-spec';
@@ -56,6 +56,8 @@ async function runOn(
     }
     case 'result':
       return writeResultPartition(node, spec.partition, ctx, store);
+    case 'materialize':
+      return materializePartition(node, spec.partition, ctx);
     case 'sink': {
       const output = graph.outputs[spec.output!];
       if (output?.action.kind !== 'sink') {
@@ -92,6 +94,12 @@ export async function writeResultPartition(
   return { rows: rows.length, bytes: bytes.length };
 }
 
+/** Computes a persisted or checkpointed partition, which saves it as a side effect. */
+export async function materializePartition(node: LineageNode<unknown>, partition: number, ctx: TaskContext) {
+  const rows = await node.compute(partition, ctx);
+  return { rows: rows.length, bytes: 0 };
+}
+
 export async function writeSinkPartition(
   node: LineageNode<unknown>,
   sink: Sink<unknown>,
@@ -100,11 +108,21 @@ export async function writeSinkPartition(
   store: Store,
 ) {
   const rows = await node.compute(partition, ctx);
-  await sink.writePartition(rows, {
-    batchTime: ctx.batchTime,
-    partition,
-    numPartitions: node.numPartitions,
-    store,
-  });
+  try {
+    await sink.writePartition(rows, {
+      batchTime: ctx.batchTime,
+      partition,
+      numPartitions: node.numPartitions,
+      store,
+    });
+  } catch (error) {
+    const operator = `writeTo '${sink.name}'`;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SinkWriteError(
+      `${operator} failed on partition ${partition}: ${reason}`,
+      { operator, partition },
+      { cause: error },
+    );
+  }
   return { rows: rows.length, bytes: 0 };
 }

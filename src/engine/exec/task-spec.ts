@@ -12,8 +12,11 @@ export const TaskSpecSchema = z
     /** The job's zero time; batch times count from it. */
     zeroTime: z.number().int().nonnegative(),
     batchTime: z.number().int().positive(),
-    kind: z.enum(['shuffleMap', 'result', 'sink']),
-    /** Lineage node id: the shuffled node for `shuffleMap`, the output's node otherwise. */
+    kind: z.enum(['shuffleMap', 'result', 'sink', 'materialize']),
+    /**
+     * Lineage node id: the shuffled node for `shuffleMap`, the output's node for `result`/`sink`, a
+     * persisted or checkpointed node for `materialize` (compute and save it, return nothing).
+     */
     node: z.string().min(1),
     /** Which of the node's shuffle dependencies to write (shuffleMap only). */
     shuffle: z.number().int().nonnegative().optional(),
@@ -52,13 +55,18 @@ export interface TaskResult {
 export function parseTaskSpec(input: unknown): TaskSpec {
   const parsed = TaskSpecSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const field = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    return `field '${field}': ${issue.message}`;
-  });
-  const first = parsed.error.issues[0];
+  const fields = parsed.error.issues.map(fieldOf);
+  const problems = parsed.error.issues.map(
+    (issue, i) => `field '${fields[i] || '(root)'}': ${issue.message}`,
+  );
   throw new InvalidTaskSpecError(`invalid task description: ${problems.join('; ')}`, {
-    field: first?.path.join('.') ?? '',
+    field: fields[0] ?? '',
     problems,
   });
+}
+
+/** The field an issue is about; unknown keys are reported at the parent's path with their names apart. */
+function fieldOf(issue: z.core.$ZodIssue): string {
+  const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+  return [...issue.path, ...keys.slice(0, 1)].join('.');
 }

@@ -1,6 +1,6 @@
 import type { LineageNode, NodeIdentity, RDD } from '../plan';
 import { UnknownNodeError } from '../plan';
-import type { DStreamNode, GraphHandle } from './dstream-node';
+import { type DStreamNode, defaultCheckpointMs, type GraphHandle } from './dstream-node';
 import { InvalidGraphError } from './errors';
 import { InputDStream } from './input-dstream';
 import type { OutputDStream } from './output-dstream';
@@ -66,8 +66,20 @@ export class DStreamGraph implements GraphHandle {
         'the graph has no input stream: create one with queueStream() or generatorStream()',
       );
     }
+    for (const stream of this.streams) {
+      if (stream.mustCheckpoint && stream.checkpointMs === undefined) {
+        stream.checkpointMs = defaultCheckpointMs(stream.slideMs);
+      }
+    }
+    for (const stream of this.streams) if (stream.checkpointMs !== undefined) stream.remember(stream.slideMs);
+    for (const output of this.outputs) output.remember(output.slideMs);
     this.zeroTime = zeroTime;
     this.started = true;
+  }
+
+  /** Streams whose RDD at `time` must be saved as a checkpoint. */
+  checkpointsAt(time: number): DStreamNode<unknown>[] {
+    return this.streams.filter((s) => s.isCheckpointTime(time));
   }
 
   get isStarted(): boolean {
@@ -88,7 +100,9 @@ export class DStreamGraph implements GraphHandle {
   findNode(id: string, time: number): LineageNode<unknown> {
     let node = this.lineage.get(id);
     if (!node) {
+      // Every stream, not only outputs' ancestors at this time: checkpoint work names nodes too.
       this.generateJobs(time);
+      for (const stream of this.streams) stream.getOrCompute(time);
       node = this.lineage.get(id);
     }
     if (!node) {

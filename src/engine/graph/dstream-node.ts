@@ -1,5 +1,6 @@
-import { type LineageNode, type NodeIdentity, RDD } from '../plan';
+import { CheckpointNode, type LineageNode, type NodeIdentity, RDD } from '../plan';
 import { IdScope, withScope } from '../plan/scope';
+import { formatMillis } from '../util/duration';
 import { InvalidGraphError } from './errors';
 
 /** What every stream node needs from its graph. */
@@ -13,15 +14,22 @@ export interface GraphHandle {
   onLineageNode(identity: NodeIdentity, node: LineageNode<unknown>): void;
 }
 
+/** Smallest multiple of `slideMs` that is at least 10 s: the default checkpoint interval (as in Spark). */
+export function defaultCheckpointMs(slideMs: number): number {
+  return Math.ceil(10_000 / slideMs) * slideMs;
+}
+
 /**
  * Base of every stream operator: a stream is a function from batch time to an RDD. The base owns what
  * all operators share: caching the RDD generated for each time (so one batch's lineage is built once and
- * shared by every output that needs it), deterministic lineage ids, and forgetting old RDDs.
+ * shared by every output that needs it), deterministic lineage ids, checkpoint marking, how long RDDs
+ * are remembered, and forgetting old ones.
  */
 export abstract class DStreamNode<T> {
   readonly id: number;
-  /** How long generated RDDs are kept; operators that look back in time (windows) extend their parents'. */
-  private rememberMs: number;
+  private rememberMs = 0;
+  /** Interval between checkpoints of this stream's RDDs; undefined when it is never checkpointed. */
+  checkpointMs?: number;
   private readonly generated = new Map<number, RDD<T> | null>();
 
   constructor(
@@ -29,7 +37,6 @@ export abstract class DStreamNode<T> {
     readonly operator: string,
   ) {
     this.id = graph.nextStreamId();
-    this.rememberMs = 0;
     graph.register(this as DStreamNode<unknown>);
   }
 
@@ -40,13 +47,31 @@ export abstract class DStreamNode<T> {
     return this.parents[0]?.slideMs ?? this.graph.batchMs;
   }
 
+  /** Streams whose lineage would otherwise grow forever (state, incremental windows) must checkpoint. */
+  get mustCheckpoint(): boolean {
+    return false;
+  }
+
   /** Builds the lineage for `time`; runs inside this node's id scope. Undefined when nothing is produced. */
   protected abstract compute(time: number): RDD<T> | undefined;
+
+  /** How far back this stream reads its parents, given how long it must itself be remembered. */
+  protected parentRememberMs(): number {
+    return this.rememberMs;
+  }
 
   /** True when this stream produces an RDD at `time` (times are counted from the graph's zero time). */
   isTimeValid(time: number): boolean {
     const elapsed = time - this.graph.zeroTime;
     return elapsed > 0 && elapsed % this.slideMs === 0;
+  }
+
+  isCheckpointTime(time: number): boolean {
+    return (
+      this.checkpointMs !== undefined &&
+      this.isTimeValid(time) &&
+      (time - this.graph.zeroTime) % this.checkpointMs === 0
+    );
   }
 
   getOrCompute(time: number): RDD<T> | undefined {
@@ -57,8 +82,32 @@ export abstract class DStreamNode<T> {
       this.graph.onLineageNode(identity, node as LineageNode<unknown>),
     );
     const rdd = withScope(scope, () => this.compute(time));
+    if (rdd && this.isCheckpointTime(time)) rdd.node.checkpointOf = this.id;
     this.generated.set(time, rdd ?? null);
     return rdd;
+  }
+
+  /**
+   * This stream's RDD at `time` for a later batch to build on: the checkpoint when `time` is a
+   * checkpoint time (lineage stops there), otherwise the RDD with its lineage.
+   */
+  protected previous(time: number, hashPartitioned: boolean, partitions: number): RDD<T> | undefined {
+    if (!this.isTimeValid(time)) return undefined;
+    if (this.isCheckpointTime(time)) {
+      return this.wrap(new CheckpointNode<T>(this.id, time, partitions, hashPartitioned));
+    }
+    return this.getOrCompute(time);
+  }
+
+  /** Sets the checkpoint interval; it must be a multiple of the slide. */
+  setCheckpointInterval(ms: number): void {
+    if (ms % this.slideMs !== 0) {
+      throw new InvalidGraphError(
+        `checkpoint interval ${formatMillis(ms)} of ${this.describe()} must be a multiple of its slide ${formatMillis(this.slideMs)}`,
+        { operator: this.operator, checkpointMs: ms, slideMs: this.slideMs },
+      );
+    }
+    this.checkpointMs = ms;
   }
 
   /** How far back batches may still read this stream's RDDs. */
@@ -66,10 +115,19 @@ export abstract class DStreamNode<T> {
     return Math.max(this.rememberMs, this.slideMs);
   }
 
-  /** Keep RDDs for at least `ms` (windows over this stream call it). */
+  /**
+   * Keep RDDs for at least `ms`, and make parents keep what that needs. Checkpointed streams also keep
+   * everything since their last checkpoint, since recovery recomputes from there.
+   */
   remember(ms: number): void {
-    if (ms > this.rememberMs) this.rememberMs = ms;
-    for (const parent of this.parents) parent.remember(this.rememberMs);
+    const needed = Math.max(
+      ms,
+      this.slideMs,
+      this.checkpointMs === undefined ? 0 : this.checkpointMs + this.slideMs,
+    );
+    if (needed <= this.rememberMs) return;
+    this.rememberMs = needed;
+    for (const parent of this.parents) parent.remember(this.parentRememberMs());
   }
 
   /** Drops cached RDDs that no batch at or after `time` can use. */

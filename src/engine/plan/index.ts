@@ -1,12 +1,15 @@
 export * from './errors';
 export * from './keys';
 export * from './lineage';
+export { CheckpointNode } from './nodes/checkpoint-node';
 export { CoGroupedNode } from './nodes/cogrouped-node';
 export { EmptyNode } from './nodes/empty-node';
 export { NarrowNode, type PartitionFunction } from './nodes/narrow-node';
+export { ParallelPairsNode } from './nodes/parallel-node';
 export { RecordNode, type RecordStep } from './nodes/record-node';
 export { ShuffledNode } from './nodes/shuffled-node';
 export { SourceNode } from './nodes/source-node';
+export { type GroupedValues, StateNode, type StateUpdate } from './nodes/state-node';
 export { UnionNode } from './nodes/union-node';
 export { type ActionRunner, checkPartitions, type Pair, RDD } from './rdd';
 export * from './scope';

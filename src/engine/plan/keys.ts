@@ -25,8 +25,14 @@ export function resultPartKey(node: LineageNode<unknown>, partition: number): st
   return `${batchPrefix(node.time)}result/${node.keyName}/${partition}`;
 }
 
+/** Where a persisted partition lives: the stream's checkpoint at checkpoint times, else the cache. */
 export function storedPartKey(node: LineageNode<unknown>, partition: number): string {
+  if (node.checkpointOf !== undefined) return checkpointKey(node.checkpointOf, node.time, partition);
   return `${batchPrefix(node.time)}stored/${node.keyName}/${partition}`;
+}
+
+export function checkpointKey(streamId: number, time: number, partition: number): string {
+  return `${batchPrefix(time)}checkpoint/s${streamId}/${partition}`;
 }
 
 export const MANIFEST_PREFIX = 'manifests/';

@@ -1,5 +1,14 @@
 import { currentScope, type IdScope, looseIdScope, type NodeIdentity } from './scope';
 
+/** Rows are pairs and partition i holds exactly the keys with `partitionOf(key, partitions) === i`. */
+export interface HashPartitioning {
+  readonly partitions: number;
+}
+
+export function samePartitioning(a: HashPartitioning | undefined, b: HashPartitioning | undefined): boolean {
+  return a !== undefined && b !== undefined && a.partitions === b.partitions;
+}
+
 /** How a combineByKey-style aggregation builds and merges per-key combiners. */
 export interface Aggregator<V, C> {
   createCombiner(value: V): C;
@@ -44,6 +53,8 @@ export interface TaskContext {
   readShuffle(dep: ShuffleDependency, reducePartition: number): Promise<unknown[][]>;
   /** A materialised partition (checkpoint or cache), or undefined when it is not in the store. */
   readStored(node: LineageNode<unknown>, partition: number): Promise<unknown[] | undefined>;
+  /** A stream's checkpoint partition; throws when it is not in the store. */
+  readCheckpoint(streamId: number, time: number, partition: number): Promise<unknown[]>;
   writeStored(node: LineageNode<unknown>, partition: number, rows: unknown[]): Promise<void>;
 }
 
@@ -60,6 +71,13 @@ export abstract class LineageNode<T> {
   readonly operator: string;
   /** When true, computed partitions are kept in the store and read back instead of recomputed. */
   persisted = false;
+  /**
+   * Set when this node is its stream's RDD at a checkpoint time: its partitions are saved as the
+   * stream's checkpoint, which later lineage reads instead of recursing further back.
+   */
+  checkpointOf?: number;
+  /** Rows are `[key, value]` placed by `partitionOf(key, partitions)`; co-partitioned parents need no shuffle. */
+  partitioner?: HashPartitioning;
 
   constructor(
     operator: string,
@@ -82,7 +100,7 @@ export abstract class LineageNode<T> {
   protected abstract computePartition(partition: number, ctx: TaskContext): Promise<T[]>;
 
   async compute(partition: number, ctx: TaskContext): Promise<T[]> {
-    if (this.persisted) {
+    if (this.persisted || this.checkpointOf !== undefined) {
       const stored = await ctx.readStored(this, partition);
       if (stored) return stored as T[];
       const rows = await this.computePartition(partition, ctx);

@@ -1,4 +1,5 @@
 import { ConfigError } from '../util/errors';
+import { keyIdentity } from '../util/hash';
 import { ActionNotAvailableError } from './errors';
 import type { Aggregator, LineageNode } from './lineage';
 import { CoGroupedNode } from './nodes/cogrouped-node';
@@ -52,9 +53,13 @@ export class RDD<T> {
   }
 
   filter(predicate: (value: T) => boolean): RDD<T> {
-    return this.record('filter', (value, emit) => {
-      if (predicate(value)) emit(value);
-    });
+    return this.record(
+      'filter',
+      (value, emit) => {
+        if (predicate(value)) emit(value);
+      },
+      true,
+    );
   }
 
   /** `f` sees a whole partition (and its index) and returns the partition's new rows. */
@@ -106,13 +111,17 @@ export class RDD<T> {
   }
 
   mapValues<K, V, W>(this: RDD<Pair<K, V>>, f: (value: V) => W): RDD<Pair<K, W>> {
-    return this.record('mapValues', (pair, emit) => emit([pair[0], f(pair[1])]));
+    return this.record('mapValues', (pair, emit) => emit([pair[0], f(pair[1])]), true);
   }
 
   flatMapValues<K, V, W>(this: RDD<Pair<K, V>>, f: (value: V) => Iterable<W>): RDD<Pair<K, W>> {
-    return this.record('flatMapValues', (pair, emit) => {
-      for (const produced of f(pair[1])) emit([pair[0], produced]);
-    });
+    return this.record(
+      'flatMapValues',
+      (pair, emit) => {
+        for (const produced of f(pair[1])) emit([pair[0], produced]);
+      },
+      true,
+    );
   }
 
   /** Merges the values of each key with an associative, commutative `f`, combining on the map side first. */
@@ -198,11 +207,10 @@ export class RDD<T> {
   /** Every row, in partition order. An action: only available on RDDs handed to `foreachBatch`. */
   collect(): Promise<T[]> {
     if (!this.runner) {
-      return Promise.reject(
-        new ActionNotAvailableError(
-          'collect() runs the batch, so it is only available in foreachBatch; inside transform, return a new RDD instead',
-          { node: this.node.id },
-        ),
+      // Thrown, not rejected: inside transform nobody awaits, and the batch must fail, not commit.
+      throw new ActionNotAvailableError(
+        'collect() runs the batch, so it is only available in foreachBatch; inside transform, return a new RDD instead',
+        { node: this.node.id },
       );
     }
     return this.runner.collect(this.node);
@@ -213,12 +221,12 @@ export class RDD<T> {
     return (await this.collect()).slice(0, n);
   }
 
-  private record<U>(operator: string, step: RecordStep<T, U>): RDD<U> {
-    return this.derive(() => new RecordNode(operator, this.node, step));
+  private record<U>(operator: string, step: RecordStep<T, U>, preservesPartitioning = false): RDD<U> {
+    return this.derive(() => new RecordNode(operator, this.node, step, preservesPartitioning));
   }
 
-  private narrow<U>(operator: string, fn: PartitionFunction<T, U>): RDD<U> {
-    return this.derive(() => new NarrowNode(operator, this.node, fn));
+  private narrow<U>(operator: string, fn: PartitionFunction<T, U>, preservesPartitioning = false): RDD<U> {
+    return this.derive(() => new NarrowNode(operator, this.node, fn, preservesPartitioning));
   }
 
   private reduceByKeyNamed<K, V>(
@@ -244,6 +252,12 @@ export class RDD<T> {
   ): RDD<Pair<K, C>> {
     const count = partitions ?? this.numPartitions;
     checkPartitions(count, operator);
+    if (this.node.partitioner?.partitions === count) {
+      // Already partitioned by key the same way: combine within each partition, no shuffle.
+      return this.narrow(operator, (rows) => combineLocally(rows, aggregator), true) as unknown as RDD<
+        Pair<K, C>
+      >;
+    }
     return this.derive(
       () =>
         new ShuffledNode<Pair<K, C>>(operator, this.node, {
@@ -263,19 +277,23 @@ export class RDD<T> {
     keepLeftMissing: boolean,
     keepRightMissing: boolean,
   ): RDD<Pair<K, [V | null, W | null]>> {
-    return this.cogroup(other, partitions).narrow(operator, (groups) => {
-      const out: Pair<K, [V | null, W | null]>[] = [];
-      for (const [key, [lefts, rights]] of groups) {
-        if (lefts.length === 0) {
-          if (keepLeftMissing) for (const r of rights) out.push([key, [null, r]]);
-        } else if (rights.length === 0) {
-          if (keepRightMissing) for (const l of lefts) out.push([key, [l, null]]);
-        } else {
-          for (const l of lefts) for (const r of rights) out.push([key, [l, r]]);
+    return this.cogroup(other, partitions).narrow(
+      operator,
+      (groups) => {
+        const out: Pair<K, [V | null, W | null]>[] = [];
+        for (const [key, [lefts, rights]] of groups) {
+          if (lefts.length === 0) {
+            if (keepLeftMissing) for (const r of rights) out.push([key, [null, r]]);
+          } else if (rights.length === 0) {
+            if (keepRightMissing) for (const l of lefts) out.push([key, [l, null]]);
+          } else {
+            for (const l of lefts) for (const r of rights) out.push([key, [l, r]]);
+          }
         }
-      }
-      return out;
-    });
+        return out;
+      },
+      true,
+    );
   }
 
   /** Creates a node in the right id scope and wraps it, passing the action runner down. */
@@ -283,6 +301,17 @@ export class RDD<T> {
     const node = currentScope() || !this.runner ? make() : withScope(this.runner.scope, make);
     return new RDD(node, this.runner);
   }
+}
+
+function combineLocally<K, V, C>(rows: Pair<K, V>[], aggregator: Aggregator<V, C>): Pair<K, C>[] {
+  const combined = new Map<unknown, Pair<K, C>>();
+  for (const [key, value] of rows) {
+    const id = keyIdentity(key);
+    const entry = combined.get(id);
+    if (entry === undefined) combined.set(id, [key, aggregator.createCombiner(value)]);
+    else entry[1] = aggregator.mergeValue(entry[1], value);
+  }
+  return Array.from(combined.values());
 }
 
 export function checkPartitions(partitions: number, operator: string): void {

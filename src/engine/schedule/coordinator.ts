@@ -2,11 +2,20 @@ import type { TaskResult, TaskSpec } from '../exec';
 import { encodeRows } from '../exec';
 import type { BatchJob, DStreamGraph, InputDStream } from '../graph';
 import type { Clock, Invoker, Store } from '../io/ports';
-import { batchPrefix, IdScope, inputBlockKey, type LineageNode, RDD } from '../plan';
+import {
+  batchPrefix,
+  checkpointKey,
+  IdScope,
+  inputBlockKey,
+  type LineageNode,
+  MANIFEST_PREFIX,
+  manifestKey,
+  RDD,
+} from '../plan';
 import { BatchFailedError, ScheduleError } from './errors';
 import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
 import { lastCommittedBatch } from './job-state';
-import { type BatchManifest, type InputManifest, writeManifest } from './manifest';
+import { type BatchManifest, type CheckpointManifest, type InputManifest, writeManifest } from './manifest';
 
 export interface CoordinatorOptions {
   job: string;
@@ -18,6 +27,8 @@ export interface CoordinatorOptions {
   retry?: Partial<RetryPolicy>;
   /** Called after every committed batch (the demo prints it; the dashboard will stream it). */
   onBatch?: (info: BatchInfo) => void;
+  /** Committed batches whose manifests are kept for monitoring (default 100); older ones are deleted. */
+  manifestHistory?: number;
 }
 
 /** What a finished batch looked like, for humans and monitors. */
@@ -39,6 +50,9 @@ export class Coordinator {
   private readonly retry: RetryPolicy;
   private nextBatchIndex = 0;
   private resumed = false;
+  /** Batch data before this time has been deleted. */
+  private collectedBefore?: number;
+  private manifestsBefore?: number;
 
   constructor(private readonly options: CoordinatorOptions) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -120,6 +134,8 @@ export class Coordinator {
         operator = batchJob.output.describe();
         await this.runOutput(batchJob, runner);
       }
+      operator = 'checkpoint';
+      manifest.checkpoints = await this.writeCheckpoints(time, runner);
     } catch (error) {
       manifest.status = 'failed';
       manifest.stages = runner.stages;
@@ -193,11 +209,58 @@ export class Coordinator {
     await action.fn(driverRdd, time);
   }
 
-  /** Deletes data of batches no future batch can read (lineage of this job never reaches further back). */
+  /**
+   * Saves the RDDs of streams that checkpoint at this time. Usually an output already computed them
+   * (which saved them); any partition still missing is computed now, so the next batch can rely on it.
+   */
+  private async writeCheckpoints(time: number, runner: BatchJobRunner): Promise<CheckpointManifest[]> {
+    const written: CheckpointManifest[] = [];
+    for (const stream of this.graph.checkpointsAt(time)) {
+      const rdd = stream.getOrCompute(time);
+      if (!rdd) continue;
+      const keys = Array.from({ length: rdd.numPartitions }, (_, p) => checkpointKey(stream.id, time, p));
+      const present = await Promise.all(keys.map((key) => this.options.store.has(key)));
+      if (present.some((p) => !p)) await runner.runFinal(rdd.node, { kind: 'materialize' });
+      written.push({ stream: stream.id, operator: stream.operator, partitions: rdd.numPartitions });
+    }
+    return written;
+  }
+
+  /** Manifests past the history the coordinator keeps for monitoring (the newest is always kept). */
+  private async expiredManifests(): Promise<string[]> {
+    const history = this.options.manifestHistory ?? 100;
+    const newestToDrop = this.nextBatchTime - this.graph.batchMs * (history + 1);
+    if (this.manifestsBefore === undefined) {
+      const oldest = (await this.options.store.list(MANIFEST_PREFIX))[0]?.key;
+      this.manifestsBefore = oldest
+        ? Number(oldest.slice(MANIFEST_PREFIX.length, -'.json'.length))
+        : newestToDrop + this.graph.batchMs;
+    }
+    const keys: string[] = [];
+    for (let t = this.manifestsBefore; t <= newestToDrop; t += this.graph.batchMs) keys.push(manifestKey(t));
+    this.manifestsBefore = Math.max(this.manifestsBefore, newestToDrop + this.graph.batchMs);
+    return keys;
+  }
+
+  /**
+   * Deletes batch data (blocks, shuffle files, cached partitions, checkpoints) and manifests older than
+   * `keepFrom`: no later batch, window or recovery can reach them. The newest committed manifest always
+   * stays (a restarted coordinator resumes from it).
+   */
   async collectGarbage(keepFrom: number): Promise<void> {
     const { store } = this.options;
-    const old = (await store.list('batches/')).filter((e) => e.key < batchPrefix(keepFrom)).map((e) => e.key);
-    if (old.length > 0) await store.delete(old);
+    if (this.collectedBefore === undefined) {
+      // First collection of this coordinator: find the oldest leftover batch with one listing.
+      const oldest = (await store.list('batches/'))[0]?.key;
+      this.collectedBefore = oldest ? Number(oldest.split('/')[1]) : keepFrom;
+    }
+    const doomed: string[] = [];
+    for (let t = this.collectedBefore; t < keepFrom; t += this.graph.batchMs) {
+      for (const entry of await store.list(batchPrefix(t))) doomed.push(entry.key);
+    }
+    doomed.push(...(await this.expiredManifests()));
+    this.collectedBefore = Math.max(this.collectedBefore, keepFrom);
+    if (doomed.length > 0) await store.delete(doomed);
   }
 }
 

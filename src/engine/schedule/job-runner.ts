@@ -1,5 +1,6 @@
 import {
   decodeRows,
+  materializePartition,
   StoreTaskContext,
   type TaskResult,
   type TaskSpec,
@@ -24,7 +25,10 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, backoffMs: 100, maxBackoffMs: 5000 };
 
-export type FinalAction = { kind: 'result' } | { kind: 'sink'; sink: Sink<unknown>; output: number };
+export type FinalAction =
+  | { kind: 'result' }
+  | { kind: 'materialize' }
+  | { kind: 'sink'; sink: Sink<unknown>; output: number };
 
 /**
  * Runs the stages of one batch. Shuffle-map stages already done in this batch (by an earlier output
@@ -35,6 +39,7 @@ export class BatchJobRunner {
   private readonly shuffleStages = new Map<string, Stage>();
   private readonly shuffleOffsets = new Map<string, number[][]>();
   private readonly running = new Map<string, Promise<void>>();
+  private readonly collecting = new Map<string, Promise<unknown[]>>();
   readonly stages: StageManifest[] = [];
 
   constructor(
@@ -49,6 +54,16 @@ export class BatchJobRunner {
 
   /** Computes every partition of `node` and returns the rows in partition order. */
   async collect<T>(node: LineageNode<T>): Promise<T[]> {
+    // Concurrent actions on one RDD share a run: they would write and delete the same result keys.
+    let pending = this.collecting.get(node.id);
+    if (!pending) {
+      pending = this.collectOnce(node as LineageNode<unknown>).finally(() => this.collecting.delete(node.id));
+      this.collecting.set(node.id, pending);
+    }
+    return [...(await pending)] as T[];
+  }
+
+  private async collectOnce<T>(node: LineageNode<T>): Promise<T[]> {
     await this.runFinal(node as LineageNode<unknown>, { kind: 'result' });
     const parts = await Promise.all(
       Array.from({ length: node.numPartitions }, async (_, p) => {
@@ -157,7 +172,9 @@ export class BatchJobRunner {
         ? await writeShuffleMap(stage.dep!, partition, ctx, this.store)
         : kind === 'sink' && action.kind === 'sink'
           ? await writeSinkPartition(stage.node, action.sink, partition, ctx, this.store)
-          : await writeResultPartition(stage.node, partition, ctx, this.store);
+          : kind === 'materialize'
+            ? await materializePartition(stage.node, partition, ctx)
+            : await writeResultPartition(stage.node, partition, ctx, this.store);
     return { ...outcome, attempts: 1 } as {
       rows: number;
       bytes: number;

@@ -16,7 +16,7 @@ export interface InputManifest {
 
 export interface StageManifest {
   id: string;
-  kind: 'shuffleMap' | 'result' | 'sink';
+  kind: 'shuffleMap' | 'result' | 'sink' | 'materialize';
   operator: string;
   node: string;
   partitions: number;
@@ -26,6 +26,12 @@ export interface StageManifest {
   rows: number;
   bytes: number;
   durationMs: number;
+}
+
+export interface CheckpointManifest {
+  stream: number;
+  operator: string;
+  partitions: number;
 }
 
 /** The lineage record of one batch: enough to recompute anything lost, and to show what happened. */
@@ -40,6 +46,8 @@ export interface BatchManifest {
   outputs: { index: number; operator: string; node: string; partitions: number }[];
   rdds: { id: string; operator: string; partitions: number }[];
   stages: StageManifest[];
+  /** Streams checkpointed at this batch (their partitions are under `batches/<time>/checkpoint/`). */
+  checkpoints?: CheckpointManifest[];
   timing: {
     scheduledAt: number;
     startedAt: number;

@@ -26,6 +26,8 @@ export function hashString(s: string): number {
 export function keyIdentity(key: unknown): unknown {
   switch (typeof key) {
     case 'string':
+      // Strings starting with NUL are escaped so they cannot spell the identity of an object key.
+      return key.charCodeAt(0) === 0 ? `\u0000s${key}` : key;
     case 'number':
     case 'boolean':
     case 'bigint':
@@ -33,7 +35,7 @@ export function keyIdentity(key: unknown): unknown {
     case 'undefined':
       return key;
     default:
-      return key === null ? null : `\u0000${canonicalJson(key)}`;
+      return key === null ? null : `\u0000o${canonicalJson(key)}`;
   }
 }
 

@@ -319,6 +319,39 @@ describe('after a failed batch', () => {
     expect(failed?.inputs[0].records).toBe(2);
   });
 
+  it('a new context on the same store resumes at the failed batch and commits it once the function is fixed', async () => {
+    const store = new MemoryStore();
+    const inputs = [[1], [-2], [3]];
+    const define = (map: (x: number) => number, outputs: Map<number, number[]>) => {
+      const ssc = context(1);
+      ssc.queueStream(inputs).map(map).foreachBatch(collectInto(outputs));
+      return ssc;
+    };
+    const broken = (x: number) => {
+      if (x < 0) throw new Error('negative');
+      return x;
+    };
+    const first = await runContext(define(broken, new Map()), {
+      batches: 3,
+      store,
+      retry: { maxAttempts: 1 },
+    });
+    expectBatchFailure(first.error, 2000, 'map', 'negative');
+
+    const outputs = new Map<number, number[]>();
+    const second = await runContext(define(Math.abs, outputs), { batches: 2, store });
+    expect(second.error).toBeUndefined();
+    expect([...outputs.entries()]).toEqual([
+      [2000, [2]],
+      [3000, [3]],
+    ]);
+    expect((await listManifests(store)).map((m) => [m.batchTime, m.status])).toEqual([
+      [1000, 'committed'],
+      [2000, 'committed'],
+      [3000, 'committed'],
+    ]);
+  });
+
   it('awaitTermination keeps rejecting with the same error and stop() still resolves', async () => {
     const ssc = context();
     ssc

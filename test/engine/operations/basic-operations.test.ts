@@ -54,9 +54,12 @@ describe('narrow operations', () => {
     function* repeat(x: number) {
       for (let i = 0; i < x; i++) yield x;
     }
-    await testOperation(
-      [[1, 2, 3], ['ab', 'c']],
-      (s) => s.flatMap((x) => (typeof x === 'number' ? repeat(x) : new Set(x))),
+    await testOperation<number | string, number | string>(
+      [
+        [1, 2, 3],
+        ['ab', 'c'],
+      ],
+      (s) => s.flatMap<number | string>((x) => (typeof x === 'number' ? repeat(x) : new Set(x))),
       [
         [1, 2, 2, 3, 3, 3],
         ['a', 'b', 'c'],
@@ -82,6 +85,37 @@ describe('narrow operations', () => {
 
   it('filter can remove every element of a batch', async () => {
     await testOperation([[1, 3], [2]], (s) => s.filter((x) => x % 2 === 0), [[], [2]]);
+  });
+
+  // Regression: records once came back from the store (input blocks, shuffles, results) as Maps.
+  it('map reads the fields of plain object elements', async () => {
+    await testOperation(
+      [
+        [
+          { name: 'a', n: 1 },
+          { name: 'b', n: 2 },
+        ],
+      ],
+      (s) => s.map((x) => `${x.name}${x.n}`),
+      [['a1', 'b2']],
+    );
+  });
+
+  it('map can produce plain objects', async () => {
+    await testOperation([[1, 2]], (s) => s.map((x) => ({ v: x, tags: [x] })), [
+      [
+        { v: 1, tags: [1] },
+        { v: 2, tags: [2] },
+      ],
+    ]);
+  });
+
+  // Fails today: src/engine/exec/codec.ts promises to carry Map values, but with `mapsAsObjects: true`
+  // a Map comes back from the store as a plain object with string keys ({ '1': 'one' }).
+  it('map can produce Map values, which keep their type and keys', async () => {
+    await testOperation([[1, 2]], (s) => s.map((x) => new Map([[x, String(x)]])), [
+      [new Map([[1, '1']]), new Map([[2, '2']])],
+    ]);
   });
 
   it('mapPartitions applies the function once per contiguous partition', async () => {
@@ -216,28 +250,17 @@ describe('narrow operations', () => {
 
 describe('union', () => {
   it('union yields the elements of both streams, the first stream first', async () => {
-    await testOperation2(
-      [[1, 2, 3], [4, 5, 6], []],
-      [[7, 8], [], [9]],
-      (a, b) => a.union(b),
-      [[1, 2, 3, 7, 8], [4, 5, 6], [9]],
-    );
+    await testOperation2([[1, 2, 3], [4, 5, 6], []], [[7, 8], [], [9]], (a, b) => a.union(b), [
+      [1, 2, 3, 7, 8],
+      [4, 5, 6],
+      [9],
+    ]);
   });
 
   it('union has the partitions of all its inputs side by side', async () => {
-    await testOperation2(
-      [[1, 2, 3, 4]],
-      [[5, 6, 7]],
-      (a, b) => a.union(b).glom(),
-      [
-        [
-          [1, 2],
-          [3, 4],
-          [5, 6],
-          [7],
-        ],
-      ],
-    );
+    await testOperation2([[1, 2, 3, 4]], [[5, 6, 7]], (a, b) => a.union(b).glom(), [
+      [[1, 2], [3, 4], [5, 6], [7]],
+    ]);
   });
 
   it('union of three streams yields all their elements in stream order', async () => {
@@ -260,14 +283,10 @@ describe('union', () => {
   });
 
   it('union of a stream with a derived stream sees the same batch', async () => {
-    await testOperation(
-      [[1, 2], [3]],
-      (s) => s.union(s.map((x) => x * 100)),
-      [
-        [1, 2, 100, 200],
-        [3, 300],
-      ],
-    );
+    await testOperation([[1, 2], [3]], (s) => s.union(s.map((x) => x * 100)), [
+      [1, 2, 100, 200],
+      [3, 300],
+    ]);
   });
 });
 
@@ -287,11 +306,11 @@ describe('transform and transformWith', () => {
   });
 
   it('transform receives the batch time', async () => {
-    await testOperation(
-      [[1, 2], [3], []],
-      (s) => s.transform((rdd, time) => rdd.map((x) => x + time)),
-      [[1001, 1002], [2003], []],
-    );
+    await testOperation([[1, 2], [3], []], (s) => s.transform((rdd, time) => rdd.map((x) => x + time)), [
+      [1001, 1002],
+      [2003],
+      [],
+    ]);
   });
 
   it('transform can use shuffles and change the partitioning', async () => {
@@ -434,14 +453,25 @@ describe('reduce and count', () => {
   });
 
   it('count yields the number of elements of every batch, including 0 for an empty batch', async () => {
-    await testOperation([[], [1], [1, 2], [1, 2, 3], [1, 2, 3, 4]], (s) => s.count(), [[0], [1], [2], [3], [4]]);
+    await testOperation([[], [1], [1, 2], [1, 2, 3], [1, 2, 3, 4]], (s) => s.count(), [
+      [0],
+      [1],
+      [2],
+      [3],
+      [4],
+    ]);
   });
 
   it('count is the same whatever the number of partitions', async () => {
     for (const partitions of [1, 4, 9]) {
-      await testOperation([[1, 2, 3], [], Array.from({ length: 50 }, (_, i) => i)], (s) => s.count(), [[3], [0], [50]], {
-        partitions,
-      });
+      await testOperation(
+        [[1, 2, 3], [], Array.from({ length: 50 }, (_, i) => i)],
+        (s) => s.count(),
+        [[3], [0], [50]],
+        {
+          partitions,
+        },
+      );
     }
   });
 
@@ -630,10 +660,8 @@ describe('reduceByKey and combineByKey', () => {
     );
   });
 
-  // Fails today: records go through msgpack with `mapsAsObjects: false`, so every plain object comes
-  // back from the store as a Map. Map keys have no own properties, so every object key is canonicalised
-  // to '{}' and all object keys collapse into one; the keys come out as Maps, not objects.
-  it.failing('reduceByKey merges equal object keys (whatever their property order) and keeps others apart', async () => {
+  // Regression: object keys once came back from the store as Maps, which all canonicalised to '{}'.
+  it('reduceByKey merges equal object keys (whatever their property order) and keeps others apart', async () => {
     await testOperation<Pair<object, number>, Pair<object, number>>(
       [
         [
@@ -656,7 +684,7 @@ describe('reduceByKey and combineByKey', () => {
     );
   });
 
-  it.failing('reduceByKey keeps distinct object keys made by map apart', async () => {
+  it('reduceByKey keeps distinct object keys made by map apart', async () => {
     await testOperation(
       [[1, 2, 3, 4, 5]],
       (s) => s.map((x) => [{ parity: x % 2 }, x] as Pair<{ parity: number }, number>).reduceByKey(sum),
@@ -667,6 +695,33 @@ describe('reduceByKey and combineByKey', () => {
         ],
       ],
       { useSet: true, partitions: 1 },
+    );
+  });
+
+  // Regression: a non-primitive key's identity was '\u0000' + canonical JSON, which a string could spell.
+  it('reduceByKey keeps string keys apart from array keys whatever text the strings hold', async () => {
+    await testOperation<Pair<unknown, number>, Pair<unknown, number>>(
+      [
+        [
+          [[1, 'a'], 1],
+          ['\u0000[1,"a"]', 10],
+          ['\u0000o[1,"a"]', 100],
+          ['\u0000s\u0000o[1,"a"]', 1000],
+          ['[1,"a"]', 10000],
+          [[1, 'a'], 2],
+        ],
+      ],
+      (s) => s.reduceByKey(sum),
+      [
+        [
+          [[1, 'a'], 3],
+          ['\u0000[1,"a"]', 10],
+          ['\u0000o[1,"a"]', 100],
+          ['\u0000s\u0000o[1,"a"]', 1000],
+          ['[1,"a"]', 10000],
+        ],
+      ],
+      { useSet: true, partitions: 2 },
     );
   });
 
@@ -817,7 +872,10 @@ describe('groupByKey', () => {
       (s) => s.groupByKey().mapValues(sortValues),
       [
         [
-          [[1, 2], ['a', 'c']],
+          [
+            [1, 2],
+            ['a', 'c'],
+          ],
           [[2, 1], ['b']],
         ],
       ],
@@ -828,7 +886,9 @@ describe('groupByKey', () => {
 
 describe('joins and cogroup', () => {
   // Left values are numbers, right values letters; keys include '' and keys missing from one side.
-  const left: Pair<string, number>[][] = [
+  type L = Pair<string, number>;
+  type R = Pair<string, string>;
+  const left: L[][] = [
     [
       ['a', 1],
       ['a', 2],
@@ -841,7 +901,7 @@ describe('joins and cogroup', () => {
     [['', 6]],
     [],
   ];
-  const right: Pair<string, string>[][] = [
+  const right: R[][] = [
     [
       ['a', 'x'],
       ['b', 'y'],
@@ -920,7 +980,14 @@ describe('joins and cogroup', () => {
         ],
       ],
       (a, b) => a.join(b),
-      [[[['a', 'b'], [1, 10]]]],
+      [
+        [
+          [
+            ['a', 'b'],
+            [1, 10],
+          ],
+        ],
+      ],
       { useSet: true },
     );
   });
@@ -936,7 +1003,7 @@ describe('joins and cogroup', () => {
   });
 
   it('leftOuterJoin keeps left values without a match, paired with null', async () => {
-    await testOperation2(
+    await testOperation2<L, R, Pair<string, [number, string | null]>>(
       left,
       right,
       (a, b) => a.leftOuterJoin(b),
@@ -958,7 +1025,7 @@ describe('joins and cogroup', () => {
   });
 
   it('rightOuterJoin keeps right values without a match, paired with null', async () => {
-    await testOperation2(
+    await testOperation2<L, R, Pair<string, [number | null, string]>>(
       left,
       right,
       (a, b) => a.rightOuterJoin(b),
@@ -981,7 +1048,7 @@ describe('joins and cogroup', () => {
   });
 
   it('fullOuterJoin keeps unmatched values of both sides', async () => {
-    await testOperation2(
+    await testOperation2<L, R, Pair<string, [number | null, string | null]>>(
       left,
       right,
       (a, b) => a.fullOuterJoin(b),
@@ -1005,7 +1072,11 @@ describe('joins and cogroup', () => {
   });
 
   it('outer joins treat falsy values as present, not as missing', async () => {
-    await testOperation2<Pair<string, number>, Pair<string, string>, Pair<string, [number | null, string | null]>>(
+    await testOperation2<
+      Pair<string, number>,
+      Pair<string, string>,
+      Pair<string, [number | null, string | null]>
+    >(
       [
         [
           ['a', 0],
@@ -1060,6 +1131,137 @@ describe('joins and cogroup', () => {
       (a, b) => a.fullOuterJoin(b),
       [[['k', [1, null]]], [['k', [null, 'late']]], []],
     );
+  });
+
+  describe('on streams that are already hash-partitioned', () => {
+    const a: Pair<string, number>[][] = [
+      [
+        ['k1', 1],
+        ['k2', 2],
+        ['k1', 3],
+        ['k3', 4],
+        ['k4', 5],
+      ],
+      [['k2', 6]],
+    ];
+    const b: Pair<string, number>[][] = [
+      [
+        ['k1', 10],
+        ['k3', 20],
+        ['k3', 30],
+        ['k5', 40],
+      ],
+      [
+        ['k2', 50],
+        ['k2', 60],
+      ],
+    ];
+    const expected: Pair<string, [number, number]>[][] = [
+      [
+        ['k1', [4, 10]],
+        ['k3', [4, 50]],
+      ],
+      [['k2', [6, 110]]],
+    ];
+
+    it('join of two streams reduced to the same number of partitions matches every key', async () => {
+      await testOperation2(a, b, (x, y) => x.reduceByKey(sum, 3).join(y.reduceByKey(sum, 3), 3), expected, {
+        useSet: true,
+      });
+    });
+
+    it('join of streams reduced to different numbers of partitions matches every key', async () => {
+      await testOperation2(a, b, (x, y) => x.reduceByKey(sum, 2).join(y.reduceByKey(sum, 5), 3), expected, {
+        useSet: true,
+      });
+    });
+
+    it('join after mapValues and filter on a reduced stream matches every key', async () => {
+      await testOperation2(
+        a,
+        b,
+        (x, y) =>
+          x
+            .reduceByKey(sum, 3)
+            .mapValues((v) => v * 100)
+            .filter(([, v]) => v > 0)
+            .join(y.reduceByKey(sum, 3), 3),
+        expected.map((batch) =>
+          batch.map(([k, [l, r]]) => [k, [l * 100, r]] as Pair<string, [number, number]>),
+        ),
+        { useSet: true },
+      );
+    });
+
+    it('join after a map that changes the keys of a reduced stream re-partitions by the new keys', async () => {
+      // 'k1' becomes 'k3' and so on: the rows are no longer where hashing their new keys would put them.
+      const shift = ([k, v]: Pair<string, number>): Pair<string, number> => [`k${Number(k[1]) + 2}`, v];
+      await testOperation2(
+        a,
+        b,
+        (x, y) => x.reduceByKey(sum, 4).map(shift).join(y.reduceByKey(sum, 4), 4),
+        [
+          [
+            ['k3', [4, 50]],
+            ['k5', [4, 40]],
+          ],
+          [],
+        ],
+        { useSet: true },
+      );
+    });
+
+    it('cogroup of a reduced stream with itself and a raw stream gathers every value', async () => {
+      await testOperation2(
+        a,
+        b,
+        (x, y) => {
+          const reduced = x.reduceByKey(sum, 2);
+          return reduced
+            .cogroup(
+              reduced.mapValues((v) => -v),
+              2,
+            )
+            .join(y, 2)
+            .mapValues(([[ls, rs], w]) => [...ls, ...rs, w]);
+        },
+        [
+          [
+            ['k1', [4, -4, 10]],
+            ['k3', [4, -4, 20]],
+            ['k3', [4, -4, 30]],
+          ],
+          [
+            ['k2', [6, -6, 50]],
+            ['k2', [6, -6, 60]],
+          ],
+        ],
+        { useSet: true },
+      );
+    });
+
+    it('a join of joins on reduced streams matches every key', async () => {
+      await testOperation2(
+        a,
+        b,
+        (x, y) => {
+          const rx = x.reduceByKey(sum, 3);
+          const ry = y.reduceByKey(sum, 3);
+          return rx
+            .join(ry, 3)
+            .join(rx.fullOuterJoin(ry, 3), 3)
+            .mapValues(([[l, r], [l2, r2]]) => `${l}+${r}|${l2}+${r2}`);
+        },
+        [
+          [
+            ['k1', '4+10|4+10'],
+            ['k3', '4+50|4+50'],
+          ],
+          [['k2', '6+110|6+110']],
+        ],
+        { useSet: true },
+      );
+    });
   });
 
   it('a self-join pairs every value of a key with every value of the same key', async () => {
@@ -1139,7 +1341,10 @@ describe('chained operations', () => {
   it('batches after the last input produce empty outputs', async () => {
     await testOperation([['a a']], wordCount, [[['a', 2]], [], [], []], { useSet: true });
     await testOperation([[1, 2]], (s) => s.map((x) => x + 1), [[2, 3], [], []]);
-    await testOperation([[1, 2]], (s) => s.glom(), [[[1], [2]], [[], []]]);
+    await testOperation([[1, 2]], (s) => s.glom(), [
+      [[1], [2]],
+      [[], []],
+    ]);
   });
 
   it('the result has one batch per batch time, at multiples of the batch interval', async () => {

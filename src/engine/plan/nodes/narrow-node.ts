@@ -10,8 +10,10 @@ export class NarrowNode<T, U> extends LineageNode<U> {
     operator: string,
     readonly parent: LineageNode<T>,
     readonly fn: PartitionFunction<T, U>,
+    preservesPartitioning = false,
   ) {
     super(operator, parent.numPartitions);
+    if (preservesPartitioning) this.partitioner = parent.partitioner;
   }
 
   get dependencies(): readonly Dependency[] {

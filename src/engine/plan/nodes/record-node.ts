@@ -13,8 +13,11 @@ export class RecordNode<T, U> extends LineageNode<U> {
     operator: string,
     readonly parent: LineageNode<T>,
     readonly step: RecordStep<T, U>,
+    /** True for operators that never change a row's key (filter, mapValues ...). */
+    preservesPartitioning = false,
   ) {
     super(operator, parent.numPartitions);
+    if (preservesPartitioning) this.partitioner = parent.partitioner;
   }
 
   get dependencies(): readonly Dependency[] {
@@ -22,7 +25,7 @@ export class RecordNode<T, U> extends LineageNode<U> {
   }
 
   override async forEach(partition: number, ctx: TaskContext, emit: (row: U) => void): Promise<void> {
-    if (this.persisted) return super.forEach(partition, ctx, emit);
+    if (this.persisted || this.checkpointOf !== undefined) return super.forEach(partition, ctx, emit);
     const step = this.step;
     await this.parent.forEach(partition, ctx, (value) => {
       try {

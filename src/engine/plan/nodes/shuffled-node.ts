@@ -47,6 +47,7 @@ export class ShuffledNode<T> extends LineageNode<T> {
     super(operator, options.partitions);
     const combineOnMapSide = options.aggregator && options.mapSideCombine ? options.aggregator : undefined;
     this.shuffle = makeShuffleDependency(this, 0, parent, { ...options, mapSideCombine: combineOnMapSide });
+    if (options.partitionBy === 'hash') this.partitioner = { partitions: options.partitions };
   }
 
   get dependencies(): readonly Dependency[] {
