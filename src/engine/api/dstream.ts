@@ -1,13 +1,48 @@
 import {
   type DStreamNode,
   InvalidGraphError,
+  type KeyState,
+  type MapWithStateRow,
+  mapWithStateFunction,
   OutputDStream,
+  ReducedWindowedDStream,
   type Sink,
+  StateDStream,
   TransformedDStream,
   UnionDStream,
+  updateStateByKeyFunction,
+  WindowedDStream,
 } from '../graph';
 import { checkPartitions, type Pair, type RDD } from '../plan';
+import { type Duration, toMillis } from '../util/duration';
 import type { StreamingContext } from './streaming-context';
+import { type WindowOptions, windowDurations } from './windows';
+
+export interface StateOptions<K, S> {
+  /** State of some keys before the first batch. */
+  initial?: readonly Pair<K, S>[];
+  partitions?: number;
+}
+
+export interface MapWithStateOptions<K, S> extends StateOptions<K, S> {
+  /** A key without new values for this long gets one last call (isTimingOut) and its state is removed. */
+  timeout?: Duration;
+}
+
+// Functions in options are declared as methods so that DStream<T> stays assignable like any container.
+export interface ReduceWindowOptions<T> extends WindowOptions {
+  /** Undoes `f`: inverse(f(a, b), b) === a. Makes the window incremental. */
+  inverse?(a: T, b: T): T;
+}
+
+export interface ReduceByKeyWindowOptions<K, V> extends ReduceWindowOptions<V> {
+  /** With `inverse`: keeps only the entries for which it returns true. */
+  filter?(entry: Pair<K, V>): boolean;
+  partitions?: number;
+}
+
+/** mapWithState's output, plus the full state after every batch. */
+export type MapWithStateStream<K, S, U> = DStream<U> & { stateSnapshots(): DStream<Pair<K, S>> };
 
 /**
  * A discretized stream: a sequence of RDDs, one per batch interval. Every operation returns a new stream
@@ -163,6 +198,154 @@ export class DStream<T> {
     return this.applyWith('fullOuterJoin', other, (a, b) => a.fullOuterJoin(b, partitions));
   }
 
+  /** Every `slide`, the union of the stream's batches over the last `window`. */
+  window(options: WindowOptions): DStream<T> {
+    const { windowMs, slideMs } = windowDurations('window', options as never, this.slideMs, []);
+    return new DStream(this.context, new WindowedDStream(this.context.graph, this.node, windowMs, slideMs));
+  }
+
+  /**
+   * All elements of the window reduced with `f`. With `inverse` (a - b undoing a + b) the window is
+   * updated incrementally from the previous one.
+   */
+  reduceByWindow(f: (a: T, b: T) => T, options: ReduceWindowOptions<T>): DStream<T> {
+    windowDurations('reduceByWindow', options as never, this.slideMs, ['inverse']);
+    if (options.inverse) {
+      return this.map((value): Pair<number, T> => [0, value])
+        .reduceByKeyAndWindow(f, {
+          window: options.window,
+          slide: options.slide,
+          inverse: options.inverse,
+          partitions: 1,
+        })
+        .map((pair) => pair[1]);
+    }
+    return this.reduce(f).window({ window: options.window, slide: options.slide }).reduce(f);
+  }
+
+  /** Number of elements in the window (kept incrementally). */
+  countByWindow(options: WindowOptions): DStream<number> {
+    windowDurations('countByWindow', options as never, this.slideMs, []);
+    return this.map(() => 1).reduceByWindow((a, b) => a + b, { ...options, inverse: (a, b) => a - b });
+  }
+
+  /** `[value, occurrences in the window]`; values whose count fell to 0 are dropped. */
+  countByValueAndWindow(options: WindowOptions & { partitions?: number }): DStream<Pair<T, number>> {
+    windowDurations('countByValueAndWindow', options as never, this.slideMs, ['partitions']);
+    return this.map((value): Pair<T, number> => [value, 1]).reduceByKeyAndWindow((a, b) => a + b, {
+      ...options,
+      inverse: (a, b) => a - b,
+      filter: (entry) => entry[1] !== 0,
+    });
+  }
+
+  groupByKeyAndWindow<K, V>(
+    this: DStream<Pair<K, V>>,
+    options: WindowOptions & { partitions?: number },
+  ): DStream<Pair<K, V[]>> {
+    windowDurations('groupByKeyAndWindow', options as never, this.slideMs, ['partitions']);
+    const partitions = options.partitions ?? this.context.defaultPartitions;
+    checkPartitions(partitions, 'groupByKeyAndWindow');
+    return this.groupByKey(partitions)
+      .window({ window: options.window, slide: options.slide })
+      .combineByKey<K, V[], V[]>(
+        (values) => [...values],
+        (all, values) => all.concat(values),
+        (a, b) => a.concat(b),
+        partitions,
+      );
+  }
+
+  /**
+   * Values of each key reduced over the window. With `inverse`, the window is the previous window plus
+   * the batches that entered minus those that left (reads two slices per batch, whatever the window);
+   * keys whose value returned to neutral stay unless `filter` drops them.
+   */
+  reduceByKeyAndWindow<K, V>(
+    this: DStream<Pair<K, V>>,
+    f: (a: V, b: V) => V,
+    options: ReduceByKeyWindowOptions<K, V>,
+  ): DStream<Pair<K, V>> {
+    const { windowMs, slideMs } = windowDurations('reduceByKeyAndWindow', options as never, this.slideMs, [
+      'inverse',
+      'filter',
+      'partitions',
+    ]);
+    const partitions = options.partitions ?? this.context.defaultPartitions;
+    checkPartitions(partitions, 'reduceByKeyAndWindow');
+    const reduced = this.reduceByKey(f, partitions);
+    if (!options.inverse) {
+      return reduced.window({ window: options.window, slide: options.slide }).reduceByKey(f, partitions);
+    }
+    const node = new ReducedWindowedDStream<K, V>(
+      this.context.graph,
+      reduced.node,
+      windowMs,
+      slideMs,
+      partitions,
+      {
+        reduce: f,
+        inverse: options.inverse,
+        filter: options.filter,
+      },
+    );
+    return new DStream(this.context, node);
+  }
+
+  /**
+   * Per-key state across batches: `update(newValues, state)` runs every batch for every key that has
+   * state or new values; returning undefined removes the key.
+   */
+  updateStateByKey<K, V, S>(
+    this: DStream<Pair<K, V>>,
+    update: (values: V[], state: S | undefined) => S | undefined,
+    options: StateOptions<K, S> = {},
+  ): DStream<Pair<K, S>> {
+    const partitions = options.partitions ?? this.context.defaultPartitions;
+    checkPartitions(partitions, 'updateStateByKey');
+    const node = new StateDStream<K, V, Pair<K, S>>(this.context.graph, this.node, {
+      operator: 'updateStateByKey',
+      partitions,
+      update: updateStateByKeyFunction<K, V, S>(update),
+      initialRows: options.initial as Pair<K, unknown>[] | undefined,
+    });
+    return new DStream(this.context, node);
+  }
+
+  /**
+   * Per-key state with per-record output: `fn(key, value, state)` runs for each new value and returns
+   * what to emit (or undefined). Keys idle for `timeout` get one more call with `state.isTimingOut()`.
+   */
+  mapWithState<K, V, S, U>(
+    this: DStream<Pair<K, V>>,
+    fn: (key: K, value: V | undefined, state: KeyState<S>) => U | undefined,
+    options: MapWithStateOptions<K, S> = {},
+  ): MapWithStateStream<K, S, U> {
+    const partitions = options.partitions ?? this.context.defaultPartitions;
+    checkPartitions(partitions, 'mapWithState');
+    const timeoutMs =
+      options.timeout === undefined ? undefined : toMillis(options.timeout, 'mapWithState timeout');
+    const stateNode = new StateDStream<K, V, MapWithStateRow<K, S, U>>(this.context.graph, this.node, {
+      operator: 'mapWithState',
+      partitions,
+      update: mapWithStateFunction(fn, timeoutMs),
+      initialRows: options.initial as Pair<K, unknown>[] | undefined,
+      toInitialRow: ([key, state], zeroTime) => [key, state as S, zeroTime, []],
+    });
+    const rows = new DStream(this.context, stateNode);
+    const mapped = rows.flatMap((row) => row[3]);
+    return Object.assign(mapped, {
+      stateSnapshots: () =>
+        rows.flatMap((row): Pair<K, S>[] => (row[1] === undefined ? [] : [[row[0], row[1]]])),
+    });
+  }
+
+  /** Checkpoint this stream's RDDs every `interval` (a multiple of its slide), cutting their lineage. */
+  checkpoint(interval: Duration): this {
+    this.node.setCheckpointInterval(toMillis(interval, 'checkpoint interval'));
+    return this;
+  }
+
   /** Runs `fn` on the coordinator for every batch; `rdd.collect()` inside it runs the batch. */
   foreachBatch(fn: (rdd: RDD<T>, time: number) => void | Promise<void>): void {
     new OutputDStream(this.context.graph, this.node, { kind: 'foreachBatch', fn }, 'foreachBatch');
@@ -222,7 +405,7 @@ export class DStream<T> {
     return new DStream(this.context, node);
   }
 
-  private requireSameContext(operator: string, other: DStream<unknown>): void {
+  private requireSameContext(operator: string, other: DStream<any>): void {
     if (!(other instanceof DStream) || other.context !== this.context) {
       throw new InvalidGraphError(
         `${operator}: the other stream was created by a different StreamingContext; build both streams from the same context`,

@@ -2,3 +2,4 @@ export * from './dstream';
 export * from './job';
 export * from './store-sink';
 export * from './streaming-context';
+export * from './windows';
