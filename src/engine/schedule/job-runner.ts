@@ -10,10 +10,10 @@ import {
 } from '../exec';
 import type { Sink } from '../graph';
 import type { Invoker, Store } from '../io/ports';
-import { type LineageNode, resultPartKey } from '../plan';
+import { type LineageNode, resultPartKey, shuffleFileKey, storedPartKey } from '../plan';
 import { TaskFailedError } from './errors';
 import type { StageManifest } from './manifest';
-import { buildFinalStage, type Stage } from './stages';
+import { type Availability, buildFinalStage, type Stage } from './stages';
 
 export interface RetryPolicy {
   /** Attempts per task before the batch fails (Spark's default is 4). */
@@ -81,9 +81,43 @@ export class BatchJobRunner {
   }
 
   async runFinal(node: LineageNode<unknown>, action: FinalAction): Promise<void> {
-    const stage = buildFinalStage(node, this.shuffleStages);
+    const stage = await buildFinalStage(node, this.shuffleStages, this.availability);
     await Promise.all(stage.parents.map((parent) => this.ensureShuffle(parent)));
     await this.runStage(stage, action);
+  }
+
+  /**
+   * Data of this batch exists only once this runner produced it; data of earlier batches is looked up
+   * in the store (once per batch), so completed work is never redone and lost work is recomputed.
+   */
+  private readonly availability: Availability = {
+    isMaterialized: (node) =>
+      node.time === this.batchTime
+        ? Promise.resolve(false)
+        : this.remember(`node:${node.id}`, () =>
+            this.allStored(node.numPartitions, (p) => storedPartKey(node, p)),
+          ),
+    isShuffleComplete: (dep) =>
+      dep.time === this.batchTime
+        ? Promise.resolve(false)
+        : this.remember(`shuffle:${dep.id}`, () =>
+            this.allStored(dep.parent.numPartitions, (m) => shuffleFileKey(dep, m)),
+          ),
+  };
+  private readonly known = new Map<string, Promise<boolean>>();
+
+  private remember(key: string, check: () => Promise<boolean>): Promise<boolean> {
+    let answer = this.known.get(key);
+    if (!answer) {
+      answer = check();
+      this.known.set(key, answer);
+    }
+    return answer;
+  }
+
+  private async allStored(count: number, keyOf: (index: number) => string): Promise<boolean> {
+    const present = await Promise.all(Array.from({ length: count }, (_, i) => this.store.has(keyOf(i))));
+    return present.every(Boolean);
   }
 
   private ensureShuffle(stage: Stage): Promise<void> {

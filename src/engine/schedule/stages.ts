@@ -17,39 +17,65 @@ export interface Stage {
   registered: boolean;
 }
 
+/** What is already in the store, so planning does not recompute it (Spark's "missing parent stages"). */
+export interface Availability {
+  /** Every partition of a persisted or checkpointed node is stored. */
+  isMaterialized(node: LineageNode<unknown>): Promise<boolean>;
+  /** Every map output of the shuffle is stored. */
+  isShuffleComplete(dep: ShuffleDependency): Promise<boolean>;
+}
+
 /** Builds the stage graph of `node`, sharing shuffle-map stages through `shuffleStages`. */
-export function buildFinalStage(node: LineageNode<unknown>, shuffleStages: Map<string, Stage>): Stage {
+export async function buildFinalStage(
+  node: LineageNode<unknown>,
+  shuffleStages: Map<string, Stage>,
+  availability: Availability,
+): Promise<Stage> {
   return {
     id: `final:${node.id}`,
     kind: 'final',
     node,
     partitions: node.numPartitions,
-    parents: parentStages(node, shuffleStages),
+    parents: await missingParentStages(node, shuffleStages, availability),
     registered: node.registered,
   };
 }
 
-function parentStages(root: LineageNode<unknown>, shuffleStages: Map<string, Stage>): Stage[] {
+/**
+ * The shuffle-map stages `root` still needs. The walk stops at persisted nodes that are fully stored
+ * (state, window slices, checkpoints) and at shuffles whose files exist: lineage is only followed as far
+ * back as data is actually missing.
+ */
+async function missingParentStages(
+  root: LineageNode<unknown>,
+  shuffleStages: Map<string, Stage>,
+  availability: Availability,
+): Promise<Stage[]> {
   const parents: Stage[] = [];
   const seen = new Set<string>();
-  const visit = (node: LineageNode<unknown>) => {
+  const visit = async (node: LineageNode<unknown>): Promise<void> => {
     if (seen.has(node.id)) return;
     seen.add(node.id);
-    node.dependencies.forEach((dep, index) => {
-      if (dep.kind === 'narrow') visit(dep.parent);
-      else parents.push(shuffleStage(node, dep, index, shuffleStages));
-    });
+    const persisted = node.persisted || node.checkpointOf !== undefined;
+    if (persisted && (await availability.isMaterialized(node))) return;
+    for (const [index, dep] of node.dependencies.entries()) {
+      if (dep.kind === 'narrow') await visit(dep.parent);
+      else if (!(await availability.isShuffleComplete(dep))) {
+        parents.push(await shuffleStage(node, dep, index, shuffleStages, availability));
+      }
+    }
   };
-  visit(root);
+  await visit(root);
   return parents;
 }
 
-function shuffleStage(
+async function shuffleStage(
   owner: LineageNode<unknown>,
   dep: ShuffleDependency,
   depIndex: number,
   shuffleStages: Map<string, Stage>,
-): Stage {
+  availability: Availability,
+): Promise<Stage> {
   const existing = shuffleStages.get(dep.id);
   if (existing) return existing;
   const stage: Stage = {
@@ -59,9 +85,11 @@ function shuffleStage(
     dep,
     depIndex,
     partitions: dep.parent.numPartitions,
-    parents: parentStages(dep.parent, shuffleStages),
+    parents: [],
     registered: owner.registered,
   };
+  // Registered before the walk below, so a diamond in the lineage shares one stage.
   shuffleStages.set(dep.id, stage);
+  stage.parents = await missingParentStages(dep.parent, shuffleStages, availability);
   return stage;
 }
