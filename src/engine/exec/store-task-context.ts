@@ -1,8 +1,10 @@
 import type { Store } from '../io/ports';
 import {
   checkpointKey,
+  type InputRange,
   inputBlockKey,
   type LineageNode,
+  manifestKey,
   type ShuffleDependency,
   shuffleFileKey,
   storedPartKey,
@@ -22,15 +24,30 @@ export class StoreTaskContext implements TaskContext {
     private readonly knownOffsets: ShuffleOffsets = {},
   ) {}
 
-  async readInputBlock(streamId: number, time: number, partition: number): Promise<unknown[]> {
+  async readInputBlock(streamId: number, time: number, partition: number): Promise<unknown[] | undefined> {
     const key = inputBlockKey(streamId, time, partition);
     const bytes = await this.store.get(key);
-    if (!bytes) {
-      throw new MissingDataError(`input block ${key} is missing; the batch's input must be written first`, {
+    return bytes ? decodeRows(bytes, key) : undefined;
+  }
+
+  async writeInputBlock(streamId: number, time: number, partition: number, rows: unknown[]): Promise<void> {
+    await this.store.put(inputBlockKey(streamId, time, partition), encodeRows(rows));
+  }
+
+  async readInputRanges(streamId: number, time: number): Promise<InputRange[]> {
+    const key = manifestKey(time);
+    const bytes = await this.store.get(key);
+    if (!bytes)
+      throw new MissingDataError(`manifest ${key} is missing, so input ${streamId} cannot be replayed`, {
         key,
       });
-    }
-    return decodeRows(bytes, key);
+    const manifest = JSON.parse(new TextDecoder().decode(bytes)) as {
+      inputs: { stream: number; ranges: InputRange[] }[];
+    };
+    const input = manifest.inputs.find((i) => i.stream === streamId);
+    if (!input)
+      throw new MissingDataError(`manifest ${key} has no ranges for input ${streamId}`, { key, streamId });
+    return input.ranges;
   }
 
   readShuffle(dep: ShuffleDependency, reducePartition: number): Promise<unknown[][]> {

@@ -1,5 +1,6 @@
 import type { Source, SourceInterval } from '../io/ports';
-import { type RDD, SourceNode } from '../plan';
+import { type RDD, SourceNode, type TaskContext } from '../plan';
+import { splitEvenly } from '../util/split';
 import { DStreamNode, type GraphHandle } from './dstream-node';
 
 /** A stream read from a replayable source; each interval becomes one RDD of `partitions` partitions. */
@@ -24,11 +25,24 @@ export class InputDStream<T> extends DStreamNode<T> {
   }
 
   protected compute(time: number): RDD<T> {
-    const direct = this.source.direct;
+    const { direct, replay } = this.source;
     const interval = this.interval(time);
-    const readDirect = direct
-      ? (partition: number) => direct.readPartition(interval, partition, this.partitions)
-      : undefined;
-    return this.wrap(new SourceNode<T>(this.id, time, this.partitions, readDirect));
+    return this.wrap(
+      new SourceNode<T>(this.id, time, this.partitions, {
+        direct: direct
+          ? (partition) => direct.readPartition(interval, partition, this.partitions)
+          : undefined,
+        replay: replay ? (partition, ctx) => this.replayBlock(interval, partition, ctx) : undefined,
+      }),
+    );
+  }
+
+  /** Reads the batch's recorded ranges again, splits them as the coordinator did, and restores the block. */
+  private async replayBlock(interval: SourceInterval, partition: number, ctx: TaskContext): Promise<T[]> {
+    const ranges = await ctx.readInputRanges(this.id, interval.batchTime);
+    const records = await this.source.replay!(ranges, interval);
+    const block = splitEvenly(records, this.partitions)[partition];
+    await ctx.writeInputBlock(this.id, interval.batchTime, partition, block);
+    return block;
   }
 }

@@ -29,9 +29,13 @@ export class GeneratorSource<T> implements Source<T> {
     };
   }
 
-  async read(batchIndex: number, batchTime: number, intervalMs: number): Promise<SourceBatch<T>> {
-    const [first, end] = this.bounds({ batchIndex, batchTime, intervalMs });
+  async read(interval: SourceInterval): Promise<SourceBatch<T>> {
+    const [first, end] = this.bounds(interval);
     return { records: this.generate(first, end), ranges: [this.range(first, end)] };
+  }
+
+  async replay(_ranges: readonly SourceRange[], interval: SourceInterval): Promise<T[]> {
+    return (await this.read(interval)).records;
   }
 
   private bounds({ batchIndex, intervalMs }: SourceInterval): [number, number] {

@@ -38,18 +38,32 @@ export interface Clock {
   sleepUntil(time: number): Promise<void>;
 }
 
-/** Where one input block's records came from, kept in the batch manifest so it can be re-read. */
+/**
+ * One shard's (or queue's) part of a batch, kept in the batch manifest: enough to continue after it and
+ * to read exactly the same records again.
+ */
 export interface SourceRange {
   /** Shard id, queue name or generator name. */
   shard: string;
+  /** First position read in this batch ('' when nothing was read). */
   first: string;
+  /** Last position consumed: the next batch continues after it ('' when nothing was ever read). */
   last: string;
   count: number;
+}
+
+/** A record that could not be decoded; stored as a dead letter and counted, never silently dropped. */
+export interface DeadLetter {
+  shard: string;
+  position: string;
+  data: Uint8Array;
+  error: string;
 }
 
 export interface SourceBatch<T> {
   records: T[];
   ranges: SourceRange[];
+  deadLetters?: DeadLetter[];
 }
 
 /** Which interval of a source a batch covers. */
@@ -61,10 +75,15 @@ export interface SourceInterval {
   intervalMs: number;
 }
 
-/** A replayable input: reading the same interval twice yields the same records. */
+/** A replayable input: reading the same ranges twice yields the same records. */
 export interface Source<T> {
-  /** All records of the interval; the coordinator writes them as input blocks. */
-  read(batchIndex: number, batchTime: number, intervalMs: number): Promise<SourceBatch<T>>;
+  /**
+   * The interval's records. `after` holds the ranges of the last committed batch of this input (where to
+   * continue), undefined on the very first batch.
+   */
+  read(interval: SourceInterval, after: readonly SourceRange[] | undefined): Promise<SourceBatch<T>>;
+  /** Reads exactly the records of recorded ranges again, in the same order (recovers a lost input block). */
+  replay?(ranges: readonly SourceRange[], interval: SourceInterval): Promise<T[]>;
   /**
    * Optional: sources whose partitions are known without reading them (a generator, offset ranges) let
    * each task read its own partition, so input never passes through the coordinator.

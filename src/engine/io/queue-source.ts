@@ -1,4 +1,4 @@
-import type { Source, SourceBatch } from './ports';
+import type { Source, SourceBatch, SourceInterval } from './ports';
 
 /**
  * One array per batch, for tests and examples: batch i receives `batches[i]`, later batches nothing.
@@ -10,7 +10,7 @@ export class QueueSource<T> implements Source<T> {
     private readonly batches: readonly (readonly T[])[],
   ) {}
 
-  async read(batchIndex: number): Promise<SourceBatch<T>> {
+  async read({ batchIndex }: SourceInterval): Promise<SourceBatch<T>> {
     const records = [...(this.batches[batchIndex] ?? [])];
     return {
       records,

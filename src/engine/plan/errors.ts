@@ -27,3 +27,6 @@ export class ActionNotAvailableError extends PlanError {}
 
 /** Lineage refers to a node this process cannot rebuild. */
 export class UnknownNodeError extends PlanError {}
+
+/** Data lineage needs is gone and cannot be rebuilt here (e.g. an input block of a non-replayable source). */
+export class MissingInputError extends PlanError {}

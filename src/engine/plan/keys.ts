@@ -40,3 +40,8 @@ export const MANIFEST_PREFIX = 'manifests/';
 export function manifestKey(time: number): string {
   return `${MANIFEST_PREFIX}${padTime(time)}.json`;
 }
+
+/** A record the source could not decode, kept with its shard and position for inspection or replay. */
+export function deadLetterKey(streamId: number, time: number, shard: string, position: string): string {
+  return `deadletters/${padTime(time)}/s${streamId}/${shard}/${position}.json`;
+}

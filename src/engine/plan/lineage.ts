@@ -1,5 +1,13 @@
 import { currentScope, type IdScope, looseIdScope, type NodeIdentity } from './scope';
 
+/** Where an input block's records came from (the io layer's SourceRange). */
+export interface InputRange {
+  shard: string;
+  first: string;
+  last: string;
+  count: number;
+}
+
 /** Rows are pairs and partition i holds exactly the keys with `partitionOf(key, partitions) === i`. */
 export interface HashPartitioning {
   readonly partitions: number;
@@ -48,7 +56,11 @@ export type Dependency = NarrowDependency | ShuffleDependency;
  */
 export interface TaskContext {
   readonly batchTime: number;
-  readInputBlock(streamId: number, time: number, partition: number): Promise<unknown[]>;
+  /** An input block, or undefined when it is not in the store. */
+  readInputBlock(streamId: number, time: number, partition: number): Promise<unknown[] | undefined>;
+  writeInputBlock(streamId: number, time: number, partition: number, rows: unknown[]): Promise<void>;
+  /** The source ranges the batch manifest recorded for an input (to replay a lost block). */
+  readInputRanges(streamId: number, time: number): Promise<InputRange[]>;
   /** One array of rows per map task, in map-partition order. */
   readShuffle(dep: ShuffleDependency, reducePartition: number): Promise<unknown[][]>;
   /** A materialised partition (checkpoint or cache), or undefined when it is not in the store. */

@@ -1,10 +1,11 @@
 import type { TaskResult, TaskSpec } from '../exec';
 import { encodeRows } from '../exec';
 import type { BatchJob, DStreamGraph, InputDStream } from '../graph';
-import type { Clock, Invoker, Store } from '../io/ports';
+import type { Clock, DeadLetter, Invoker, SourceRange, Store } from '../io/ports';
 import {
   batchPrefix,
   checkpointKey,
+  deadLetterKey,
   IdScope,
   inputBlockKey,
   type LineageNode,
@@ -12,6 +13,7 @@ import {
   manifestKey,
   RDD,
 } from '../plan';
+import { splitEvenly } from '../util/split';
 import { BatchFailedError, ScheduleError } from './errors';
 import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
 import { lastCommittedBatch } from './job-state';
@@ -50,6 +52,8 @@ export class Coordinator {
   private readonly retry: RetryPolicy;
   private nextBatchIndex = 0;
   private resumed = false;
+  /** Per input stream, the ranges of the last committed batch: where the next batch continues. */
+  private readonly positions = new Map<number, SourceRange[]>();
   /** Batch data before this time has been deleted. */
   private collectedBefore?: number;
   private manifestsBefore?: number;
@@ -83,7 +87,9 @@ export class Coordinator {
     if (this.resumed) return;
     this.resumed = true;
     const last = await lastCommittedBatch(this.options.store, this.graph.zeroTime);
-    if (last) this.nextBatchIndex = Math.round((last.batchTime - this.graph.zeroTime) / this.graph.batchMs);
+    if (!last) return;
+    this.nextBatchIndex = Math.round((last.batchTime - this.graph.zeroTime) / this.graph.batchMs);
+    for (const input of last.inputs) this.positions.set(input.stream, input.ranges);
   }
 
   /** Runs one batch to commit. Throws BatchFailedError (and leaves a failed manifest) if it cannot. */
@@ -154,6 +160,7 @@ export class Coordinator {
     manifest.timing.processingMs = finishedAt - startedAt;
     await writeManifest(store, manifest);
     this.nextBatchIndex++;
+    for (const input of manifest.inputs) this.positions.set(input.stream, input.ranges);
     graph.forget(time);
     await this.collectGarbage(time - graph.maxRememberMs() + graph.batchMs);
     const info: BatchInfo = {
@@ -180,7 +187,7 @@ export class Coordinator {
       const records = ranges.reduce((sum, r) => sum + r.count, 0);
       return { ...base, records, ranges, blocks: [], direct: true };
     }
-    const batch = await input.source.read(interval.batchIndex, time, interval.intervalMs);
+    const batch = await input.source.read(interval, this.positions.get(input.id));
     const blocks = splitEvenly(batch.records, input.partitions);
     const written = await Promise.all(
       blocks.map(async (rows, partition) => {
@@ -189,7 +196,37 @@ export class Coordinator {
         return { key, records: rows.length };
       }),
     );
-    return { ...base, records: batch.records.length, ranges: batch.ranges, blocks: written, direct: false };
+    const deadLetters = await this.writeDeadLetters(input, time, batch.deadLetters ?? []);
+    return {
+      ...base,
+      records: batch.records.length,
+      ranges: batch.ranges,
+      blocks: written,
+      direct: false,
+      ...(deadLetters > 0 ? { deadLetters } : {}),
+    };
+  }
+
+  /** Records the source could not decode go to the store, one object each, with where they came from. */
+  private async writeDeadLetters(input: InputDStream<unknown>, time: number, letters: readonly DeadLetter[]) {
+    await Promise.all(
+      letters.map((letter) =>
+        this.options.store.put(
+          deadLetterKey(input.id, time, letter.shard, letter.position),
+          new TextEncoder().encode(
+            JSON.stringify({
+              stream: input.name,
+              batchTime: time,
+              shard: letter.shard,
+              position: letter.position,
+              error: letter.error,
+              data: Buffer.from(letter.data).toString('base64'),
+            }),
+          ),
+        ),
+      ),
+    );
+    return letters.length;
   }
 
   private async runOutput(batchJob: BatchJob, runner: BatchJobRunner): Promise<void> {
@@ -262,11 +299,6 @@ export class Coordinator {
     this.collectedBefore = Math.max(this.collectedBefore, keepFrom);
     if (doomed.length > 0) await store.delete(doomed);
   }
-}
-
-function splitEvenly<T>(records: T[], parts: number): T[][] {
-  const size = Math.ceil(records.length / parts);
-  return Array.from({ length: parts }, (_, i) => records.slice(i * size, (i + 1) * size));
 }
 
 function describeLineage(roots: LineageNode<unknown>[]) {

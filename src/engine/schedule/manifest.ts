@@ -12,6 +12,8 @@ export interface InputManifest {
   blocks: { key: string; records: number }[];
   /** True when tasks read their partitions from the source by range (no blocks). */
   direct: boolean;
+  /** Records the source could not decode, stored under `deadletters/<time>/`. */
+  deadLetters?: number;
 }
 
 export interface StageManifest {

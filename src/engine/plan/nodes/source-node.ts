@@ -1,15 +1,24 @@
+import { MissingInputError } from '../errors';
 import { type Dependency, LineageNode, type TaskContext } from '../lineage';
+
+export interface SourceReads<T> {
+  /** Sources that tasks can read by range (no blocks at all). */
+  direct?: (partition: number) => Promise<T[]>;
+  /** Re-reads a lost block from the ranges recorded in the batch manifest. */
+  replay?: (partition: number, ctx: TaskContext) => Promise<T[]>;
+}
 
 /**
  * The records one input stream received in one interval: blocks the coordinator wrote, or, for sources
- * that can read a partition directly (`readDirect`), the partition read by the task itself.
+ * that can read a partition directly, the partition read by the task itself. A lost block is read again
+ * from the source by its recorded range.
  */
 export class SourceNode<T> extends LineageNode<T> {
   constructor(
     readonly streamId: number,
     readonly batchTime: number,
     partitions: number,
-    private readonly readDirect?: (partition: number) => Promise<T[]>,
+    private readonly reads: SourceReads<T> = {},
   ) {
     super('input', partitions);
   }
@@ -19,7 +28,15 @@ export class SourceNode<T> extends LineageNode<T> {
   }
 
   protected async computePartition(partition: number, ctx: TaskContext): Promise<T[]> {
-    if (this.readDirect) return this.readDirect(partition);
-    return (await ctx.readInputBlock(this.streamId, this.batchTime, partition)) as T[];
+    if (this.reads.direct) return this.reads.direct(partition);
+    const block = await ctx.readInputBlock(this.streamId, this.batchTime, partition);
+    if (block) return block as T[];
+    if (!this.reads.replay) {
+      throw new MissingInputError(
+        `input block ${partition} of stream ${this.streamId} at ${this.batchTime} is lost and its source cannot replay it`,
+        { streamId: this.streamId, batchTime: this.batchTime, partition },
+      );
+    }
+    return this.reads.replay(partition, ctx);
   }
 }
