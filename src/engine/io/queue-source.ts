@@ -24,4 +24,8 @@ export class QueueSource<T> implements Source<T> {
       ],
     };
   }
+
+  async replay(_ranges: unknown, interval: SourceInterval): Promise<T[]> {
+    return (await this.read(interval)).records;
+  }
 }
