@@ -2,10 +2,11 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { configFromEnv, parseCoordinatorEvent, runCoordinator } from '../../src/engine/runtime';
+import { jobs } from '../jobs';
 
 export const handler = middy(async (event: unknown, context: Context) => {
   const { job } = parseCoordinatorEvent(event);
-  return runCoordinator(configFromEnv(process.env), {
+  return runCoordinator(configFromEnv(process.env, jobs), {
     job,
     remainingMs: () => context.getRemainingTimeInMillis(),
   });

@@ -21,7 +21,7 @@ describe('Lambda handlers', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sluice-handlers-'));
     process.env.SLUICE_JOBS = JSON.stringify({ fast: FAST_JOB });
-    process.env.SLUICE_STORE_DIR = dir;
+    process.env.SLUICE_STORE = dir;
   });
 
   afterEach(async () => {
@@ -57,14 +57,23 @@ describe('Lambda handlers', () => {
     ).rejects.toThrow(/field 'job'/);
   });
 
-  it('coordinator handler fails with a clear message when the job list is missing', async () => {
-    delete process.env.SLUICE_JOBS;
+  it('coordinator handler fails with a clear message when the store is not configured', async () => {
+    delete process.env.SLUICE_STORE;
     await expect(
       coordinatorHandler(
         { job: 'fast' },
         lambdaContext(() => 60_000),
       ),
-    ).rejects.toThrow(/SLUICE_JOBS is required/);
+    ).rejects.toThrow(/SLUICE_STORE is required: s3:\/\/bucket\/prefix\//);
+  });
+
+  it('coordinator handler names the configured jobs when asked for an unknown one', async () => {
+    await expect(
+      coordinatorHandler(
+        { job: 'nope' },
+        lambdaContext(() => 60_000),
+      ),
+    ).rejects.toThrow(/unknown job 'nope': configured jobs are .*fast/);
   });
 
   it('coordinator handler resumes after the last committed batch on its next invocation', async () => {

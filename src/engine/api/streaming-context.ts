@@ -1,8 +1,10 @@
 import { runTask, type TaskResult, type TaskSpec } from '../exec';
 import { DStreamGraph, InputDStream, InvalidGraphError } from '../graph';
+import { kinesisClient } from '../io/aws-clients';
 import { SystemClock } from '../io/clock';
 import { type GeneratorOptions, GeneratorSource } from '../io/generator-source';
 import { InProcessInvoker } from '../io/in-process-invoker';
+import { KinesisSource, type KinesisSourceOptions } from '../io/kinesis-source';
 import { MemoryStore } from '../io/memory-store';
 import type { Clock, Invoker, Source, Store } from '../io/ports';
 import { QueueSource } from '../io/queue-source';
@@ -21,6 +23,9 @@ export interface StreamingContextOptions {
   /** Where print() writes (default: stdout). */
   log?: (line: string) => void;
 }
+
+export type KinesisStreamOptions<T> = Omit<KinesisSourceOptions<T>, 'client' | 'sleep'> &
+  InputOptions & { client?: KinesisSourceOptions<T>['client'] };
 
 export interface InputOptions {
   partitions?: number;
@@ -84,6 +89,25 @@ export class StreamingContext {
     }
     const name = options.name ?? `generator-${this.graph.streams.length}`;
     return this.inputStream(new GeneratorSource(name, options), { ...options, name });
+  }
+
+  /**
+   * A Kinesis Data Stream: each batch reads every shard from just after the last committed position.
+   * The client comes from the environment (AWS_REGION, AWS_ENDPOINT_URL_KINESIS for local emulators).
+   */
+  kinesisStream<T = string>(options: KinesisStreamOptions<T>): DStream<T> {
+    const { streamName, client, partitions, name, ...rest } = options;
+    if (typeof streamName !== 'string' || streamName.length === 0) {
+      throw new InvalidGraphError('kinesisStream needs a streamName, e.g. { streamName: "events" }');
+    }
+    const source = new KinesisSource<T>({
+      streamName,
+      client:
+        client ??
+        kinesisClient({ endpoint: process.env.AWS_ENDPOINT_URL_KINESIS ?? process.env.AWS_ENDPOINT_URL }),
+      ...rest,
+    });
+    return this.inputStream(source, { partitions, name: name ?? streamName });
   }
 
   /** A stream over any replayable source (Kinesis, files ...). */

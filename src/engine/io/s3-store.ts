@@ -101,7 +101,7 @@ export class S3Store implements Store {
       return body.length > end - start ? body.subarray(0, end - start) : body;
     } catch (err) {
       if (errorName(err) === 'NoSuchKey') return undefined;
-      // 416: the object exists but starts at or before `start` (or is empty), so the range holds nothing.
+      // 416: the object exists but ends at or before `start` (or is empty), so the range holds nothing.
       if (errorName(err) === 'InvalidRange' || statusOf(err) === 416) return new Uint8Array(0);
       throw this.fail('getRange', key, err);
     }

@@ -3,6 +3,7 @@ import { contextFor, type JobDefinition, jobFromModule } from '../api/job';
 import type { TaskEnvironment } from '../exec';
 import type { DStreamGraph } from '../graph';
 import type { Store } from '../io/ports';
+import type { JobSource } from './config';
 import { JobLoadError } from './errors';
 
 /** Loads a job module (TypeScript works when a TS loader such as tsx is registered). */
@@ -25,7 +26,7 @@ export function loadJobModule(modulePath: string): JobDefinition {
  * The task side of "jobs are code": builds each job's graph once per process (and per zero time) from
  * its module, so warm workers and warm Lambdas reuse it batch after batch.
  */
-export function taskEnvironment(store: Store, jobModules: Record<string, string>): TaskEnvironment {
+export function taskEnvironment(store: Store, jobModules: Record<string, JobSource>): TaskEnvironment {
   const graphs = new Map<string, DStreamGraph>();
   return {
     store,
@@ -33,19 +34,21 @@ export function taskEnvironment(store: Store, jobModules: Record<string, string>
       const cacheKey = `${job}@${zeroTime}`;
       let graph = graphs.get(cacheKey);
       if (!graph) {
-        const modulePath = jobModules[job];
-        if (!modulePath) {
+        const source = jobModules[job];
+        if (!source) {
           throw new JobLoadError(
             `unknown job '${job}': this task runner knows ${Object.keys(jobModules).join(', ') || 'no jobs'}`,
             { job },
           );
         }
-        const ssc = contextFor(loadJobModule(modulePath), () => undefined);
+        const ssc = contextFor(typeof source === 'string' ? loadJobModule(source) : source, () => undefined);
         if (ssc.name !== job) {
-          throw new JobLoadError(`module ${modulePath} defines job '${ssc.name}', not '${job}'`, {
-            job,
-            modulePath,
-          });
+          throw new JobLoadError(
+            `job '${job}' is defined as '${ssc.name}'; the registered name and the job name must match`,
+            {
+              job,
+            },
+          );
         }
         ssc.graph.start(zeroTime);
         graph = ssc.graph;

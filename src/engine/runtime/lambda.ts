@@ -1,10 +1,13 @@
 import { z } from 'zod';
-import { contextFor } from '../api/job';
+import { contextFor, type JobDefinition } from '../api/job';
+import type { StreamingContext } from '../api/streaming-context';
 import { runTask, type TaskEnvironment, type TaskResult, type TaskSpec } from '../exec';
+import { lambdaClient } from '../io/aws-clients';
 import { SystemClock } from '../io/clock';
 import { InProcessInvoker } from '../io/in-process-invoker';
-import type { Invoker } from '../io/ports';
-import { loadOrCreateJobState } from '../schedule';
+import { LambdaInvoker } from '../io/lambda-invoker';
+import type { Clock, Invoker, Store } from '../io/ports';
+import { type BatchInfo, loadOrCreateJobState } from '../schedule';
 import { jobStore, type RuntimeConfig } from './config';
 import { RuntimeError } from './errors';
 import { loadJobModule, taskEnvironment } from './job-loader';
@@ -38,6 +41,74 @@ export function parseCoordinatorEvent(event: unknown): { job: string } {
   return { job: parsed.data.job };
 }
 
+export interface RunningCoordinator {
+  context: StreamingContext;
+  store: Store;
+  /** Stops after the batch in progress. */
+  stop(): Promise<void>;
+  /** Resolves when the coordinator stops; rejects if a batch failed. */
+  done: Promise<void>;
+}
+
+export interface CoordinatorStartOptions {
+  job: string;
+  clock?: Clock;
+  invoker?: Invoker<TaskSpec, TaskResult>;
+  onBatch?: (info: BatchInfo) => void;
+  log?: (line: string) => void;
+}
+
+/**
+ * Starts a job's coordinator from configuration: resume from the store (same zero time, after the last
+ * committed batch) and run batches on the batch clock, with tasks on the configured task function.
+ */
+export async function startCoordinator(
+  config: RuntimeConfig,
+  options: CoordinatorStartOptions,
+): Promise<RunningCoordinator> {
+  const source = config.jobs[options.job];
+  if (!source) {
+    throw new RuntimeError(
+      `unknown job '${options.job}': configured jobs are ${Object.keys(config.jobs).join(', ')}`,
+      {
+        job: options.job,
+      },
+    );
+  }
+  const definition: JobDefinition = typeof source === 'string' ? loadJobModule(source) : source;
+  const context = contextFor(definition, options.log);
+  const store = jobStore(config.store, context.name);
+  const clock = options.clock ?? new SystemClock();
+  const state = await loadOrCreateJobState(store, {
+    job: context.name,
+    batchMs: context.batchMs,
+    zeroTime: Math.floor(clock.now() / context.batchMs) * context.batchMs,
+  });
+  const invoker = options.invoker ?? taskInvoker(config, store, context);
+  context.start({ store, clock, invoker, zeroTime: state.zeroTime, onBatch: options.onBatch });
+  const done = context.awaitTermination();
+  done.catch(() => undefined);
+  return { context, store, done, stop: () => context.stop() };
+}
+
+function taskInvoker(
+  config: RuntimeConfig,
+  store: Store,
+  context: StreamingContext,
+): Invoker<TaskSpec, TaskResult> {
+  if (config.taskFunction) {
+    return new LambdaInvoker<TaskSpec, TaskResult>({
+      client: lambdaClient({ endpoint: config.lambdaEndpoint }),
+      functionName: config.taskFunction,
+      parallelism: config.taskParallelism,
+    });
+  }
+  return new InProcessInvoker<TaskSpec, TaskResult>(
+    (spec) => runTask(spec, { store, graphFor: () => context.graph }),
+    2,
+  );
+}
+
 export interface CoordinatorRunOptions {
   job: string;
   /** Milliseconds this invocation may still run (Lambda's getRemainingTimeInMillis). */
@@ -54,51 +125,27 @@ export interface CoordinatorRunSummary {
 }
 
 /**
- * The coordinator function's body: resume the job from its store, run batches on the batch clock until
- * the invocation is about to end, and return. The next scheduled invocation resumes where this stopped.
+ * The coordinator function's body: resume the job, run batches until the invocation is about to end,
+ * and return. The next scheduled invocation resumes where this one stopped.
  */
 export async function runCoordinator(
   config: RuntimeConfig,
   options: CoordinatorRunOptions,
 ): Promise<CoordinatorRunSummary> {
-  const modulePath = config.jobs[options.job];
-  if (!modulePath) {
-    throw new RuntimeError(
-      `unknown job '${options.job}': configured jobs are ${Object.keys(config.jobs).join(', ')}`,
-      {
-        job: options.job,
-      },
-    );
-  }
-  const context = contextFor(loadJobModule(modulePath));
-  const store = jobStore(config.store, context.name);
-  const clock = new SystemClock();
-  const state = await loadOrCreateJobState(store, {
-    job: context.name,
-    batchMs: context.batchMs,
-    zeroTime: Math.floor(clock.now() / context.batchMs) * context.batchMs,
-  });
-  const invoker =
-    options.invoker ??
-    new InProcessInvoker<TaskSpec, TaskResult>(
-      (spec) => runTask(spec, { store, graphFor: () => context.graph }),
-      2,
-    );
-  const margin = options.safetyMarginMs ?? 2 * context.batchMs + 5000;
   let batches = 0;
   let lastBatchTime: number | undefined;
-  context.start({
-    store,
-    clock,
-    invoker,
-    zeroTime: state.zeroTime,
+  let margin = options.safetyMarginMs ?? 5000;
+  const running = await startCoordinator(config, {
+    job: options.job,
+    invoker: options.invoker,
     onBatch: (info) => {
       batches++;
       lastBatchTime = info.batchTime;
-      if (options.remainingMs() < margin) void context.stop();
+      if (options.remainingMs() < margin) void running.stop();
     },
   });
-  if (options.remainingMs() < margin) await context.stop();
-  await context.awaitTermination();
-  return { job: context.name, batches, lastBatchTime };
+  margin = options.safetyMarginMs ?? 2 * running.context.batchMs + 5000;
+  if (options.remainingMs() < margin) await running.stop();
+  await running.done;
+  return { job: running.context.name, batches, lastBatchTime };
 }
