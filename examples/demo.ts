@@ -1,20 +1,49 @@
 /**
- * `npm start`: runs the word-count demo on the embedded runtime and prints every batch.
- *   npm start -- --duration 5         stop cleanly after 5 seconds (default: until Ctrl-C)
- *   npm start -- --runtime memory     run tasks in this thread instead of a worker-thread pool
- *   npm start -- --workers 4          size of the worker pool
+ * `npm start`: runs the word-count demo and prints every batch.
+ *   npm start -- --duration 5          stop cleanly after 5 seconds (default: until Ctrl-C)
+ *   npm start -- --runtime local-aws   (default) Kinesis, S3 and Lambda emulated on loopback, real SDK path
+ *   npm start -- --runtime threads     generator input, tasks on a worker-thread pool
+ *   npm start -- --runtime memory      generator input, tasks in this thread
+ *   npm start -- --workers 4           task workers (function instances)
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { BatchInfo } from '../src/engine';
 import { startEmbedded } from '../src/engine/runtime';
+import { startLocalAws } from '../src/engine/runtime/local-aws';
 
-function options() {
+const WORDS = [
+  'stream',
+  'batch',
+  'lambda',
+  'kinesis',
+  'shard',
+  'record',
+  'lineage',
+  'partition',
+  'task',
+  'window',
+];
+
+/** A synthetic event: a short sentence drawn deterministically from its position. */
+function sentence(index: number): string {
+  let x = (index + 1) * 2654435761;
+  const words: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    x = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) >>> 0;
+    words.push(WORDS[Math.floor((x / 0x100000000) ** 2 * WORDS.length)]);
+  }
+  return words.join(' ');
+}
+
+function parse() {
   const { values } = parseArgs({
     options: {
       duration: { type: 'string' },
-      runtime: { type: 'string', default: 'threads' },
+      runtime: { type: 'string', default: 'local-aws' },
+      rate: { type: 'string', default: '2000' },
       workers: { type: 'string', default: '2' },
-      job: { type: 'string', default: resolve(__dirname, 'jobs/wordcount.ts') },
+      job: { type: 'string' },
     },
   });
   const duration = values.duration === undefined ? undefined : Number(values.duration);
@@ -23,35 +52,69 @@ function options() {
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers <= 0)
     fail(`--workers must be a positive whole number, got '${values.workers}'`);
-  if (values.runtime !== 'threads' && values.runtime !== 'memory') {
-    fail(`--runtime must be 'threads' or 'memory', got '${values.runtime}'`);
+  if (!RUNTIMES.includes(values.runtime as Runtime)) {
+    fail(`--runtime must be one of ${RUNTIMES.join(', ')}, got '${values.runtime}'`);
   }
-  return { duration, workers, runtime: values.runtime as 'threads' | 'memory', job: values.job! };
+  const runtime = values.runtime as Runtime;
+  const rate = Number(values.rate);
+  if (!(rate > 0)) fail(`--rate must be a positive number of records per second, got '${values.rate}'`);
+  const job =
+    values.job ??
+    resolve(__dirname, runtime === 'local-aws' ? 'jobs/kinesis-wordcount.ts' : 'jobs/wordcount.ts');
+  return { duration, workers, runtime, job, rate };
 }
+
+const RUNTIMES = ['local-aws', 'threads', 'memory'] as const;
+type Runtime = (typeof RUNTIMES)[number];
 
 function fail(message: string): never {
   process.stderr.write(`sluice demo: ${message}\n`);
   process.exit(2);
 }
 
-async function main() {
-  const { duration, workers, runtime, job } = options();
+function printBatch(info: BatchInfo): void {
   process.stdout.write(
-    `sluice demo: ${job} on the ${runtime} runtime with ${workers} workers; Ctrl-C stops\n`,
+    `  records=${info.records} schedulingDelay=${info.schedulingDelayMs}ms processing=${info.processingMs}ms tasks=${info.tasks}\n`,
   );
-  const running = startEmbedded({
-    jobModule: job,
-    runtime,
-    workers,
-    onBatch: (info) =>
-      process.stdout.write(
-        `  records=${info.records} schedulingDelay=${info.schedulingDelayMs}ms processing=${info.processingMs}ms tasks=${info.tasks}\n`,
-      ),
+}
+
+/** Something that runs until stopped. */
+interface Running {
+  stop(): Promise<void>;
+  done: Promise<void>;
+}
+
+async function start(options: ReturnType<typeof parse>): Promise<Running> {
+  if (options.runtime !== 'local-aws') {
+    return startEmbedded({
+      jobModule: options.job,
+      runtime: options.runtime,
+      workers: options.workers,
+      onBatch: printBatch,
+    });
+  }
+  const aws = await startLocalAws({
+    jobModule: options.job,
+    workers: options.workers,
+    producer: { ratePerSecond: options.rate, generate: sentence },
+    onBatch: printBatch,
   });
+  process.stdout.write(
+    `sluice demo: kinesalite ${aws.env.AWS_ENDPOINT_URL_KINESIS}, s3rver ${aws.env.AWS_ENDPOINT_URL_S3}, Lambda ${aws.env.AWS_ENDPOINT_URL_LAMBDA}; producing ${options.rate} records/s into ${aws.streams[0]}\n`,
+  );
+  return { stop: () => aws.stop(), done: aws.coordinator.done.finally(() => aws.stop()) };
+}
+
+async function main() {
+  const options = parse();
+  process.stdout.write(
+    `sluice demo: ${options.job} on the ${options.runtime} runtime with ${options.workers} workers; Ctrl-C stops\n`,
+  );
+  const running = await start(options);
   const stop = () => void running.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const timer = duration === undefined ? undefined : setTimeout(stop, duration * 1000);
+  const timer = options.duration === undefined ? undefined : setTimeout(stop, options.duration * 1000);
   try {
     await running.done;
   } finally {

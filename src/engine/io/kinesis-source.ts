@@ -91,7 +91,7 @@ interface ShardPart<T> {
  * restarts before that first record is the tip resolved again.
  */
 export class KinesisSource<T = string> implements Source<T> {
-  private readonly streamName: string;
+  readonly streamName: string;
   private readonly client: KinesisSender;
   private readonly decode: RecordDecoder<T>;
   private readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';

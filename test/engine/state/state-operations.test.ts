@@ -210,14 +210,12 @@ describe('updateStateByKey', () => {
     let calls = 0;
     let callsWithoutValues = 0;
     type Counted = { count: number; calls: number };
-    const actual = await runBatches(
-      [['a', 'b'], [], [], ['a']],
-      (s) =>
-        s.map(word).updateStateByKey<string, number, Counted>((values, state) => {
-          calls++;
-          if (values.length === 0) callsWithoutValues++;
-          return { count: (state?.count ?? 0) + values.length, calls: (state?.calls ?? 0) + 1 };
-        }),
+    const actual = await runBatches([['a', 'b'], [], [], ['a']], (s) =>
+      s.map(word).updateStateByKey<string, number, Counted>((values, state) => {
+        calls++;
+        if (values.length === 0) callsWithoutValues++;
+        return { count: (state?.count ?? 0) + values.length, calls: (state?.calls ?? 0) + 1 };
+      }),
     );
     expectBatches(
       actual,
@@ -533,7 +531,10 @@ describe('mapWithState', () => {
           ['k', 'remove'],
           ['k', 'set:2'],
         ],
-        [['j', 'set:9'], ['j', 'remove']],
+        [
+          ['j', 'set:9'],
+          ['j', 'remove'],
+        ],
       ],
       (key, value, state) => {
         if (value === 'remove') state.remove();
@@ -543,7 +544,14 @@ describe('mapWithState', () => {
       {},
       { partitions: 3 },
     );
-    expectBatches(run.outputs, [['k:true:1', 'k:false:undefined', 'k:true:2'], ['j:true:9', 'j:false:undefined']], true);
+    expectBatches(
+      run.outputs,
+      [
+        ['k:true:1', 'k:false:undefined', 'k:true:2'],
+        ['j:true:9', 'j:false:undefined'],
+      ],
+      true,
+    );
     expectBatches(run.states, [[['k', '2']], [['k', '2']]], true);
   });
 
@@ -564,7 +572,9 @@ describe('mapWithState', () => {
       },
     );
     expect(run.outputs).toEqual([
-      ['exists=false option=undefined get threw: no state for this key: check exists() before get(), or use getOption()'],
+      [
+        'exists=false option=undefined get threw: no state for this key: check exists() before get(), or use getOption()',
+      ],
       ['exists=true option=1 get=1'],
     ]);
   });
@@ -578,7 +588,9 @@ describe('mapWithState', () => {
         return `${(error as Error).constructor.name}: ${(error as Error).message}`;
       }
     });
-    expect(run.outputs).toEqual([['StateAccessError: state cannot be undefined: call remove() to drop the key']]);
+    expect(run.outputs).toEqual([
+      ['StateAccessError: state cannot be undefined: call remove() to drop the key'],
+    ]);
     expect(run.states).toEqual([[]]);
   });
 
@@ -676,15 +688,13 @@ describe('mapWithState', () => {
     it('update() during the timing-out call fails the batch naming mapWithState', async () => {
       const { outputs, error } = await runUntilFailure(
         (ssc) =>
-          ssc
-            .queueStream([[word('a')], [], []])
-            .mapWithState<string, number, number, string>(
-              (key, _value, state) => {
-                state.update(1);
-                return key;
-              },
-              { timeout: '1s' },
-            ),
+          ssc.queueStream([[word('a')], [], []]).mapWithState<string, number, number, string>(
+            (key, _value, state) => {
+              state.update(1);
+              return key;
+            },
+            { timeout: '1s' },
+          ),
         3,
       );
       expect(error).toBeInstanceOf(BatchFailedError);
@@ -697,16 +707,14 @@ describe('mapWithState', () => {
     it('remove() during the timing-out call fails the batch, saying the key is removed anyway', async () => {
       const { error } = await runUntilFailure(
         (ssc) =>
-          ssc
-            .queueStream([[word('a')], [], []])
-            .mapWithState<string, number, number, string>(
-              (key, _value, state) => {
-                if (state.isTimingOut()) state.remove();
-                else state.update(1);
-                return key;
-              },
-              { timeout: '1s' },
-            ),
+          ssc.queueStream([[word('a')], [], []]).mapWithState<string, number, number, string>(
+            (key, _value, state) => {
+              if (state.isTimingOut()) state.remove();
+              else state.update(1);
+              return key;
+            },
+            { timeout: '1s' },
+          ),
         3,
       );
       expect(error).toBeInstanceOf(BatchFailedError);
@@ -718,16 +726,12 @@ describe('mapWithState', () => {
 
   describe('initial state', () => {
     it('starts from the initial state: its keys are in the snapshots from the first batch', async () => {
-      const run = await runMapWithState(
-        [[word('a')], [], [word('z'), word('b')]],
-        countingFn,
-        {
-          initial: [
-            ['a', 10],
-            ['z', 100],
-          ],
-        },
-      );
+      const run = await runMapWithState([[word('a')], [], [word('z'), word('b')]], countingFn, {
+        initial: [
+          ['a', 10],
+          ['z', 100],
+        ],
+      });
       expectBatches(run.outputs, [[11], [], [101, 1]], true);
       expectBatches(
         run.states,
@@ -805,7 +809,15 @@ describe('mapWithState', () => {
     const reference = await runMapWithState(input, fn, { timeout: '2s' }, { partitions: 1, workers: 1 });
     expectBatches(
       reference.outputs,
-      [['a:1', 'b:1', 'c:1'], ['a:2'], ['b:timeout', 'c:2'], ['a:timeout'], ['b:1', 'c:timeout'], [], ['b:timeout']],
+      [
+        ['a:1', 'b:1', 'c:1'],
+        ['a:2'],
+        ['b:timeout', 'c:2'],
+        ['a:timeout'],
+        ['b:1', 'c:timeout'],
+        [],
+        ['b:timeout'],
+      ],
       true,
     );
     for (const partitions of [2, 3, 4]) {

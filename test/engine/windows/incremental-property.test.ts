@@ -50,7 +50,8 @@ const caseArbitrary: fc.Arbitrary<Case> = fc
 function outputTimes(c: Case): number[] {
   const batches = c.inputs.length + c.extraBatches;
   const times: number[] = [];
-  for (let t = c.slideBatches * BATCH_MS; t <= batches * BATCH_MS; t += c.slideBatches * BATCH_MS) times.push(t);
+  for (let t = c.slideBatches * BATCH_MS; t <= batches * BATCH_MS; t += c.slideBatches * BATCH_MS)
+    times.push(t);
   return times;
 }
 
@@ -166,6 +167,31 @@ describe('incremental reduceByKeyAndWindow agrees with the naive window', () => 
         const times = outputTimes(c);
         expect(result.times).toEqual(times);
         expect(sorted(result.outputs)).toEqual(sorted(times.map((t) => naiveWindow(c, t))));
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('window() over the input equals the batches in (t - window, t], in batch then input order', async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArbitrary, async (c) => {
+        const result = await runBatchesDetailed(c.inputs, (s) => s.window(windowOptions(c)), {
+          ...guarded(),
+          partitions: c.partitions,
+          workers: c.workers,
+          numBatches: c.inputs.length + c.extraBatches,
+        });
+        const times = outputTimes(c);
+        expect(result.times).toEqual(times);
+        expect(result.outputs).toEqual(
+          times.map((t) =>
+            c.inputs
+              .filter(
+                (_, i) => (i + 1) * BATCH_MS > t - c.windowBatches * BATCH_MS && (i + 1) * BATCH_MS <= t,
+              )
+              .flat(),
+          ),
+        );
       }),
       { numRuns: 15 },
     );

@@ -37,8 +37,12 @@ type WindowArgs = { window: any; slide?: any };
 /** Every windowed operation, defined with the given window and slide. */
 const operators: [string, string, (s: DStream<Pair<string, number>>, w: WindowArgs) => unknown][] = [
   ['window', 'window', (s, w) => s.window(w)],
-  ['reduceByWindow', 'reduceByWindow', (s, w) => s.reduceByWindow((a, b) => a, w)],
-  ['reduceByWindow with inverse', 'reduceByWindow', (s, w) => s.reduceByWindow(sum, { ...w, inverse: minus })],
+  ['reduceByWindow', 'reduceByWindow', (s, w) => s.reduceByWindow((a) => a, w)],
+  [
+    'reduceByWindow with inverse',
+    'reduceByWindow',
+    (s, w) => s.reduceByWindow((a) => a, { ...w, inverse: (a) => a }),
+  ],
   ['countByWindow', 'countByWindow', (s, w) => s.countByWindow(w)],
   ['countByValueAndWindow', 'countByValueAndWindow', (s, w) => s.countByValueAndWindow(w)],
   ['groupByKeyAndWindow', 'groupByKeyAndWindow', (s, w) => s.groupByKeyAndWindow(w)],
@@ -189,7 +193,9 @@ describe('options that do not belong to an operation', () => {
   });
 
   it('window and groupByKeyAndWindow reject a filter too', () => {
-    expect(() => s().window({ window: '2s', filter: () => true } as any)).toThrow("window does not take 'filter'");
+    expect(() => s().window({ window: '2s', filter: () => true } as any)).toThrow(
+      "window does not take 'filter'",
+    );
     expect(() => s().groupByKeyAndWindow({ window: '2s', filter: () => true } as any)).toThrow(
       "groupByKeyAndWindow does not take 'filter'",
     );
@@ -223,7 +229,9 @@ describe('options that do not belong to an operation', () => {
         stream().reduceByKeyAndWindow(sum, { window: '2s', inverse: minus, partitions }),
       );
       expect(error).toBeInstanceOf(ConfigError);
-      expect(error.message).toContain(`reduceByKeyAndWindow: partitions must be a positive whole number, got ${partitions}`);
+      expect(error.message).toContain(
+        `reduceByKeyAndWindow: partitions must be a positive whole number, got ${partitions}`,
+      );
     }
     expect(() => stream().groupByKeyAndWindow({ window: '2s', partitions: 0 })).toThrow(
       'partitions must be a positive whole number',

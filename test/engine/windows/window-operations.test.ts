@@ -179,15 +179,25 @@ function sortGroups<K, V>(batches: Pair<K, V[]>[][]): Pair<K, V[]>[][] {
 
 describe('window', () => {
   it('basic window (2 s every 1 s) holds the current and previous batch', async () => {
-    await testOperation(ints, (s) => s.window({ window: '2s' }), [[0], [0, 1], [1, 2], [2, 3], [3, 4], [4, 5]]);
+    await testOperation(ints, (s) => s.window({ window: '2s' }), [
+      [0],
+      [0, 1],
+      [1, 2],
+      [2, 3],
+      [3, 4],
+      [4, 5],
+    ]);
   });
 
   it('explicit slide equal to the batch interval is the same as the default slide', async () => {
-    await testOperation(
-      ints,
-      (s) => s.window({ window: 2000, slide: 1000 }),
-      [[0], [0, 1], [1, 2], [2, 3], [3, 4], [4, 5]],
-    );
+    await testOperation(ints, (s) => s.window({ window: 2000, slide: 1000 }), [
+      [0],
+      [0, 1],
+      [1, 2],
+      [2, 3],
+      [3, 4],
+      [4, 5],
+    ]);
   });
 
   it('tumbling window (2 s every 2 s) produces disjoint windows at 2 s, 4 s and 6 s only', async () => {
@@ -201,11 +211,14 @@ describe('window', () => {
   });
 
   it('larger window (3 s every 1 s) holds the last three batches', async () => {
-    await testOperation(
-      ints,
-      (s) => s.window({ window: '3s' }),
-      [[0], [0, 1], [0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5]],
-    );
+    await testOperation(ints, (s) => s.window({ window: '3s' }), [
+      [0],
+      [0, 1],
+      [0, 1, 2],
+      [1, 2, 3],
+      [2, 3, 4],
+      [3, 4, 5],
+    ]);
   });
 
   it('larger window with a larger slide (4 s every 2 s) overlaps by two batches', async () => {
@@ -353,7 +366,11 @@ const reduceVariants: [
   boolean,
 ][] = [
   ['without inverse', (s, window, slide) => s.reduceByKeyAndWindow(sum, { window, slide }), false],
-  ['with inverse', (s, window, slide) => s.reduceByKeyAndWindow(sum, { window, slide, inverse: minus }), true],
+  [
+    'with inverse',
+    (s, window, slide) => s.reduceByKeyAndWindow(sum, { window, slide, inverse: minus }),
+    true,
+  ],
   [
     'with inverse and filter',
     (s, window, slide) => s.reduceByKeyAndWindow(sum, { window, slide, inverse: minus, filter: nonZero }),
@@ -363,7 +380,7 @@ const reduceVariants: [
 
 describe.each(reduceVariants)('reduceByKeyAndWindow %s', (_name, reduceWindow, keepsZeros) => {
   it('basic reduction sums the values of a key in one batch', async () => {
-    await testOperation(
+    await testOperation<KV, KV>(
       [
         [
           ['a', 1],
@@ -377,16 +394,18 @@ describe.each(reduceVariants)('reduceByKeyAndWindow %s', (_name, reduceWindow, k
   });
 
   it('adds a new value of a key already in the window', async () => {
-    await testOperation(
+    await testOperation<KV, KV>(
       [[['a', 1]], [['a', 1]]],
       (s) => reduceWindow(s, '2s'),
       [[['a', 1]], [['a', 2]]],
-      { useSet: true },
+      {
+        useSet: true,
+      },
     );
   });
 
   it('adds a new key to the window', async () => {
-    await testOperation(
+    await testOperation<KV, KV>(
       [
         [['a', 1]],
         [
@@ -536,7 +555,7 @@ describe('reduceByKeyAndWindow: keys whose values leave the window', () => {
   });
 
   it('with a filter, a key that was dropped comes back when new values arrive', async () => {
-    await testOperation(
+    await testOperation<KV, KV>(
       [[['a', 1]], [], [], [['a', 5]], [], []],
       (s) => s.reduceByKeyAndWindow(sum, { window: '2s', inverse: minus, filter: nonZero }),
       [[['a', 1]], [['a', 1]], [], [['a', 5]], [['a', 5]], []],
@@ -737,7 +756,9 @@ describe('reduceByWindow', () => {
   });
 
   /** Batch i holds i % 4 values; the 3 s window sums the last three batches. */
-  const manyBatches = Array.from({ length: 10 }, (_, i) => Array.from({ length: i % 4 }, (_, j) => i * 10 + j));
+  const manyBatches = Array.from({ length: 10 }, (_, i) =>
+    Array.from({ length: i % 4 }, (_, j) => i * 10 + j),
+  );
   const windowSums = manyBatches.map((_, i) => [
     manyBatches
       .slice(Math.max(0, i - 2), i + 1)
@@ -762,11 +783,14 @@ describe('reduceByWindow', () => {
 
 describe('countByWindow', () => {
   it('counts the elements of the window and keeps 0 once elements have left (Spark data)', async () => {
-    await testOperation(
-      [[1], [1], [1, 2], [0], [], []],
-      (s) => s.countByWindow({ window: '2s' }),
-      [[1], [2], [3], [3], [1], [0]],
-    );
+    await testOperation([[1], [1], [1, 2], [0], [], []], (s) => s.countByWindow({ window: '2s' }), [
+      [1],
+      [2],
+      [3],
+      [3],
+      [1],
+      [0],
+    ]);
   });
 
   it('counts over a larger window with a larger slide', async () => {
@@ -862,7 +886,13 @@ describe('countByValueAndWindow', () => {
 
   it('counts structured values by value, not by reference', async () => {
     await testOperation(
-      [[[1, 2]], [[1, 2], [2, 1]]],
+      [
+        [[1, 2]],
+        [
+          [1, 2],
+          [2, 1],
+        ],
+      ],
       (s) => s.countByValueAndWindow({ window: '2s' }),
       [
         [[[1, 2], 1]],
@@ -921,7 +951,9 @@ describe('groupByKeyAndWindow', () => {
   });
 
   it('produces no groups for an empty window', async () => {
-    const actual = await runBatches([[['a', 1]], [], []] as KV[][], (s) => s.groupByKeyAndWindow({ window: '1s' }));
+    const actual = await runBatches([[['a', 1]], [], []] as KV[][], (s) =>
+      s.groupByKeyAndWindow({ window: '1s' }),
+    );
     expect(sortGroups(actual)).toEqual([[['a', [1]]], [], []]);
   });
 });

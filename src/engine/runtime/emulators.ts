@@ -1,0 +1,119 @@
+/**
+ * The AWS emulators of the embedded local AWS, on 127.0.0.1 and free ports: kinesalite (in this process,
+ * in memory) and s3rver (in a child process: s3rver encrypts list continuation tokens with DES, which
+ * Node 20's OpenSSL 3 only offers with --openssl-legacy-provider, so in-process listings of more than a
+ * page fail).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RuntimeError } from './errors';
+
+export interface Emulator {
+  /** e.g. http://127.0.0.1:41234 */
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+type KinesaliteFactory = (options: Record<string, unknown>) => Server;
+
+/** Kinesalite in memory; streams become ACTIVE at once. */
+export async function startKinesalite(): Promise<Emulator> {
+  // kinesalite ships no type declarations.
+  const kinesalite = require('kinesalite') as KinesaliteFactory;
+  // Resharding needs more than kinesalite's default of 10 shards per account.
+  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 500 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async stop() {
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}
+
+const S3RVER_CHILD = `
+const S3rver = require(process.argv[1]);
+const options = JSON.parse(process.argv[2]);
+new S3rver(options).run().then(
+  (address) => process.stdout.write(JSON.stringify({ port: address.port }) + '\\n'),
+  (err) => { console.error(err); process.exit(1); },
+);
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+`;
+
+/** s3rver with `buckets` created, over a fresh temp directory that stop() removes. Credentials: S3RVER/S3RVER. */
+export async function startS3rver(buckets: string[]): Promise<Emulator> {
+  const directory = await mkdtemp(join(tmpdir(), 'sluice-s3rver-'));
+  const options = {
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory,
+    resetOnClose: true,
+    configureBuckets: buckets.map((name) => ({ name })),
+  };
+  // The child exits when our end of its stdin closes, so a crashed parent leaves no server behind.
+  const child = spawn(
+    process.execPath,
+    ['--openssl-legacy-provider', '-e', S3RVER_CHILD, require.resolve('s3rver'), JSON.stringify(options)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const stop = async () => {
+    await stopChild(child);
+    await rm(directory, { recursive: true, force: true });
+  };
+  try {
+    const port = await readPort(child);
+    return { endpoint: `http://127.0.0.1:${port}`, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function readPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const newline = output.indexOf('\n');
+      if (newline < 0) return;
+      cleanup();
+      try {
+        resolve((JSON.parse(output.slice(0, newline)) as { port: number }).port);
+      } catch (error) {
+        reject(
+          new RuntimeError(`s3rver printed something other than its port: ${output}`, {}, { cause: error }),
+        );
+      }
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new RuntimeError(`s3rver exited with code ${code} before listening`));
+    };
+    const cleanup = () => {
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      child.off('error', onExit);
+    };
+    child.stdout!.on('data', onData);
+    child.on('exit', onExit);
+    child.on('error', onExit);
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stdin!.end();
+  await exited;
+}

@@ -1,0 +1,122 @@
+/**
+ * The embedded local AWS: kinesalite, s3rver and a local Lambda Invoke endpoint on loopback, with the
+ * coordinator and task code going through the same SDK adapters as on AWS. Not part of the Lambda bundle.
+ */
+import { resolve } from 'node:path';
+import { contextFor } from '../api/job';
+import type { TaskResult, TaskSpec } from '../exec';
+import { InputDStream } from '../graph';
+import { kinesisClient } from '../io/aws-clients';
+import { ensureStream, type Producer, startProducer } from '../io/kinesis-admin';
+import { KinesisSource } from '../io/kinesis-source';
+import { startLocalLambda } from '../io/local-lambda';
+import { MemoryStore } from '../io/memory-store';
+import type { Clock } from '../io/ports';
+import { WorkerPoolInvoker } from '../io/worker-pool';
+import type { BatchInfo } from '../schedule';
+import { configFromEnv } from './config';
+import { type Emulator, startKinesalite, startS3rver } from './emulators';
+import { loadJobModule } from './job-loader';
+import { type RunningCoordinator, startCoordinator } from './lambda';
+
+export const LOCAL_BUCKET = 'sluice-local-data';
+export const LOCAL_TASK_FUNCTION = 'sluice-local-task';
+
+export interface LocalAwsOptions {
+  jobModule: string;
+  /** Task function instances (worker threads). */
+  workers?: number;
+  /** Shards of each Kinesis stream the job reads. */
+  shards?: number;
+  /** Synthetic events put into the job's first Kinesis stream; off when absent. */
+  producer?: { ratePerSecond: number; generate: (index: number) => string };
+  clock?: Clock;
+  onBatch?: (info: BatchInfo) => void;
+  log?: (line: string) => void;
+}
+
+export interface LocalAws {
+  /** Environment the functions see (endpoints, store, task function). */
+  env: Record<string, string>;
+  streams: string[];
+  coordinator: RunningCoordinator;
+  producer?: Producer;
+  /** Stops the producer, the coordinator (after its batch), the functions and the emulators. */
+  stop(): Promise<void>;
+}
+
+export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
+  const jobModule = resolve(options.jobModule);
+  const started: { stop(): Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const part of started.reverse()) await part.stop().catch(() => undefined);
+  };
+  try {
+    const kinesis: Emulator = await startKinesalite();
+    started.push(kinesis);
+    const s3: Emulator = await startS3rver([LOCAL_BUCKET]);
+    started.push(s3);
+    const env: Record<string, string> = {
+      AWS_REGION: 'us-east-1',
+      // s3rver accepts only these; kinesalite accepts anything.
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      SLUICE_STORE: `s3://${LOCAL_BUCKET}/sluice/`,
+      SLUICE_JOBS: JSON.stringify({ [loadJobModule(jobModule).name]: jobModule }),
+    };
+    // Job code builds its Kinesis clients from the environment, here and in every task worker.
+    Object.assign(process.env, env);
+
+    const streams = kinesisStreamsOf(jobModule);
+    const admin = kinesisClient({ endpoint: kinesis.endpoint });
+    started.push({ stop: async () => admin.destroy() });
+    for (const stream of streams) await ensureStream(admin, stream, options.shards ?? 2);
+
+    const pool = new WorkerPoolInvoker<TaskSpec, TaskResult>({
+      script: resolve(
+        __dirname,
+        __filename.endsWith('.ts') ? 'lambda-worker-main.ts' : 'lambda-worker-main.js',
+      ),
+      workers: options.workers ?? 2,
+      // Function instances use S3 themselves; this store only backs the pool's unused RPC channel.
+      store: new MemoryStore(),
+    });
+    started.push({ stop: () => pool.close() });
+    const lambda = await startLocalLambda({
+      functions: { [LOCAL_TASK_FUNCTION]: (event) => pool.invoke(event as TaskSpec) },
+    });
+    started.push({ stop: () => lambda.close() });
+    env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
+    env.SLUICE_TASK_FUNCTION = LOCAL_TASK_FUNCTION;
+    Object.assign(process.env, env);
+
+    const producer =
+      options.producer && streams.length > 0
+        ? startProducer(admin, streams[0], options.producer.ratePerSecond, options.producer.generate)
+        : undefined;
+    if (producer) started.push(producer);
+
+    const config = configFromEnv(process.env);
+    const coordinator = await startCoordinator(config, {
+      job: Object.keys(config.jobs)[0],
+      clock: options.clock,
+      onBatch: options.onBatch,
+      log: options.log,
+    });
+    started.push(coordinator);
+    return { env, streams, coordinator, producer, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** The Kinesis streams a job reads, found by building its graph (no I/O happens while building). */
+function kinesisStreamsOf(jobModule: string): string[] {
+  const context = contextFor(loadJobModule(jobModule), () => undefined);
+  return context.graph.streams
+    .filter((s): s is InputDStream<unknown> => s instanceof InputDStream && s.source instanceof KinesisSource)
+    .map((s) => (s.source as KinesisSource<unknown>).streamName);
+}
