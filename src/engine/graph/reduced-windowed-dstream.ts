@@ -1,4 +1,4 @@
-import { CoGroupedNode, type LineageNode, type Pair, type RDD } from '../plan';
+import { CoGroupedNode, type LineageNode, NarrowNode, type Pair, type RDD } from '../plan';
 import { DStreamNode, type GraphHandle } from './dstream-node';
 import { InvalidGraphError } from './errors';
 
@@ -61,13 +61,15 @@ export class ReducedWindowedDStream<K, V> extends DStreamNode<Pair<K, V>> {
       new CoGroupedNode<K>(sides as LineageNode<[K, unknown]>[], this.partitions, 'reduceByKeyAndWindow'),
     );
     const hasPrevious = previous !== undefined;
-    const merged = grouped.mapPartitions((groups) => this.merge(groups, hasPrevious, leaving.length)) as RDD<
-      Pair<K, V>
-    >;
-    // The merged window is state for the next batch: keep it (and its hash partitioning).
-    merged.node.partitioner = { partitions: this.partitions };
-    merged.node.persisted = true;
-    return merged;
+    const merged = new NarrowNode<[K, unknown[][]], Pair<K, V>>(
+      'reduceByKeyAndWindow',
+      grouped.node,
+      (groups) => this.merge(groups, hasPrevious, leaving.length),
+      true,
+    );
+    // The merged window is state for the next batch: keep it.
+    merged.persisted = true;
+    return this.wrap(merged);
   }
 
   private slices(from: number, to: number, step: number): RDD<Pair<K, V>>[] {

@@ -265,7 +265,7 @@ describe('a filter that drops a key whose values are still in the window', () =>
 
   // ENGINE BUG: ReducedWindowedDStream merges windows with RDD.mapPartitions, so failures inside it are
   // reported as "batch 3000 failed in mapPartitions", an operator the program never used.
-  it.failing('names reduceByKeyAndWindow as the failed operator', async () => {
+  it('names reduceByKeyAndWindow as the failed operator', async () => {
     const error = await runBatches<Pair<string, number>, Pair<string, number>>(
       [[['a', 5]], [], [], []],
       (s) => s.reduceByKeyAndWindow(sum, { window: '2s', inverse: minus, filter: ([, v]) => v !== 5 }),
@@ -303,7 +303,7 @@ describe('user functions of an incremental window that throw', () => {
   });
 
   // ENGINE BUG: as above, the failure is attributed to 'mapPartitions'.
-  it.failing('name reduceByKeyAndWindow when the inverse function throws', async () => {
+  it('name reduceByKeyAndWindow when the inverse function throws', async () => {
     const error = await runBatches<Pair<string, number>, Pair<string, number>>(
       [[['a', 5]], [['a', 1]], [], []],
       (s) =>

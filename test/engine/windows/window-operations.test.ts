@@ -315,7 +315,7 @@ describe('window', () => {
   });
 
   // ENGINE BUG: see the note above describe('reduceByWindow').
-  it.failing('a window over a mapped stream holds the mapped batches', async () => {
+  it('a window over a mapped stream holds the mapped batches', async () => {
     await testOperation(
       [[1], [2, 3], [4]],
       (s) => s.map((x) => x * 10).window({ window: '2s' }),
@@ -325,7 +325,7 @@ describe('window', () => {
   });
 
   // ENGINE BUG: see the note above describe('reduceByWindow').
-  it.failing('a window over a filtered stream holds the filtered batches', async () => {
+  it('a window over a filtered stream holds the filtered batches', async () => {
     await testOperation(
       [[1], [2, 3], [4]],
       (s) => s.filter((x) => x % 2 === 0).window({ window: '2s' }),
@@ -706,7 +706,7 @@ describe('reduceByKeyAndWindow: keys whose values leave the window', () => {
 describe('reduceByWindow', () => {
   const input = [[1], [2, 3], [4], [], [], []];
 
-  it.failing('without inverse reduces the whole window and produces nothing for an empty window', async () => {
+  it('without inverse reduces the whole window and produces nothing for an empty window', async () => {
     await testOperation(
       input,
       (s) => s.reduceByWindow(sum, { window: '2s' }),
@@ -724,7 +724,7 @@ describe('reduceByWindow', () => {
     );
   });
 
-  it.failing('works with functions that have no inverse, such as max', async () => {
+  it('works with functions that have no inverse, such as max', async () => {
     await testOperation(
       [[1], [5, 3], [2], [], [7]],
       (s) => s.reduceByWindow(Math.max, { window: '2s' }),
@@ -745,7 +745,7 @@ describe('reduceByWindow', () => {
     expect(run.outputs).toEqual([[3], [10], [18], [11]]);
   });
 
-  it.failing('without inverse and a larger slide (4 s every 2 s) sums Spark largerSlideInput', async () => {
+  it('without inverse and a larger slide (4 s every 2 s) sums Spark largerSlideInput', async () => {
     const run = await runBatchesDetailed(
       slideInput,
       (s) => s.reduceByWindow(sum, { window: '4s', slide: '2s' }),
@@ -775,7 +775,7 @@ describe('reduceByWindow', () => {
     expect(actual).toEqual([[], ...windowSums.slice(1)]);
   });
 
-  it.failing('without inverse sums a 3 s window over many batches like the inverse version', async () => {
+  it('without inverse sums a 3 s window over many batches like the inverse version', async () => {
     const actual = await runBatches(manyBatches, (s) => s.reduceByWindow(sum, { window: '3s' }), guarded());
     expect(actual).toEqual([[], ...windowSums.slice(1)]);
   });

@@ -25,9 +25,21 @@ export class RecordNode<T, U> extends LineageNode<U> {
   }
 
   override async forEach(partition: number, ctx: TaskContext, emit: (row: U) => void): Promise<void> {
+    // Persisted rows come from (or go to) the store as a whole partition: compute() handles that.
     if (this.persisted || this.checkpointOf !== undefined) return super.forEach(partition, ctx, emit);
+    return this.pipe(partition, ctx, emit);
+  }
+
+  protected async computePartition(partition: number, ctx: TaskContext): Promise<U[]> {
+    const rows: U[] = [];
+    await this.pipe(partition, ctx, (row) => rows.push(row));
+    return rows;
+  }
+
+  /** Pushes the parent's rows through this node's step into `emit`. */
+  private pipe(partition: number, ctx: TaskContext, emit: (row: U) => void): Promise<void> {
     const step = this.step;
-    await this.parent.forEach(partition, ctx, (value) => {
+    return this.parent.forEach(partition, ctx, (value) => {
       try {
         step(value, emit);
       } catch (error) {
@@ -36,11 +48,5 @@ export class RecordNode<T, U> extends LineageNode<U> {
         throw new UserFunctionError(this.operator, this.id, partition, error);
       }
     });
-  }
-
-  protected async computePartition(partition: number, ctx: TaskContext): Promise<U[]> {
-    const rows: U[] = [];
-    await this.forEach(partition, ctx, (row) => rows.push(row));
-    return rows;
   }
 }
