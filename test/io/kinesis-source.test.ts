@@ -10,7 +10,6 @@ import {
   type PutRecordsResultEntry,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
-import { aggregate } from 'aws-kinesis-agg';
 import { bytes, decoderFor, json, utf8 } from '../../src/engine/io/decoders';
 import { SourceError } from '../../src/engine/io/errors';
 import { KinesisSource, type KinesisSourceOptions } from '../../src/engine/io/kinesis-source';
@@ -23,6 +22,7 @@ import {
   startKinesalite,
   waitUntilActive,
 } from '../support/kinesalite';
+import { kplAggregate } from '../support/kpl';
 
 const SHARD0 = 'shardId-000000000000';
 const SHARD1 = 'shardId-000000000001';
@@ -92,22 +92,6 @@ async function readBatches<T>(src: KinesisSource<T>, count: number, after?: Sour
     after = batch.ranges;
   }
   return batches;
-}
-
-/** Packs user records the way the Kinesis Producer Library does. */
-function kplAggregate(records: { partitionKey: string; data: Buffer }[]): Promise<Buffer[]> {
-  return new Promise((resolve, reject) => {
-    const blobs: Buffer[] = [];
-    aggregate(
-      records,
-      (encoded, done) => {
-        blobs.push(encoded.data);
-        done();
-      },
-      () => resolve(blobs),
-      (error) => reject(error),
-    );
-  });
 }
 
 async function split(streamName: string, shard: string, newStartingHashKey: string): Promise<void> {

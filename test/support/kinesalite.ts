@@ -1,5 +1,3 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -8,6 +6,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { startKinesalite as startKinesaliteServer } from '../../src/engine/runtime/emulators';
 
 export interface LocalKinesis {
   endpoint: string;
@@ -18,19 +17,10 @@ export interface LocalKinesis {
   stop(): Promise<void>;
 }
 
-type KinesaliteFactory = (options: Record<string, unknown>) => Server;
-
-/** Kinesalite in this process, in memory, on 127.0.0.1 and a free port. Streams change state at once. */
+/** Kinesalite in this process, in memory, on 127.0.0.1 and a free port (see runtime/emulators). */
 export async function startKinesalite(): Promise<LocalKinesis> {
-  // No type declarations ship with kinesalite.
-  const kinesalite = require('kinesalite') as KinesaliteFactory;
-  // Split and merge tests need more than kinesalite's default of 10 shards per account.
-  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 500 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startKinesaliteServer();
+  const endpoint = server.endpoint;
   const clients: KinesisClient[] = [];
   const newClient = () => {
     const client = kinesaliteClient(endpoint);
@@ -43,8 +33,7 @@ export async function startKinesalite(): Promise<LocalKinesis> {
     newClient,
     async stop() {
       for (const client of clients) client.destroy();
-      server.closeAllConnections?.();
-      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+      await server.stop();
     },
   };
 }
