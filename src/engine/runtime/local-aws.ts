@@ -75,14 +75,19 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     for (const stream of streams) await ensureStream(admin, stream, options.shards ?? 2);
 
     const pool = new WorkerPoolInvoker<TaskSpec, TaskResult>({
-      script: resolve(__dirname, __filename.endsWith('.ts') ? 'lambda-worker-main.ts' : 'lambda-worker-main.js'),
+      script: resolve(
+        __dirname,
+        __filename.endsWith('.ts') ? 'lambda-worker-main.ts' : 'lambda-worker-main.js',
+      ),
       workers: options.workers ?? 2,
       // Function instances use S3 themselves; this store only backs the pool's unused RPC channel.
       store: new MemoryStore(),
       workerData: { env },
     });
     started.push({ stop: () => pool.close() });
-    const lambda = await startLocalLambda({ functions: { [LOCAL_TASK_FUNCTION]: (event) => pool.invoke(event as TaskSpec) } });
+    const lambda = await startLocalLambda({
+      functions: { [LOCAL_TASK_FUNCTION]: (event) => pool.invoke(event as TaskSpec) },
+    });
     started.push({ stop: () => lambda.close() });
     env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
     env.SLUICE_TASK_FUNCTION = LOCAL_TASK_FUNCTION;
