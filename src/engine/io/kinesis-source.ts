@@ -140,6 +140,11 @@ export class KinesisSource<T = string> implements Source<T> {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
+  /** Fails at start, with how to fix it, when the stream does not exist or cannot be listed. */
+  async validate(): Promise<void> {
+    await this.listShards();
+  }
+
   async read(_interval: SourceInterval, after: readonly SourceRange[] | undefined): Promise<SourceBatch<T>> {
     const shards = (await this.listShards()).sort((a, b) => compareIds(a.ShardId!, b.ShardId!));
     const known = new Map(shards.map((s) => [s.ShardId!, s]));

@@ -82,6 +82,8 @@ export interface Source<T> {
    * continue), undefined on the very first batch.
    */
   read(interval: SourceInterval, after: readonly SourceRange[] | undefined): Promise<SourceBatch<T>>;
+  /** Checks at start that the source exists and is reachable, so bad configuration fails early and clearly. */
+  validate?(): Promise<void>;
   /** Reads exactly the records of recorded ranges again, in the same order (recovers a lost input block). */
   replay?(ranges: readonly SourceRange[], interval: SourceInterval): Promise<T[]>;
   /**

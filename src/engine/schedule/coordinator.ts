@@ -86,6 +86,7 @@ export class Coordinator {
   async resume(): Promise<void> {
     if (this.resumed) return;
     this.resumed = true;
+    await Promise.all(this.graph.inputs.map((input) => input.source.validate?.()));
     const last = await lastCommittedBatch(this.options.store, this.graph.zeroTime);
     if (!last) return;
     this.nextBatchIndex = Math.round((last.batchTime - this.graph.zeroTime) / this.graph.batchMs);
