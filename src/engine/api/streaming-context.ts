@@ -9,7 +9,7 @@ import { MemoryStore } from '../io/memory-store';
 import type { Clock, Invoker, Source, Store } from '../io/ports';
 import { QueueSource } from '../io/queue-source';
 import { checkPartitions } from '../plan';
-import { type BatchInfo, Coordinator, type RetryPolicy } from '../schedule';
+import { type BatchInfo, Coordinator, type RetryPolicy, type SpeculationPolicy } from '../schedule';
 import { type Duration, toMillis } from '../util/duration';
 import { DStream } from './dstream';
 
@@ -39,6 +39,7 @@ export interface StartOptions {
   invoker?: Invoker<TaskSpec, TaskResult>;
   workers?: number;
   retry?: Partial<RetryPolicy>;
+  speculation?: Partial<SpeculationPolicy>;
   onBatch?: (info: BatchInfo) => void;
   /** Batch times are `zeroTime + k * batchInterval`; default: now, rounded down to the interval. */
   zeroTime?: number;
@@ -138,6 +139,7 @@ export class StreamingContext {
       invoker: options.invoker ?? ownInvoker!,
       clock,
       retry: options.retry,
+      speculation: options.speculation,
       onBatch: options.onBatch,
     });
     this.coordinatorRef = coordinator;

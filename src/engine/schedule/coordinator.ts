@@ -18,6 +18,7 @@ import { BatchFailedError, ScheduleError } from './errors';
 import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
 import { lastCommittedBatch } from './job-state';
 import { type BatchManifest, type CheckpointManifest, type InputManifest, writeManifest } from './manifest';
+import { DEFAULT_SPECULATION, type SpeculationPolicy } from './speculation';
 
 export interface CoordinatorOptions {
   job: string;
@@ -29,6 +30,8 @@ export interface CoordinatorOptions {
   retry?: Partial<RetryPolicy>;
   /** Called after every committed batch (the demo prints it; the dashboard will stream it). */
   onBatch?: (info: BatchInfo) => void;
+  /** Backup copies of slow tasks; on by default (75% finished, 1.5x their median, at least 100 ms). */
+  speculation?: Partial<SpeculationPolicy>;
   /** Committed batches whose manifests are kept for monitoring (default 100); older ones are deleted. */
   manifestHistory?: number;
 }
@@ -50,6 +53,7 @@ export interface BatchInfo {
  */
 export class Coordinator {
   private readonly retry: RetryPolicy;
+  private readonly speculation: SpeculationPolicy;
   private nextBatchIndex = 0;
   private resumed = false;
   /** Per input stream, the ranges of the last committed batch: where the next batch continues. */
@@ -60,6 +64,7 @@ export class Coordinator {
 
   constructor(private readonly options: CoordinatorOptions) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.speculation = { ...DEFAULT_SPECULATION, ...options.speculation };
   }
 
   get graph(): DStreamGraph {
@@ -123,6 +128,7 @@ export class Coordinator {
       this.options.invoker,
       this.retry,
       (ms) => sleep(ms),
+      this.speculation,
     );
     let operator = 'input';
     try {

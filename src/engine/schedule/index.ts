@@ -3,4 +3,5 @@ export * from './errors';
 export * from './job-runner';
 export * from './job-state';
 export * from './manifest';
+export * from './speculation';
 export * from './stages';

@@ -13,6 +13,7 @@ import type { Invoker, Store } from '../io/ports';
 import { type LineageNode, resultPartKey, shuffleFileKey, storedPartKey } from '../plan';
 import { TaskFailedError } from './errors';
 import type { StageManifest } from './manifest';
+import { DEFAULT_SPECULATION, runSpeculatively, type SpeculationPolicy } from './speculation';
 import { type Availability, buildFinalStage, type Stage } from './stages';
 
 export interface RetryPolicy {
@@ -50,6 +51,7 @@ export class BatchJobRunner {
     private readonly invoker: Invoker<TaskSpec, TaskResult>,
     private readonly retry: RetryPolicy,
     private readonly sleep: (ms: number) => Promise<void>,
+    private readonly speculation: SpeculationPolicy = DEFAULT_SPECULATION,
   ) {}
 
   /** Computes every partition of `node` and returns the rows in partition order. */
@@ -135,18 +137,31 @@ export class BatchJobRunner {
   private async runStage(stage: Stage, action: FinalAction): Promise<void> {
     const started = Date.now();
     const kind = stage.kind === 'shuffleMap' ? 'shuffleMap' : action.kind;
-    const outcomes = await Promise.all(
-      Array.from({ length: stage.partitions }, (_, partition) =>
-        stage.registered
-          ? this.runRemote(stage, kind, partition, action)
-          : this.runLocal(stage, kind, partition, action),
-      ),
-    );
-    if (stage.dep)
+    const {
+      results: outcomes,
+      backups,
+      backupWins,
+    } = stage.registered
+      ? await runSpeculatively(
+          stage.partitions,
+          (partition) => this.runRemote(stage, kind, partition, action),
+          this.speculation,
+        )
+      : {
+          results: await Promise.all(
+            Array.from({ length: stage.partitions }, (_, partition) =>
+              this.runLocal(stage, kind, partition, action),
+            ),
+          ),
+          backups: 0,
+          backupWins: 0,
+        };
+    if (stage.dep) {
       this.shuffleOffsets.set(
         stage.dep.id,
         outcomes.map((o) => o.offsets ?? []),
       );
+    }
     this.stages.push({
       id: stage.id,
       kind,
@@ -158,6 +173,7 @@ export class BatchJobRunner {
       rows: outcomes.reduce((sum, o) => sum + o.rows, 0),
       bytes: outcomes.reduce((sum, o) => sum + o.bytes, 0),
       durationMs: Date.now() - started,
+      ...(backups > 0 ? { speculated: backups, speculativeWins: backupWins } : {}),
     });
   }
 

@@ -28,6 +28,9 @@ export interface StageManifest {
   rows: number;
   bytes: number;
   durationMs: number;
+  /** Backup copies launched for slow tasks, and how many of them finished first. */
+  speculated?: number;
+  speculativeWins?: number;
 }
 
 export interface CheckpointManifest {

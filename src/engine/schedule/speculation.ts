@@ -1,0 +1,115 @@
+/**
+ * Speculative execution (as in MapReduce and Spark): once most of a stage's tasks have finished, a task
+ * running much longer than their median gets a backup copy; the first copy to succeed wins. Tasks are
+ * deterministic and write the same bytes to the same keys, so the loser is harmless.
+ */
+export interface SpeculationPolicy {
+  enabled: boolean;
+  /** Fraction of the stage's tasks that must have finished before any backup is launched. */
+  quantile: number;
+  /** A task is slow once it has run longer than this multiple of the finished tasks' median... */
+  multiplier: number;
+  /** ...and longer than this, so tiny stages do not speculate on noise. */
+  minThresholdMs: number;
+  checkEveryMs: number;
+}
+
+export const DEFAULT_SPECULATION: SpeculationPolicy = {
+  enabled: true,
+  quantile: 0.75,
+  multiplier: 1.5,
+  minThresholdMs: 100,
+  checkEveryMs: 20,
+};
+
+export interface SpeculativeRun<R> {
+  results: R[];
+  /** Backup copies launched. */
+  backups: number;
+  /** Tasks whose backup finished first. */
+  backupWins: number;
+}
+
+/**
+ * Runs tasks 0..count-1 with `run(index, isBackup)`, each a complete attempt chain (retries included).
+ * A task fails only when every copy of it failed.
+ */
+export function runSpeculatively<R>(
+  count: number,
+  run: (index: number, isBackup: boolean) => Promise<R>,
+  policy: SpeculationPolicy,
+  now: () => number = Date.now,
+): Promise<SpeculativeRun<R>> {
+  return new Promise((resolve, reject) => {
+    const results = new Array<R>(count);
+    const finished = new Array<boolean>(count).fill(false);
+    const startedAt = new Array<number>(count);
+    const copies = new Array<number>(count).fill(1);
+    const failures = new Array<number>(count).fill(0);
+    const durations: number[] = [];
+    let remaining = count;
+    let backups = 0;
+    let backupWins = 0;
+    let over = false;
+    let timer: ReturnType<typeof setInterval> | undefined;
+
+    const end = () => {
+      over = true;
+      if (timer) clearInterval(timer);
+    };
+    const succeed = (index: number, result: R, isBackup: boolean) => {
+      if (over || finished[index]) return;
+      finished[index] = true;
+      results[index] = result;
+      durations.push(now() - startedAt[index]);
+      if (isBackup) backupWins++;
+      if (--remaining === 0) {
+        end();
+        resolve({ results, backups, backupWins });
+      }
+    };
+    const fail = (index: number, error: unknown) => {
+      if (over || finished[index]) return;
+      if (++failures[index] < copies[index]) return; // another copy may still succeed
+      end();
+      reject(error);
+    };
+    const launch = (index: number, isBackup: boolean) => {
+      run(index, isBackup).then(
+        (result) => succeed(index, result, isBackup),
+        (error) => fail(index, error),
+      );
+    };
+    const checkStragglers = () => {
+      if (durations.length < Math.max(1, Math.floor(policy.quantile * count))) return;
+      const threshold = Math.max(policy.minThresholdMs, policy.multiplier * median(durations));
+      const time = now();
+      for (let i = 0; i < count; i++) {
+        if (!finished[i] && copies[i] === 1 && time - startedAt[i] > threshold) {
+          copies[i] = 2;
+          backups++;
+          launch(i, true);
+        }
+      }
+    };
+
+    if (count === 0) {
+      resolve({ results, backups, backupWins });
+      return;
+    }
+    for (let i = 0; i < count; i++) {
+      startedAt[i] = now();
+      launch(i, false);
+    }
+    if (policy.enabled && count > 1 && !over) {
+      timer = setInterval(checkStragglers, policy.checkEveryMs);
+      timer.unref?.();
+    }
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
