@@ -85,6 +85,10 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       workerData: { env },
     });
     started.push({ stop: () => pool.close() });
+    // Load the engine and the job in every function instance before the first batch.
+    await Promise.all(
+      Array.from({ length: options.workers ?? 2 }, () => pool.invoke({ warmUp: true } as never)),
+    );
     const lambda = await startLocalLambda({
       functions: { [LOCAL_TASK_FUNCTION]: (event) => pool.invoke(event as TaskSpec) },
     });
