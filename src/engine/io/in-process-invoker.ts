@@ -1,5 +1,5 @@
 import { InvokeError } from './errors';
-import type { Invoker } from './ports';
+import type { InvokeOptions, Invoker } from './ports';
 
 /**
  * Runs tasks in this process, at most `concurrency` at a time. Requests still go through a serialize
@@ -25,9 +25,10 @@ export class InProcessInvoker<TRequest, TResponse> implements Invoker<TRequest, 
     return this.concurrency;
   }
 
-  async invoke(request: TRequest): Promise<TResponse> {
+  async invoke(request: TRequest, options?: InvokeOptions): Promise<TResponse> {
     if (this.closed) throw new InvokeError('the invoker is closed; no more tasks can run');
     await this.acquire();
+    options?.onStart?.();
     try {
       return await this.handler(structuredClone(request));
     } finally {

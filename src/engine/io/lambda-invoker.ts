@@ -6,7 +6,7 @@
 import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ConfigError, RemoteError } from '../util/errors';
 import { InvokeError } from './errors';
-import type { Invoker } from './ports';
+import type { InvokeOptions, Invoker } from './ports';
 
 export interface RetryOptions {
   /** Tries in all, the first one included. */
@@ -99,7 +99,7 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  invoke(request: Req): Promise<Res> {
+  invoke(request: Req, options?: InvokeOptions): Promise<Res> {
     if (this.closed) return Promise.reject(this.error('the invoker is closed; no more tasks can run'));
     let payload: Uint8Array;
     try {
@@ -110,6 +110,7 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
       );
     }
     const run = this.acquire().then(async () => {
+      options?.onStart?.();
       try {
         return await this.attempt(payload);
       } finally {

@@ -23,9 +23,14 @@ export interface Store {
   list(prefix: string): Promise<StoreEntry[]>;
 }
 
+export interface InvokeOptions {
+  /** Called when the task actually starts (leaves the invoker's queue): how stragglers are timed. */
+  onStart?: () => void;
+}
+
 /** Sends one task description to wherever tasks run and returns its result. Rejects on a failed attempt. */
 export interface Invoker<TRequest, TResponse> {
-  invoke(request: TRequest): Promise<TResponse>;
+  invoke(request: TRequest, options?: InvokeOptions): Promise<TResponse>;
   /** How many tasks can usefully run at once (workers, or a Lambda concurrency budget). */
   readonly parallelism: number;
   close(): Promise<void>;

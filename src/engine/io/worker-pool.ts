@@ -7,7 +7,7 @@ import { type ResourceLimits, Worker, type WorkerOptions } from 'node:worker_thr
 import { toMillis } from '../util/duration';
 import { ConfigError, RemoteError, serializeError } from '../util/errors';
 import { InvokeError } from './errors';
-import type { Invoker, Store } from './ports';
+import type { InvokeOptions, Invoker, Store } from './ports';
 import {
   packValue,
   type StoreCall,
@@ -35,6 +35,7 @@ interface Task<Res> {
   request: unknown;
   resolve(response: Res): void;
   reject(error: unknown): void;
+  onStart?: () => void;
   timer?: NodeJS.Timeout;
 }
 
@@ -80,12 +81,12 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
     this.fill();
   }
 
-  invoke(request: Req): Promise<Res> {
+  invoke(request: Req, options?: InvokeOptions): Promise<Res> {
     if (this.closing) {
       return Promise.reject(new InvokeError('worker pool is closed', { script: this.script }));
     }
     return new Promise<Res>((resolve, reject) => {
-      this.queue.push({ id: this.nextTaskId++, request, resolve, reject });
+      this.queue.push({ id: this.nextTaskId++, request, resolve, reject, onStart: options?.onStart });
       this.fill();
       this.pump();
     });
@@ -173,6 +174,7 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
       return;
     }
     slot.task = task;
+    task.onStart?.();
     if (this.taskTimeoutMs !== undefined) {
       const ms = this.taskTimeoutMs;
       task.timer = setTimeout(() => {

@@ -144,7 +144,7 @@ export class BatchJobRunner {
     } = stage.registered
       ? await runSpeculatively(
           stage.partitions,
-          (partition) => this.runRemote(stage, kind, partition, action),
+          (partition, _isBackup, started) => this.runRemote(stage, kind, partition, action, started),
           this.speculation,
         )
       : {
@@ -177,7 +177,13 @@ export class BatchJobRunner {
     });
   }
 
-  private async runRemote(stage: Stage, kind: TaskSpec['kind'], partition: number, action: FinalAction) {
+  private async runRemote(
+    stage: Stage,
+    kind: TaskSpec['kind'],
+    partition: number,
+    action: FinalAction,
+    started?: () => void,
+  ) {
     const spec: TaskSpec = {
       v: 1,
       job: this.job,
@@ -193,7 +199,7 @@ export class BatchJobRunner {
     };
     for (let attempt = 0; ; attempt++) {
       try {
-        const result = await this.invoker.invoke({ ...spec, attempt });
+        const result = await this.invoker.invoke({ ...spec, attempt }, { onStart: started });
         return { ...result, attempts: attempt + 1 };
       } catch (error) {
         if (attempt + 1 >= this.retry.maxAttempts) {

@@ -36,14 +36,15 @@ export interface SpeculativeRun<R> {
  */
 export function runSpeculatively<R>(
   count: number,
-  run: (index: number, isBackup: boolean) => Promise<R>,
+  /** `started()` is to be called when the copy really begins running (it may wait in a queue first). */
+  run: (index: number, isBackup: boolean, started: () => void) => Promise<R>,
   policy: SpeculationPolicy,
   now: () => number = Date.now,
 ): Promise<SpeculativeRun<R>> {
   return new Promise((resolve, reject) => {
     const results = new Array<R>(count);
     const finished = new Array<boolean>(count).fill(false);
-    const startedAt = new Array<number>(count);
+    const startedAt = new Array<number | undefined>(count);
     const copies = new Array<number>(count).fill(1);
     const failures = new Array<number>(count).fill(0);
     const durations: number[] = [];
@@ -61,7 +62,7 @@ export function runSpeculatively<R>(
       if (over || finished[index]) return;
       finished[index] = true;
       results[index] = result;
-      durations.push(now() - startedAt[index]);
+      durations.push(now() - (startedAt[index] ?? now()));
       if (isBackup) backupWins++;
       if (--remaining === 0) {
         end();
@@ -75,7 +76,10 @@ export function runSpeculatively<R>(
       reject(error);
     };
     const launch = (index: number, isBackup: boolean) => {
-      run(index, isBackup).then(
+      const started = () => {
+        if (!isBackup && startedAt[index] === undefined) startedAt[index] = now();
+      };
+      run(index, isBackup, started).then(
         (result) => succeed(index, result, isBackup),
         (error) => fail(index, error),
       );
@@ -85,7 +89,9 @@ export function runSpeculatively<R>(
       const threshold = Math.max(policy.minThresholdMs, policy.multiplier * median(durations));
       const time = now();
       for (let i = 0; i < count; i++) {
-        if (!finished[i] && copies[i] === 1 && time - startedAt[i] > threshold) {
+        // A task still queued behind others is not slow: only running time counts.
+        const since = startedAt[i];
+        if (!finished[i] && copies[i] === 1 && since !== undefined && time - since > threshold) {
           copies[i] = 2;
           backups++;
           launch(i, true);
@@ -97,10 +103,7 @@ export function runSpeculatively<R>(
       resolve({ results, backups, backupWins });
       return;
     }
-    for (let i = 0; i < count; i++) {
-      startedAt[i] = now();
-      launch(i, false);
-    }
+    for (let i = 0; i < count; i++) launch(i, false);
     if (policy.enabled && count > 1 && !over) {
       timer = setInterval(checkStragglers, policy.checkEveryMs);
       timer.unref?.();

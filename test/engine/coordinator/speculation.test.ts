@@ -21,7 +21,8 @@ describe('speculative execution', () => {
     const launched: string[] = [];
     const run = await runSpeculatively(
       4,
-      async (i, isBackup) => {
+      async (i, isBackup, started) => {
+        started();
         launched.push(`${i}${isBackup ? ' backup' : ''}`);
         if (i === 3 && !isBackup) return straggler.promise;
         return `result ${i}`;
@@ -38,7 +39,8 @@ describe('speculative execution', () => {
     const primary = deferred<string>();
     const run = runSpeculatively(
       3,
-      async (i, isBackup) => {
+      async (i, isBackup, started) => {
+        started();
         if (i === 2 && !isBackup) return primary.promise;
         if (i === 2) await new Promise((r) => setTimeout(r, 30));
         return `ok ${i}`;
@@ -52,7 +54,8 @@ describe('speculative execution', () => {
   it('fails a task once every copy of it failed', async () => {
     const run = runSpeculatively(
       2,
-      async (i, isBackup) => {
+      async (i, isBackup, started) => {
+        started();
         if (i === 1) {
           await new Promise((r) => setTimeout(r, isBackup ? 10 : 80));
           throw new Error(`copy ${isBackup ? 'backup' : 'primary'} failed`);
@@ -62,6 +65,19 @@ describe('speculative execution', () => {
       fast,
     );
     await expect(run).rejects.toThrow(/failed/);
+  });
+
+  it('does not count time spent queued behind other tasks as running time', async () => {
+    const invoker = new InProcessInvoker<number, number>(async (i) => {
+      await new Promise((r) => setTimeout(r, 60));
+      return i;
+    }, 2);
+    const run = await runSpeculatively(
+      8,
+      (i, _isBackup, started) => invoker.invoke(i, { onStart: started }),
+      { ...fast, minThresholdMs: 30 },
+    );
+    expect(run).toMatchObject({ results: [0, 1, 2, 3, 4, 5, 6, 7], backups: 0 });
   });
 
   it('launches no backup when speculation is off', async () => {
