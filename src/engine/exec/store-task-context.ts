@@ -70,6 +70,18 @@ export class StoreTaskContext implements TaskContext {
     return decodeRows(bytes, key);
   }
 
+  private readonly computed = new Map<string, Promise<unknown[]>>();
+
+  once(node: LineageNode<unknown>, partition: number, compute: () => Promise<unknown[]>): Promise<unknown[]> {
+    const key = `${node.id}/${partition}`;
+    let rows = this.computed.get(key);
+    if (!rows) {
+      rows = compute();
+      this.computed.set(key, rows);
+    }
+    return rows;
+  }
+
   async writeStored(node: LineageNode<unknown>, partition: number, rows: unknown[]): Promise<void> {
     await this.store.put(storedPartKey(node, partition), encodeRows(rows));
   }

@@ -1,4 +1,4 @@
-import { CheckpointNode, type LineageNode, type NodeIdentity, RDD } from '../plan';
+import { CheckpointNode, type LineageNode, NarrowNode, type NodeIdentity, RDD } from '../plan';
 import { IdScope, withScope } from '../plan/scope';
 import { formatMillis } from '../util/duration';
 import { InvalidGraphError } from './errors';
@@ -81,10 +81,22 @@ export abstract class DStreamNode<T> {
     const scope = new IdScope(`s${this.id}`, time, true, (identity, node) =>
       this.graph.onLineageNode(identity, node as LineageNode<unknown>),
     );
-    const rdd = withScope(scope, () => this.compute(time));
+    const rdd = withScope(scope, () => {
+      const computed = this.compute(time);
+      // A stream that passes another stream's RDD through (transform(r => r), a one-slice window) gets
+      // its own node to checkpoint, so the two streams' checkpoints never share one node.
+      if (computed && this.isCheckpointTime(time) && !this.owns(computed.node, time)) {
+        return this.wrap(new NarrowNode('checkpoint', computed.node, (rows) => rows, true));
+      }
+      return computed;
+    });
     if (rdd && this.isCheckpointTime(time)) rdd.node.checkpointOf = this.id;
     this.generated.set(time, rdd ?? null);
     return rdd;
+  }
+
+  private owns(node: LineageNode<unknown>, time: number): boolean {
+    return node.time === time && node.keyName.startsWith(`s${this.id}.`);
   }
 
   /**

@@ -5,3 +5,6 @@ export class GraphError extends SluiceError {}
 
 /** The graph cannot run as defined (no outputs, streams from two contexts, bad durations ...). */
 export class InvalidGraphError extends GraphError {}
+
+/** A per-batch transform function (transform, transformWith, or an operator built on them) threw. */
+export class TransformError extends GraphError {}

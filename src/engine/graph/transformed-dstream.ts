@@ -1,6 +1,6 @@
 import { RDD } from '../plan';
 import { DStreamNode, type GraphHandle } from './dstream-node';
-import { InvalidGraphError } from './errors';
+import { InvalidGraphError, TransformError } from './errors';
 
 export type BatchTransform<T> = (rdds: RDD<unknown>[], time: number) => RDD<T>;
 
@@ -38,7 +38,20 @@ export class TransformedDStream<T> extends DStreamNode<T> {
       if (!rdd) return undefined;
       rdds.push(rdd);
     }
-    const result = this.transformFn(rdds, time);
+    let result: RDD<T>;
+    try {
+      result = this.transformFn(rdds, time);
+    } catch (error) {
+      // An operator inside the function (repartition(0) ...) names itself; otherwise this stream does.
+      const inner = (error as { context?: { operator?: unknown } })?.context?.operator;
+      const operator = typeof inner === 'string' ? inner : this.operator;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new TransformError(
+        `${this.describe()} failed at ${time}: ${reason}`,
+        { operator, time },
+        { cause: error },
+      );
+    }
     if (!(result instanceof RDD)) {
       throw new InvalidGraphError(`${this.operator} must return an RDD, got ${describeValue(result)}`, {
         operator: this.operator,

@@ -68,6 +68,8 @@ export interface TaskContext {
   /** A stream's checkpoint partition; throws when it is not in the store. */
   readCheckpoint(streamId: number, time: number, partition: number): Promise<unknown[]>;
   writeStored(node: LineageNode<unknown>, partition: number, rows: unknown[]): Promise<void>;
+  /** Runs `compute` once per node partition within this task; later callers get the same promise. */
+  once(node: LineageNode<unknown>, partition: number, compute: () => Promise<unknown[]>): Promise<unknown[]>;
 }
 
 /**
@@ -113,11 +115,14 @@ export abstract class LineageNode<T> {
 
   async compute(partition: number, ctx: TaskContext): Promise<T[]> {
     if (this.persisted || this.checkpointOf !== undefined) {
-      const stored = await ctx.readStored(this, partition);
-      if (stored) return stored as T[];
-      const rows = await this.computePartition(partition, ctx);
-      await ctx.writeStored(this, partition, rows);
-      return rows;
+      // Several readers in one task (a window over unsaved state) share one computation.
+      return ctx.once(this, partition, async () => {
+        const stored = await ctx.readStored(this, partition);
+        if (stored) return stored;
+        const rows = await this.computePartition(partition, ctx);
+        await ctx.writeStored(this, partition, rows);
+        return rows;
+      }) as Promise<T[]>;
     }
     return this.computePartition(partition, ctx);
   }

@@ -17,7 +17,13 @@ import { splitEvenly } from '../util/split';
 import { BatchFailedError, ScheduleError } from './errors';
 import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
 import { lastCommittedBatch } from './job-state';
-import { type BatchManifest, type CheckpointManifest, type InputManifest, writeManifest } from './manifest';
+import {
+  type BatchManifest,
+  type CheckpointManifest,
+  type InputManifest,
+  readManifest,
+  writeManifest,
+} from './manifest';
 import { DEFAULT_SPECULATION, type SpeculationPolicy } from './speculation';
 
 export interface CoordinatorOptions {
@@ -132,7 +138,7 @@ export class Coordinator {
     );
     let operator = 'input';
     try {
-      manifest.inputs = await Promise.all(graph.inputs.map((input) => this.writeInput(input, time)));
+      manifest.inputs = await this.batchInputs(time);
       await writeManifest(store, manifest);
       operator = 'lineage generation';
       const jobs = graph.generateJobs(time);
@@ -180,6 +186,19 @@ export class Coordinator {
     };
     this.options.onBatch?.(info);
     return info;
+  }
+
+  /**
+   * The batch's inputs. A batch that was started before (a failed attempt, or a coordinator that died)
+   * keeps the inputs its manifest recorded: its blocks, cached partitions and sink output were made from
+   * them, so reading the source afresh (Kinesis would return more records) would mix two inputs. The
+   * manifest acts as the write-ahead log of the batch.
+   */
+  private async batchInputs(time: number): Promise<InputManifest[]> {
+    const earlier = await readManifest(this.options.store, time);
+    if (earlier && earlier.status !== 'committed' && earlier.zeroTime === this.graph.zeroTime)
+      return earlier.inputs;
+    return Promise.all(this.graph.inputs.map((input) => this.writeInput(input, time)));
   }
 
   /**
@@ -272,7 +291,9 @@ export class Coordinator {
 
   /** Manifests past the history the coordinator keeps for monitoring (the newest is always kept). */
   private async expiredManifests(): Promise<string[]> {
-    const history = this.options.manifestHistory ?? 100;
+    // Replaying a lost input block needs its manifest for as long as any batch may read that input.
+    const needed = Math.ceil(this.graph.maxRememberMs() / this.graph.batchMs) + 1;
+    const history = Math.max(1, needed, this.options.manifestHistory ?? 100);
     const newestToDrop = this.nextBatchTime - this.graph.batchMs * (history + 1);
     if (this.manifestsBefore === undefined) {
       const oldest = (await this.options.store.list(MANIFEST_PREFIX))[0]?.key;

@@ -126,3 +126,18 @@ describe('checkpoints and lineage', () => {
     expect((await job.store.list('batches/000000000008000/checkpoint/')).length).toBe(2);
   });
 });
+
+describe('checkpoints of streams that pass another stream through', () => {
+  it('checkpoints a state stream and a transform of it separately', async () => {
+    const { runBatches } = await import('../../../src/engine/testing');
+    const inputs = Array.from({ length: 12 }, () => ['a']);
+    const out = await runBatches(inputs, (s) =>
+      s
+        .map((w): Pair<string, number> => [w, 1])
+        .updateStateByKey<string, number, number>((v, st) => (st ?? 0) + v.length)
+        .transform((r) => r)
+        .checkpoint('2s'),
+    );
+    expect(out.map((batch) => batch[0])).toEqual(inputs.map((_, i) => ['a', i + 1]));
+  });
+});
