@@ -40,6 +40,10 @@ export interface StartOptions {
   workers?: number;
   retry?: Partial<RetryPolicy>;
   speculation?: Partial<SpeculationPolicy>;
+  /** Names this coordinator in the job's lease (default: a random id). */
+  owner?: string;
+  /** How long the lease lasts without renewal (default: three batch intervals plus 30 s). */
+  leaseTtlMs?: number;
   onBatch?: (info: BatchInfo) => void;
   /** Batch times are `zeroTime + k * batchInterval`; default: now, rounded down to the interval. */
   zeroTime?: number;
@@ -140,6 +144,8 @@ export class StreamingContext {
       clock,
       retry: options.retry,
       speculation: options.speculation,
+      owner: options.owner,
+      leaseTtlMs: options.leaseTtlMs,
       onBatch: options.onBatch,
     });
     this.coordinatorRef = coordinator;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { TaskResult, TaskSpec } from '../exec';
 import { encodeRows } from '../exec';
 import type { BatchJob, DStreamGraph, InputDStream } from '../graph';
@@ -17,6 +18,7 @@ import { splitEvenly } from '../util/split';
 import { BatchFailedError, ScheduleError } from './errors';
 import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
 import { lastCommittedBatch } from './job-state';
+import { Lease, StaleCoordinatorError } from './lease';
 import {
   type BatchManifest,
   type CheckpointManifest,
@@ -38,6 +40,10 @@ export interface CoordinatorOptions {
   onBatch?: (info: BatchInfo) => void;
   /** Backup copies of slow tasks; on by default (75% finished, 1.5x their median, at least 100 ms). */
   speculation?: Partial<SpeculationPolicy>;
+  /** Identifies this coordinator in the lease (default: a random id). */
+  owner?: string;
+  /** How long the lease lasts without renewal (default: three batch intervals plus 30 s). */
+  leaseTtlMs?: number;
   /** Committed batches whose manifests are kept for monitoring (default 100); older ones are deleted. */
   manifestHistory?: number;
 }
@@ -62,6 +68,7 @@ export class Coordinator {
   private readonly speculation: SpeculationPolicy;
   private nextBatchIndex = 0;
   private resumed = false;
+  private lease?: Lease;
   /** Per input stream, the ranges of the last committed batch: where the next batch continues. */
   private readonly positions = new Map<number, SourceRange[]>();
   /** Batch data before this time has been deleted. */
@@ -86,10 +93,14 @@ export class Coordinator {
   async run(options: { batches?: number; signal?: AbortSignal } = {}): Promise<void> {
     const { batches = Number.POSITIVE_INFINITY, signal } = options;
     await this.resume();
-    for (let done = 0; done < batches && !signal?.aborted; done++) {
-      const time = this.nextBatchTime;
-      if (!(await sleepUnlessAborted(this.options.clock, time, signal))) return;
-      await this.runBatch(time);
+    try {
+      for (let done = 0; done < batches && !signal?.aborted; done++) {
+        const time = this.nextBatchTime;
+        if (!(await sleepUnlessAborted(this.options.clock, time, signal))) return;
+        await this.runBatch(time);
+      }
+    } finally {
+      await this.lease?.release().catch(() => undefined);
     }
   }
 
@@ -97,6 +108,13 @@ export class Coordinator {
   async resume(): Promise<void> {
     if (this.resumed) return;
     this.resumed = true;
+    const { store, clock } = this.options;
+    this.lease = await Lease.acquire(
+      store,
+      clock,
+      this.options.owner ?? randomUUID(),
+      this.options.leaseTtlMs ?? 3 * this.graph.batchMs + 30_000,
+    );
     await Promise.all(this.graph.inputs.map((input) => input.source.validate?.()));
     const last = await lastCommittedBatch(this.options.store, this.graph.zeroTime);
     if (!last) return;
@@ -138,6 +156,7 @@ export class Coordinator {
     );
     let operator = 'input';
     try {
+      await this.lease?.renew();
       manifest.inputs = await this.batchInputs(time);
       await writeManifest(store, manifest);
       operator = 'lineage generation';
@@ -156,6 +175,8 @@ export class Coordinator {
       operator = 'checkpoint';
       manifest.checkpoints = await this.writeCheckpoints(time, runner);
     } catch (error) {
+      // A replaced coordinator writes nothing more, not even a failed manifest.
+      if (error instanceof StaleCoordinatorError) throw error;
       manifest.status = 'failed';
       manifest.stages = runner.stages;
       const failedIn = operatorOf(error) ?? operator;
@@ -167,6 +188,8 @@ export class Coordinator {
       throw new BatchFailedError(time, failedIn, error);
     }
     const finishedAt = clock.now();
+    // The fence: a coordinator that was replaced while this batch ran must not commit it.
+    await this.lease?.check();
     manifest.status = 'committed';
     manifest.stages = runner.stages;
     manifest.timing.finishedAt = finishedAt;
