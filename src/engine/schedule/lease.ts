@@ -8,6 +8,8 @@ interface LeaseRecord {
   owner: string;
   /** The holder renews before this time; after it, another coordinator may take over. */
   expiresAt: number;
+  /** Set by a clean stop: the next coordinator may start at once. */
+  released?: boolean;
 }
 
 /** Another coordinator holds the job's lease and has not let it expire. */
@@ -35,7 +37,7 @@ export class Lease {
 
   static async acquire(store: Store, clock: Clock, owner: string, ttlMs: number): Promise<Lease> {
     const current = await read(store);
-    if (current && current.owner !== owner && current.expiresAt > clock.now()) {
+    if (current && !current.released && current.owner !== owner && current.expiresAt > clock.now()) {
       throw new LeaseHeldError(
         `coordinator ${current.owner} holds this job's lease (epoch ${current.epoch}) until ${new Date(current.expiresAt).toISOString()}; ` +
           'only one coordinator may run a job: stop the other one, or wait for its lease to expire',
@@ -75,7 +77,7 @@ export class Lease {
   async release(): Promise<void> {
     const current = await read(this.store);
     if (current?.epoch === this.record.epoch && current.owner === this.record.owner) {
-      await write(this.store, { ...this.record, expiresAt: this.clock.now() });
+      await write(this.store, { ...this.record, released: true });
     }
   }
 }
