@@ -9,7 +9,13 @@ import { MemoryStore } from '../io/memory-store';
 import type { Clock, Invoker, Source, Store } from '../io/ports';
 import { QueueSource } from '../io/queue-source';
 import { checkPartitions } from '../plan';
-import { type BatchInfo, Coordinator, type RetryPolicy, type SpeculationPolicy } from '../schedule';
+import {
+  type BatchInfo,
+  Coordinator,
+  type CrashPoint,
+  type RetryPolicy,
+  type SpeculationPolicy,
+} from '../schedule';
 import { type Duration, toMillis } from '../util/duration';
 import { DStream } from './dstream';
 
@@ -40,6 +46,8 @@ export interface StartOptions {
   workers?: number;
   retry?: Partial<RetryPolicy>;
   speculation?: Partial<SpeculationPolicy>;
+  /** Fault injection (chaos tests): crash the coordinator at named points of a batch. */
+  crashAt?: (point: CrashPoint, batchTime: number) => boolean;
   /** Names this coordinator in the job's lease (default: a random id). */
   owner?: string;
   /** How long the lease lasts without renewal (default: three batch intervals plus 30 s). */
@@ -145,6 +153,7 @@ export class StreamingContext {
       retry: options.retry,
       speculation: options.speculation,
       owner: options.owner,
+      crashAt: options.crashAt,
       leaseTtlMs: options.leaseTtlMs,
       onBatch: options.onBatch,
     });

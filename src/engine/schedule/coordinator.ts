@@ -15,7 +15,7 @@ import {
   RDD,
 } from '../plan';
 import { splitEvenly } from '../util/split';
-import { BatchFailedError, ScheduleError } from './errors';
+import { BatchFailedError, CoordinatorCrash, type CrashPoint, ScheduleError } from './errors';
 import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
 import { lastCommittedBatch } from './job-state';
 import { Lease, StaleCoordinatorError } from './lease';
@@ -40,6 +40,8 @@ export interface CoordinatorOptions {
   onBatch?: (info: BatchInfo) => void;
   /** Backup copies of slow tasks; on by default (75% finished, 1.5x their median, at least 100 ms). */
   speculation?: Partial<SpeculationPolicy>;
+  /** Fault injection: crash (throw CoordinatorCrash) when this returns true at a crash point. */
+  crashAt?: (point: CrashPoint, batchTime: number) => boolean;
   /** Identifies this coordinator in the lease (default: a random id). */
   owner?: string;
   /** How long the lease lasts without renewal (default: three batch intervals plus 30 s). */
@@ -99,9 +101,17 @@ export class Coordinator {
         if (!(await sleepUnlessAborted(this.options.clock, time, signal))) return;
         await this.runBatch(time);
       }
+    } catch (error) {
+      // A crashed coordinator releases nothing: the next one waits for the lease to expire.
+      if (error instanceof CoordinatorCrash) this.lease = undefined;
+      throw error;
     } finally {
       await this.lease?.release().catch(() => undefined);
     }
+  }
+
+  private maybeCrash(point: CrashPoint, time: number): void {
+    if (this.options.crashAt?.(point, time)) throw new CoordinatorCrash(point, time);
   }
 
   /** Continues after the newest committed batch in the store, so no committed batch runs twice. */
@@ -159,6 +169,7 @@ export class Coordinator {
       await this.lease?.renew();
       manifest.inputs = await this.batchInputs(time);
       await writeManifest(store, manifest);
+      this.maybeCrash('after-manifest', time);
       operator = 'lineage generation';
       const jobs = graph.generateJobs(time);
       manifest.outputs = jobs.map((j) => ({
@@ -171,12 +182,13 @@ export class Coordinator {
       for (const batchJob of jobs) {
         operator = batchJob.output.describe();
         await this.runOutput(batchJob, runner);
+        this.maybeCrash('mid-fanout', time);
       }
       operator = 'checkpoint';
       manifest.checkpoints = await this.writeCheckpoints(time, runner);
     } catch (error) {
       // A replaced coordinator writes nothing more, not even a failed manifest.
-      if (error instanceof StaleCoordinatorError) throw error;
+      if (error instanceof StaleCoordinatorError || error instanceof CoordinatorCrash) throw error;
       manifest.status = 'failed';
       manifest.stages = runner.stages;
       const failedIn = operatorOf(error) ?? operator;
@@ -189,12 +201,14 @@ export class Coordinator {
     }
     const finishedAt = clock.now();
     // The fence: a coordinator that was replaced while this batch ran must not commit it.
+    this.maybeCrash('before-commit', time);
     await this.lease?.check();
     manifest.status = 'committed';
     manifest.stages = runner.stages;
     manifest.timing.finishedAt = finishedAt;
     manifest.timing.processingMs = finishedAt - startedAt;
     await writeManifest(store, manifest);
+    this.maybeCrash('after-commit', time);
     this.nextBatchIndex++;
     for (const input of manifest.inputs) this.positions.set(input.stream, input.ranges);
     graph.forget(time);

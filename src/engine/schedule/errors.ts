@@ -17,3 +17,16 @@ export class BatchFailedError extends ScheduleError {
     super(`batch ${batchTime} failed in ${operator}: ${reason}`, { batchTime, operator }, { cause });
   }
 }
+
+/** Where an injected coordinator crash can happen within a batch (chaos testing). */
+export type CrashPoint = 'after-manifest' | 'mid-fanout' | 'before-commit' | 'after-commit';
+
+/** An injected coordinator crash: the coordinator stops dead, writing and releasing nothing. */
+export class CoordinatorCrash extends ScheduleError {
+  constructor(
+    readonly point: CrashPoint,
+    readonly batchTime: number,
+  ) {
+    super(`injected coordinator crash ${point} of batch ${batchTime}`, { point, batchTime });
+  }
+}

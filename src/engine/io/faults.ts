@@ -1,0 +1,120 @@
+/**
+ * Fault injection for the chaos suite and recovery benchmarks: off unless wired in explicitly. Every
+ * decision comes from a seeded generator, so a failing seed can be replayed.
+ */
+import { InvokeError } from './errors';
+import type { InvokeOptions, Invoker, Store, StoreEntry } from './ports';
+
+/** A small, fast, seedable PRNG (mulberry32); Math.random cannot be replayed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface InvokerFaults {
+  /** Probability that an attempt fails (half before running, half after running: a lost reply). */
+  taskFailure: number;
+  /** Probability that an attempt straggles, and by how much. */
+  straggler: number;
+  stragglerDelayMs: number;
+}
+
+export interface FaultCounts {
+  taskFailures: number;
+  stragglers: number;
+  lostObjects: number;
+}
+
+/** Wraps an invoker: some attempts fail, some are slow. */
+export class FaultyInvoker<Req, Res> implements Invoker<Req, Res> {
+  constructor(
+    private readonly inner: Invoker<Req, Res>,
+    private readonly faults: InvokerFaults,
+    private readonly random: () => number,
+    readonly counts: FaultCounts,
+  ) {}
+
+  get parallelism(): number {
+    return this.inner.parallelism;
+  }
+
+  async invoke(request: Req, options?: InvokeOptions): Promise<Res> {
+    const roll = this.random();
+    const straggle = this.random() < this.faults.straggler;
+    if (roll < this.faults.taskFailure / 2) {
+      this.counts.taskFailures++;
+      throw new InvokeError('injected fault: the task instance died before running');
+    }
+    if (straggle) {
+      this.counts.stragglers++;
+      await new Promise((resolve) => setTimeout(resolve, this.faults.stragglerDelayMs));
+    }
+    const result = await this.inner.invoke(request, options);
+    if (roll < this.faults.taskFailure) {
+      this.counts.taskFailures++;
+      throw new InvokeError('injected fault: the task ran but its reply was lost');
+    }
+    return result;
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/**
+ * A store that loses a fraction of its cached data (cached partitions, shuffle files, input blocks)
+ * right after each batch commits: what a lost worker or an evicted cache looks like to lineage.
+ * Checkpoints, manifests, sinks and the lease are the reliable part and are never lost.
+ */
+export class LossyStore implements Store {
+  constructor(
+    private readonly inner: Store,
+    private readonly lossFraction: number,
+    private readonly random: () => number,
+    readonly counts: FaultCounts,
+  ) {}
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    await this.inner.put(key, body);
+    if (key.startsWith('manifests/') && new TextDecoder().decode(body).includes('"status":"committed"')) {
+      await this.loseSome();
+    }
+  }
+
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.inner.get(key);
+  }
+
+  getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
+    return this.inner.getRange(key, start, end);
+  }
+
+  has(key: string): Promise<boolean> {
+    return this.inner.has(key);
+  }
+
+  delete(keys: readonly string[]): Promise<void> {
+    return this.inner.delete(keys);
+  }
+
+  list(prefix: string): Promise<StoreEntry[]> {
+    return this.inner.list(prefix);
+  }
+
+  private async loseSome(): Promise<void> {
+    const cached = (await this.inner.list('batches/')).filter((e) =>
+      /\/(stored|shuffle|input)\//.test(e.key),
+    );
+    const lost = cached.filter(() => this.random() < this.lossFraction).map((e) => e.key);
+    if (lost.length === 0) return;
+    this.counts.lostObjects += lost.length;
+    await this.inner.delete(lost);
+  }
+}
