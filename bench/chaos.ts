@@ -7,7 +7,13 @@
 import { parseArgs } from 'node:util';
 import { ManualClock, MemoryStore, type Pair, type Store, StoreSink, StreamingContext } from '../src/engine';
 import { runTask, type TaskResult, type TaskSpec } from '../src/engine/exec';
-import { type FaultCounts, FaultyInvoker, LossyStore, seededRandom } from '../src/engine/io/faults';
+import {
+  type FaultCounts,
+  FaultyInvoker,
+  LossyStore,
+  randomLoss,
+  seededRandom,
+} from '../src/engine/io/faults';
 import { InProcessInvoker } from '../src/engine/io/in-process-invoker';
 import { CoordinatorCrash, type CrashPoint, lastCommittedBatch } from '../src/engine/schedule';
 import { canonicalJson } from '../src/engine/util/hash';
@@ -117,7 +123,7 @@ export async function runChaosSeed(seed: number, batches: number): Promise<SeedR
   const reference = await runToEnd(inputs, new MemoryStore());
   const counts: FaultCounts = { taskFailures: 0, stragglers: 0, lostObjects: 0 };
   const random = seededRandom(seed);
-  const store = new LossyStore(new MemoryStore(), 0.1, random, counts);
+  const store = new LossyStore(new MemoryStore(), randomLoss(0.1, random), counts);
   const faulty = await runToEnd(inputs, store, { seed, counts });
   let mismatches = 0;
   let lost = 0;

@@ -68,23 +68,31 @@ export class FaultyInvoker<Req, Res> implements Invoker<Req, Res> {
   }
 }
 
+/** Picks which cached objects are lost when a batch commits. */
+export type LossPlan = (cached: readonly StoreEntry[], committedBatch: number) => string[];
+
+/** Loses each cached object with probability `fraction`. */
+export function randomLoss(fraction: number, random: () => number): LossPlan {
+  return (cached) => cached.filter(() => random() < fraction).map((e) => e.key);
+}
+
 /**
- * A store that loses a fraction of its cached data (cached partitions, shuffle files, input blocks)
- * right after each batch commits: what a lost worker or an evicted cache looks like to lineage.
- * Checkpoints, manifests, sinks and the lease are the reliable part and are never lost.
+ * A store that loses cached data (cached partitions, shuffle files, input blocks) right after a batch
+ * commits: what a lost worker or an evicted cache looks like to lineage. Checkpoints, manifests, sinks
+ * and the lease are the reliable part and are never lost.
  */
 export class LossyStore implements Store {
   constructor(
     private readonly inner: Store,
-    private readonly lossFraction: number,
-    private readonly random: () => number,
+    private readonly plan: LossPlan,
     readonly counts: FaultCounts,
   ) {}
 
   async put(key: string, body: Uint8Array): Promise<void> {
     await this.inner.put(key, body);
-    if (key.startsWith('manifests/') && new TextDecoder().decode(body).includes('"status":"committed"')) {
-      await this.loseSome();
+    const committed = /^manifests\/(\d+)\.json$/.exec(key);
+    if (committed && new TextDecoder().decode(body).includes('"status":"committed"')) {
+      await this.loseSome(Number(committed[1]));
     }
   }
 
@@ -108,11 +116,11 @@ export class LossyStore implements Store {
     return this.inner.list(prefix);
   }
 
-  private async loseSome(): Promise<void> {
+  private async loseSome(committedBatch: number): Promise<void> {
     const cached = (await this.inner.list('batches/')).filter((e) =>
       /\/(stored|shuffle|input)\//.test(e.key),
     );
-    const lost = cached.filter(() => this.random() < this.lossFraction).map((e) => e.key);
+    const lost = this.plan(cached, committedBatch);
     if (lost.length === 0) return;
     this.counts.lostObjects += lost.length;
     await this.inner.delete(lost);

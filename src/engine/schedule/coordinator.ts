@@ -205,6 +205,14 @@ export class Coordinator {
     await this.lease?.check();
     manifest.status = 'committed';
     manifest.stages = runner.stages;
+    if (runner.lost.length > 0) {
+      const recoveryStages = runner.stages.filter((s) => s.recovery);
+      manifest.recovery = {
+        lost: runner.lost,
+        recoveryStages: recoveryStages.length,
+        recoveryMs: recoveryStages.reduce((max, s) => Math.max(max, s.durationMs), 0),
+      };
+    }
     manifest.timing.finishedAt = finishedAt;
     manifest.timing.processingMs = finishedAt - startedAt;
     await writeManifest(store, manifest);

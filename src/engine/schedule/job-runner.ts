@@ -96,22 +96,27 @@ export class BatchJobRunner {
     isMaterialized: (node) =>
       node.time === this.batchTime
         ? Promise.resolve(false)
-        : this.remember(`node:${node.id}`, () =>
+        : this.remember(`node:${node.id}`, `${node.operator} ${node.id}`, () =>
             this.allStored(node.numPartitions, (p) => storedPartKey(node, p)),
           ),
     isShuffleComplete: (dep) =>
       dep.time === this.batchTime
         ? Promise.resolve(false)
-        : this.remember(`shuffle:${dep.id}`, () =>
+        : this.remember(`shuffle:${dep.id}`, `shuffle of ${dep.operator} ${dep.id}`, () =>
             this.allStored(dep.parent.numPartitions, (m) => shuffleFileKey(dep, m)),
           ),
   };
+  /** Data of earlier batches found missing while planning this one: recomputed from lineage. */
+  readonly lost: string[] = [];
   private readonly known = new Map<string, Promise<boolean>>();
 
-  private remember(key: string, check: () => Promise<boolean>): Promise<boolean> {
+  private remember(key: string, what: string, check: () => Promise<boolean>): Promise<boolean> {
     let answer = this.known.get(key);
     if (!answer) {
-      answer = check();
+      answer = check().then((present) => {
+        if (!present) this.lost.push(what);
+        return present;
+      });
       this.known.set(key, answer);
     }
     return answer;
@@ -174,6 +179,8 @@ export class BatchJobRunner {
       bytes: outcomes.reduce((sum, o) => sum + o.bytes, 0),
       durationMs: Date.now() - started,
       ...(backups > 0 ? { speculated: backups, speculativeWins: backupWins } : {}),
+      // Stages of earlier batches only run when their output was lost.
+      ...(stage.node.time < this.batchTime ? { recovery: true } : {}),
     });
   }
 

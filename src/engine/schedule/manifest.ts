@@ -31,6 +31,8 @@ export interface StageManifest {
   /** Backup copies launched for slow tasks, and how many of them finished first. */
   speculated?: number;
   speculativeWins?: number;
+  /** True for a stage of an earlier batch re-run because its output was lost. */
+  recovery?: boolean;
 }
 
 export interface CheckpointManifest {
@@ -53,6 +55,8 @@ export interface BatchManifest {
   stages: StageManifest[];
   /** Streams checkpointed at this batch (their partitions are under `batches/<time>/checkpoint/`). */
   checkpoints?: CheckpointManifest[];
+  /** Earlier batches' data found lost and recomputed from lineage for this batch. */
+  recovery?: { lost: string[]; recoveryStages: number; recoveryMs: number };
   timing: {
     scheduledAt: number;
     startedAt: number;

@@ -41,6 +41,10 @@ describe('checkpoints and lineage', () => {
       );
     }
     expect((await readManifest(job.store, 30_000))?.status).toBe('committed');
+    // The first batch after the loss records what it found lost and recomputed.
+    const recovered = (await readManifest(job.store, 26_000))?.recovery;
+    expect(recovered?.lost.some((what) => what.startsWith('updateStateByKey'))).toBe(true);
+    expect((await readManifest(job.store, 25_000))?.recovery).toBeUndefined();
   });
 
   it('reads two slices per batch for a 30 s incremental window over 1 s batches, not thirty', async () => {
