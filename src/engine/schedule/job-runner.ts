@@ -99,16 +99,29 @@ export class BatchJobRunner {
         : this.remember(`node:${node.id}`, `${node.operator} ${node.id}`, () =>
             this.allStored(node.numPartitions, (p) => storedPartKey(node, p)),
           ),
-    isShuffleComplete: (dep) =>
-      dep.time === this.batchTime
-        ? Promise.resolve(false)
-        : this.remember(`shuffle:${dep.id}`, `shuffle of ${dep.operator} ${dep.id}`, () =>
-            this.allStored(dep.parent.numPartitions, (m) => shuffleFileKey(dep, m)),
-          ),
+    missingMapOutputs: (dep) => {
+      const all = Array.from({ length: dep.parent.numPartitions }, (_, m) => m);
+      if (dep.time === this.batchTime) return Promise.resolve(all);
+      let missing = this.missing.get(dep.id);
+      if (!missing) {
+        missing = Promise.all(all.map((m) => this.store.has(shuffleFileKey(dep, m)))).then((present) => {
+          const absent = all.filter((m) => !present[m]);
+          if (absent.length > 0) {
+            this.lost.push(
+              `shuffle of ${dep.operator} ${dep.id} (${absent.length} of ${all.length} map outputs)`,
+            );
+          }
+          return absent;
+        });
+        this.missing.set(dep.id, missing);
+      }
+      return missing;
+    },
   };
   /** Data of earlier batches found missing while planning this one: recomputed from lineage. */
   readonly lost: string[] = [];
   private readonly known = new Map<string, Promise<boolean>>();
+  private readonly missing = new Map<string, Promise<number[]>>();
 
   private remember(key: string, what: string, check: () => Promise<boolean>): Promise<boolean> {
     let answer = this.known.get(key);
@@ -142,26 +155,23 @@ export class BatchJobRunner {
   private async runStage(stage: Stage, action: FinalAction): Promise<void> {
     const started = Date.now();
     const kind = stage.kind === 'shuffleMap' ? 'shuffleMap' : action.kind;
-    const {
-      results: outcomes,
-      backups,
-      backupWins,
-    } = stage.registered
+    const partitions = stage.only ?? Array.from({ length: stage.partitions }, (_, p) => p);
+    const speculative = stage.registered
       ? await runSpeculatively(
-          stage.partitions,
-          (partition, _isBackup, started) => this.runRemote(stage, kind, partition, action, started),
+          partitions.length,
+          (i, _isBackup, started) => this.runRemote(stage, kind, partitions[i], action, started),
           this.speculation,
         )
       : {
           results: await Promise.all(
-            Array.from({ length: stage.partitions }, (_, partition) =>
-              this.runLocal(stage, kind, partition, action),
-            ),
+            partitions.map((partition) => this.runLocal(stage, kind, partition, action)),
           ),
           backups: 0,
           backupWins: 0,
         };
-    if (stage.dep) {
+    const { results: outcomes, backups, backupWins } = speculative;
+    // Offsets are only known for a fully run shuffle; otherwise reducers read each file's header.
+    if (stage.dep && !stage.only) {
       this.shuffleOffsets.set(
         stage.dep.id,
         outcomes.map((o) => o.offsets ?? []),
@@ -172,7 +182,7 @@ export class BatchJobRunner {
       kind,
       operator: stage.node.operator,
       node: stage.node.id,
-      partitions: stage.partitions,
+      partitions: partitions.length,
       location: stage.registered ? 'tasks' : 'coordinator',
       attempts: outcomes.reduce((sum, o) => sum + o.attempts, 0),
       rows: outcomes.reduce((sum, o) => sum + o.rows, 0),

@@ -12,6 +12,8 @@ export interface Stage {
   dep?: ShuffleDependency;
   depIndex?: number;
   partitions: number;
+  /** Only these partitions need to run (a shuffle of an earlier batch that lost some map outputs). */
+  only?: number[];
   parents: Stage[];
   /** Made by job code (runs as tasks) or by driver code in foreachBatch (runs in the coordinator). */
   registered: boolean;
@@ -21,8 +23,8 @@ export interface Stage {
 export interface Availability {
   /** Every partition of a persisted or checkpointed node is stored. */
   isMaterialized(node: LineageNode<unknown>): Promise<boolean>;
-  /** Every map output of the shuffle is stored. */
-  isShuffleComplete(dep: ShuffleDependency): Promise<boolean>;
+  /** Map partitions of the shuffle whose output is not stored (all of them for this batch's shuffles). */
+  missingMapOutputs(dep: ShuffleDependency): Promise<number[]>;
 }
 
 /** Builds the stage graph of `node`, sharing shuffle-map stages through `shuffleStages`. */
@@ -60,8 +62,10 @@ async function missingParentStages(
     if (persisted && (await availability.isMaterialized(node))) return;
     for (const [index, dep] of node.dependencies.entries()) {
       if (dep.kind === 'narrow') await visit(dep.parent);
-      else if (!(await availability.isShuffleComplete(dep))) {
-        parents.push(await shuffleStage(node, dep, index, shuffleStages, availability));
+      else {
+        const missing = await availability.missingMapOutputs(dep);
+        if (missing.length > 0)
+          parents.push(await shuffleStage(node, dep, index, missing, shuffleStages, availability));
       }
     }
   };
@@ -73,6 +77,7 @@ async function shuffleStage(
   owner: LineageNode<unknown>,
   dep: ShuffleDependency,
   depIndex: number,
+  missing: number[],
   shuffleStages: Map<string, Stage>,
   availability: Availability,
 ): Promise<Stage> {
@@ -85,11 +90,13 @@ async function shuffleStage(
     dep,
     depIndex,
     partitions: dep.parent.numPartitions,
+    ...(missing.length < dep.parent.numPartitions ? { only: missing } : {}),
     parents: [],
     registered: owner.registered,
   };
   // Registered before the walk below, so a diamond in the lineage shares one stage.
   shuffleStages.set(dep.id, stage);
+  // Lineage above the shuffle is walked for all partitions: a conservative superset of what `only` needs.
   stage.parents = await missingParentStages(dep.parent, shuffleStages, availability);
   return stage;
 }
