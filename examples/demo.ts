@@ -11,30 +11,7 @@ import { parseArgs } from 'node:util';
 import type { BatchInfo } from '../src/engine';
 import { startEmbedded } from '../src/engine/runtime';
 import { startLocalAws } from '../src/engine/runtime/local-aws';
-
-const WORDS = [
-  'stream',
-  'batch',
-  'lambda',
-  'kinesis',
-  'shard',
-  'record',
-  'lineage',
-  'partition',
-  'task',
-  'window',
-];
-
-/** A synthetic event: a short sentence drawn deterministically from its position. */
-function sentence(index: number): string {
-  let x = (index + 1) * 2654435761;
-  const words: string[] = [];
-  for (let i = 0; i < 6; i++) {
-    x = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) >>> 0;
-    words.push(WORDS[Math.floor((x / 0x100000000) ** 2 * WORDS.length)]);
-  }
-  return words.join(' ');
-}
+import { sentence } from './jobs/wordcount';
 
 function parse() {
   const { values } = parseArgs({

@@ -28,7 +28,7 @@ const WORDS = [
 ];
 
 /** Deterministic pseudo-random word choice from a record's position, so any interval can be replayed. */
-function sentence(index: number): string {
+export function sentence(index: number): string {
   const words: string[] = [];
   let x = (index + 1) * 2654435761;
   for (let i = 0; i < 8; i++) {

@@ -8,3 +8,6 @@ export class InvalidGraphError extends GraphError {}
 
 /** A per-batch transform function (transform, transformWith, or an operator built on them) threw. */
 export class TransformError extends GraphError {}
+
+/** A mapWithState function used its KeyState wrongly (get() without state, update() while timing out ...). */
+export class StateAccessError extends GraphError {}

@@ -1,6 +1,6 @@
 import type { GroupedValues, Pair, StateUpdate } from '../plan';
 import { keyIdentity } from '../util/hash';
-import { GraphError } from './errors';
+import { StateAccessError } from './errors';
 
 /**
  * updateStateByKey: `fn(newValues, state)` runs for every key that has state or new values; returning
@@ -41,8 +41,6 @@ export interface KeyState<S> {
 
 /** A mapWithState state row: key, state (undefined once removed), time of its last update, this batch's output. */
 export type MapWithStateRow<K, S, U> = [K, S | undefined, number, U[]];
-
-export class StateAccessError extends GraphError {}
 
 class KeyStateHandle<S> implements KeyState<S> {
   private present: boolean;

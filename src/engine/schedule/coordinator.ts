@@ -15,7 +15,7 @@ import {
   RDD,
 } from '../plan';
 import { splitEvenly } from '../util/split';
-import { BatchFailedError, CoordinatorCrash, type CrashPoint, ScheduleError } from './errors';
+import { BatchFailedError, CoordinatorCrash, type CrashPoint, operatorOf, ScheduleError } from './errors';
 import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
 import { lastCommittedBatch } from './job-state';
 import { Lease, StaleCoordinatorError } from './lease';
@@ -383,11 +383,6 @@ function describeLineage(roots: LineageNode<unknown>[]) {
   };
   roots.forEach(visit);
   return [...seen.values()];
-}
-
-function operatorOf(error: unknown): string | undefined {
-  const context = (error as { context?: Record<string, unknown> })?.context;
-  return typeof context?.operator === 'string' ? context.operator : undefined;
 }
 
 function sleep(ms: number): Promise<void> {

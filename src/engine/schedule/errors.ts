@@ -30,3 +30,9 @@ export class CoordinatorCrash extends ScheduleError {
     super(`injected coordinator crash ${point} of batch ${batchTime}`, { point, batchTime });
   }
 }
+
+/** The operator an error names in its context (UserFunctionError and friends), if any. */
+export function operatorOf(error: unknown): string | undefined {
+  const context = (error as { context?: Record<string, unknown> })?.context;
+  return typeof context?.operator === 'string' ? context.operator : undefined;
+}

@@ -11,7 +11,7 @@ import {
 import type { Sink } from '../graph';
 import type { Invoker, Store } from '../io/ports';
 import { type LineageNode, resultPartKey, shuffleFileKey, storedPartKey } from '../plan';
-import { TaskFailedError } from './errors';
+import { operatorOf, TaskFailedError } from './errors';
 import type { StageManifest } from './manifest';
 import { DEFAULT_SPECULATION, runSpeculatively, type SpeculationPolicy } from './speculation';
 import { type Availability, buildFinalStage, type Stage } from './stages';
@@ -268,9 +268,4 @@ export class BatchJobRunner {
     }
     return size > 0 && size <= 20_000 ? { shuffleOffsets: known } : {};
   }
-}
-
-function operatorOf(error: unknown): string | undefined {
-  const context = (error as { context?: Record<string, unknown> })?.context;
-  return typeof context?.operator === 'string' ? context.operator : undefined;
 }

@@ -1,3 +1,4 @@
+import { PlanError } from '../errors';
 import { type Dependency, LineageNode, narrow, samePartitioning, type TaskContext } from '../lineage';
 
 /** Partitions of the parents side by side: partition i of the union is some parent's partition j. */
@@ -42,6 +43,9 @@ export class UnionNode<T> extends LineageNode<T> {
       if (index < parent.numPartitions) return [parent, index];
       index -= parent.numPartitions;
     }
-    throw new RangeError(`union has ${this.numPartitions} partitions, asked for ${partition}`);
+    throw new PlanError(`union has ${this.numPartitions} partitions, asked for ${partition}`, {
+      node: this.id,
+      partition,
+    });
   }
 }
