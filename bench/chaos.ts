@@ -5,7 +5,15 @@
  * Prints one JSON line per seed and a summary line; exits non-zero on any mismatch.
  */
 import { parseArgs } from 'node:util';
-import { ManualClock, MemoryStore, type Pair, type Store, StoreSink, StreamingContext } from '../src/engine';
+import {
+  type DStream,
+  ManualClock,
+  MemoryStore,
+  type Pair,
+  type Store,
+  StoreSink,
+  StreamingContext,
+} from '../src/engine';
 import { runTask, type TaskResult, type TaskSpec } from '../src/engine/exec';
 import {
   type FaultCounts,
@@ -30,9 +38,9 @@ export interface SeedReport {
   duplicated: number;
 }
 
-type Row = Pair<string, number> | Pair<string, [string, number]>;
+export type Row = Pair<string, number> | Pair<string, [string, number]>;
 
-function inputsFor(seed: number, batches: number): string[][] {
+export function inputsFor(seed: number, batches: number): string[][] {
   const random = seededRandom(seed * 7919 + 1);
   const words = ['ant', 'bee', 'cat', 'dog', 'eel', 'fox', 'gnu', 'hen', 'ibis', 'jay'];
   return Array.from({ length: batches }, () =>
@@ -44,9 +52,8 @@ function inputsFor(seed: number, batches: number): string[][] {
 }
 
 /** The job under test: a 5 s sliding window (incremental) and running totals, both into one sink. */
-function defineJob(inputs: string[][], sink: StoreSink<Row>): StreamingContext {
-  const ssc = new StreamingContext({ batchInterval: '1s', partitions: 3, name: 'chaos' });
-  const pairs = ssc.queueStream(inputs).map((w): Pair<string, number> => [w, 1]);
+export function chaosPipeline(words: DStream<string>, sink: StoreSink<Row>): void {
+  const pairs = words.map((w): Pair<string, number> => [w, 1]);
   const windowed = pairs
     .reduceByKeyAndWindow((a, b) => a + b, { window: '5s', slide: '1s', inverse: (a, b) => a - b })
     .map(([w, n]): Row => [`window:${w}`, n]);
@@ -54,10 +61,15 @@ function defineJob(inputs: string[][], sink: StoreSink<Row>): StreamingContext {
     .updateStateByKey<string, number, number>((values, total) => (total ?? 0) + values.length)
     .map(([w, n]): Row => [`total:${w}`, n]);
   windowed.union(totals).writeTo(sink);
+}
+
+function defineJob(inputs: string[][], sink: StoreSink<Row>): StreamingContext {
+  const ssc = new StreamingContext({ batchInterval: '1s', partitions: 3, name: 'chaos' });
+  chaosPipeline(ssc.queueStream(inputs), sink);
   return ssc;
 }
 
-async function runToEnd(
+export async function runToEnd(
   inputs: string[][],
   store: Store,
   options: { seed?: number; counts?: FaultCounts } = {},
@@ -125,19 +137,24 @@ export async function runChaosSeed(seed: number, batches: number): Promise<SeedR
   const random = seededRandom(seed);
   const store = new LossyStore(new MemoryStore(), randomLoss(0.1, random), counts);
   const faulty = await runToEnd(inputs, store, { seed, counts });
+  const { mismatches, lost, duplicated } = compareOutputs(reference.outputs, faulty.outputs, batches);
+  return { seed, batches, faults: { ...counts, crashes: faulty.crashes }, mismatches, lost, duplicated };
+}
+
+/** Per batch time, how the faulty run's sink output differs from the reference's. */
+export function compareOutputs(reference: Map<number, Row[]>, faulty: Map<number, Row[]>, batches: number) {
   let mismatches = 0;
   let lost = 0;
   let duplicated = 0;
   for (let t = 1000; t <= batches * 1000; t += 1000) {
-    const expected = (reference.outputs.get(t) ?? []).map((r) => canonicalJson(r));
-    const actual = (faulty.outputs.get(t) ?? []).map((r) => canonicalJson(r));
-    if (!faulty.outputs.has(t)) mismatches++;
+    const expected = (reference.get(t) ?? []).map((r) => canonicalJson(r));
+    const actual = (faulty.get(t) ?? []).map((r) => canonicalJson(r));
     const diff = multisetDifference(expected, actual);
     lost += diff.missing;
     duplicated += diff.extra;
-    if (faulty.outputs.has(t) && (diff.missing > 0 || diff.extra > 0)) mismatches++;
+    if (!faulty.has(t) || diff.missing > 0 || diff.extra > 0) mismatches++;
   }
-  return { seed, batches, faults: { ...counts, crashes: faulty.crashes }, mismatches, lost, duplicated };
+  return { mismatches, lost, duplicated };
 }
 
 function multisetDifference(expected: string[], actual: string[]): { missing: number; extra: number } {

@@ -79,7 +79,7 @@ async function start(options: ReturnType<typeof parse>): Promise<Running> {
   process.stdout.write(
     `sluice demo: kinesalite ${aws.env.AWS_ENDPOINT_URL_KINESIS}, s3rver ${aws.env.AWS_ENDPOINT_URL_S3}, Lambda ${aws.env.AWS_ENDPOINT_URL_LAMBDA}; producing ${options.rate} records/s into ${aws.streams[0]}\n`,
   );
-  return { stop: () => aws.stop(), done: aws.coordinator.done.finally(() => aws.stop()) };
+  return { stop: () => aws.stop(), done: aws.coordinator!.done.finally(() => aws.stop()) };
 }
 
 async function main() {

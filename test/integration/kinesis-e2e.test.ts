@@ -30,7 +30,7 @@ describe('Kinesis to sink through the SDK adapters (kinesalite, s3rver, local La
     // A failed batch ends the coordinator: surface its error instead of waiting for the timeout.
     await Promise.race([
       done,
-      aws.coordinator.done.then(() => Promise.reject(new Error('coordinator stopped'))),
+      aws.coordinator!.done.then(() => Promise.reject(new Error('coordinator stopped'))),
     ]);
     expect(committed.length).toBe(before + 1);
     return committed[before];

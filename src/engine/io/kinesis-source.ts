@@ -472,6 +472,11 @@ export class KinesisSource<T = string> implements Source<T> {
       } catch (error) {
         const code = errorCode(error);
         const context = { stream: this.streamName, shard, operation, code };
+        if (isUnavailable(error) && attempt < this.backoff.maxRetries) {
+          // The endpoint restarted or a connection dropped: the service comes back, so wait and retry.
+          await this.sleep(this.delay(attempt));
+          continue;
+        }
         if (THROTTLING.has(code)) {
           if (attempt < this.backoff.maxRetries) {
             await this.sleep(this.delay(attempt));
@@ -573,4 +578,23 @@ function errorCode(error: unknown): string {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
+
+/** A dropped connection, a refused one, a timeout or a 5xx: transient, unlike a bad request. */
+function isUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; name?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (typeof e?.code === 'string' && NETWORK_CODES.has(e.code)) return true;
+  if (e?.name === 'TimeoutError' || e?.name === 'InternalFailure' || e?.name === 'ServiceUnavailable')
+    return true;
+  return (e?.$metadata?.httpStatusCode ?? 0) >= 500;
 }

@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RuntimeError } from './errors';
@@ -116,4 +116,56 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.stdin!.end();
   await exited;
+}
+
+export interface RestartableEndpoint extends Emulator {
+  /** Drops every connection and refuses new ones for `downMs`, like a restarting service; data stays. */
+  restart(downMs: number): Promise<void>;
+  readonly restarts: number;
+}
+
+/**
+ * A TCP proxy on a fixed loopback port in front of an emulator, so a "restart" of the service can be
+ * injected without losing its data (kinesalite keeps streams in memory only).
+ */
+export async function startRestartableProxy(target: string): Promise<RestartableEndpoint> {
+  const { port: targetPort, hostname } = new URL(target);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(targetPort), hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  let restarts = 0;
+  let running = true;
+  const closeServer = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    get restarts() {
+      return restarts;
+    },
+    async restart(downMs: number) {
+      if (!running) return;
+      restarts++;
+      const closed = closeServer();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      if (running) await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    },
+    async stop() {
+      running = false;
+      for (const socket of sockets) socket.destroy();
+      if (server.listening) await closeServer();
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { contextFor, type JobDefinition } from '../api/job';
-import type { StreamingContext } from '../api/streaming-context';
+import type { StartOptions, StreamingContext } from '../api/streaming-context';
 import { runTask, type TaskEnvironment, type TaskResult, type TaskSpec } from '../exec';
 import { lambdaClient } from '../io/aws-clients';
 import { SystemClock } from '../io/clock';
@@ -56,6 +56,10 @@ export interface CoordinatorStartOptions {
   invoker?: Invoker<TaskSpec, TaskResult>;
   onBatch?: (info: BatchInfo) => void;
   log?: (line: string) => void;
+  /** Fault injection and tuning (chaos runs): wraps of the job's store and task invoker, start options. */
+  wrapStore?: (store: Store) => Store;
+  wrapInvoker?: (invoker: Invoker<TaskSpec, TaskResult>) => Invoker<TaskSpec, TaskResult>;
+  start?: Pick<StartOptions, 'crashAt' | 'owner' | 'leaseTtlMs' | 'retry' | 'speculation'>;
 }
 
 /**
@@ -77,15 +81,23 @@ export async function startCoordinator(
   }
   const definition: JobDefinition = typeof source === 'string' ? loadJobModule(source) : source;
   const context = contextFor(definition, options.log);
-  const store = jobStore(config.store, context.name);
+  const store = (options.wrapStore ?? ((s: Store) => s))(jobStore(config.store, context.name));
   const clock = options.clock ?? new SystemClock();
   const state = await loadOrCreateJobState(store, {
     job: context.name,
     batchMs: context.batchMs,
     zeroTime: Math.floor(clock.now() / context.batchMs) * context.batchMs,
   });
-  const invoker = options.invoker ?? taskInvoker(config, store, context);
-  context.start({ store, clock, invoker, zeroTime: state.zeroTime, onBatch: options.onBatch });
+  const base = options.invoker ?? taskInvoker(config, store, context);
+  const invoker = options.wrapInvoker ? options.wrapInvoker(base) : base;
+  context.start({
+    ...options.start,
+    store,
+    clock,
+    invoker,
+    zeroTime: state.zeroTime,
+    onBatch: options.onBatch,
+  });
   const done = context.awaitTermination();
   done.catch(() => undefined);
   return { context, store, done, stop: () => context.stop() };

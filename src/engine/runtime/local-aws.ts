@@ -15,9 +15,9 @@ import type { Clock } from '../io/ports';
 import { WorkerPoolInvoker } from '../io/worker-pool';
 import type { BatchInfo } from '../schedule';
 import { configFromEnv } from './config';
-import { type Emulator, startKinesalite, startS3rver } from './emulators';
+import { type Emulator, startKinesalite, startRestartableProxy, startS3rver } from './emulators';
 import { loadJobModule } from './job-loader';
-import { type RunningCoordinator, startCoordinator } from './lambda';
+import { type CoordinatorStartOptions, type RunningCoordinator, startCoordinator } from './lambda';
 
 export const LOCAL_BUCKET = 'sluice-local-data';
 export const LOCAL_TASK_FUNCTION = 'sluice-local-task';
@@ -33,13 +33,22 @@ export interface LocalAwsOptions {
   clock?: Clock;
   onBatch?: (info: BatchInfo) => void;
   log?: (line: string) => void;
+  /** Put restartable proxies in front of S3 and Kinesis (chaos runs restart them). */
+  restartable?: boolean;
+  /** Start the coordinator at once (default); chaos runs start and restart it themselves. */
+  coordinator?: boolean;
 }
 
 export interface LocalAws {
   /** Environment the functions see (endpoints, store, task function). */
   env: Record<string, string>;
   streams: string[];
-  coordinator: RunningCoordinator;
+  /** The coordinator started with the emulators (undefined with `coordinator: false`). */
+  coordinator?: RunningCoordinator;
+  /** Starts (another) coordinator for the job on these emulators. */
+  startCoordinator(options?: Omit<CoordinatorStartOptions, 'job'>): Promise<RunningCoordinator>;
+  /** With `restartable`: restart S3 or Kinesis (connections dropped, refused for `downMs`). */
+  restart?: { s3(downMs: number): Promise<void>; kinesis(downMs: number): Promise<void> };
   producer?: Producer;
   /** Stops the producer, the coordinator (after its batch), the functions and the emulators. */
   stop(): Promise<void>;
@@ -52,10 +61,17 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     for (const part of started.reverse()) await part.stop().catch(() => undefined);
   };
   try {
-    const kinesis: Emulator = await startKinesalite();
-    started.push(kinesis);
-    const s3: Emulator = await startS3rver([LOCAL_BUCKET]);
-    started.push(s3);
+    const kinesisServer: Emulator = await startKinesalite();
+    started.push(kinesisServer);
+    const s3Server: Emulator = await startS3rver([LOCAL_BUCKET]);
+    started.push(s3Server);
+    const kinesisProxy = options.restartable
+      ? await startRestartableProxy(kinesisServer.endpoint)
+      : undefined;
+    const s3Proxy = options.restartable ? await startRestartableProxy(s3Server.endpoint) : undefined;
+    if (kinesisProxy && s3Proxy) started.push(kinesisProxy, s3Proxy);
+    const kinesis = kinesisProxy ?? kinesisServer;
+    const s3 = s3Proxy ?? s3Server;
     const env: Record<string, string> = {
       AWS_REGION: 'us-east-1',
       // s3rver accepts only these; kinesalite accepts anything.
@@ -104,14 +120,24 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     if (producer) started.push(producer);
 
     const config = configFromEnv(env);
-    const coordinator = await startCoordinator(config, {
-      job: Object.keys(config.jobs)[0],
-      clock: options.clock,
-      onBatch: options.onBatch,
-      log: options.log,
-    });
-    started.push(coordinator);
-    return { env, streams, coordinator, producer, stop: stopAll };
+    const job = Object.keys(config.jobs)[0];
+    const start = async (extra: Omit<CoordinatorStartOptions, 'job'> = {}) => {
+      const running = await startCoordinator(config, {
+        job,
+        clock: options.clock,
+        onBatch: options.onBatch,
+        log: options.log,
+        ...extra,
+      });
+      started.push(running);
+      return running;
+    };
+    const coordinator = options.coordinator === false ? undefined : await start();
+    const restart =
+      kinesisProxy && s3Proxy
+        ? { s3: (ms: number) => s3Proxy.restart(ms), kinesis: (ms: number) => kinesisProxy.restart(ms) }
+        : undefined;
+    return { env, streams, coordinator, producer, startCoordinator: start, restart, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

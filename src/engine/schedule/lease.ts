@@ -84,7 +84,14 @@ export class Lease {
 
 async function read(store: Store): Promise<LeaseRecord | undefined> {
   const bytes = await store.get(LEASE_KEY);
-  return bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as LeaseRecord) : undefined;
+  if (!bytes) return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as LeaseRecord;
+  } catch {
+    // A torn write (stores without atomic puts, e.g. s3rver during a restart) fences nothing; owners
+    // are unique, so a fresh lease still refuses any earlier holder.
+    return undefined;
+  }
 }
 
 async function write(store: Store, record: LeaseRecord): Promise<void> {
