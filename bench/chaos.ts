@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- --seeds N --batches B`: runs a windowed, stateful word count with every fault kind
+ * `npm run chaos -- --seeds N --batches B [--path aws]`: runs a windowed, stateful word count with every fault kind
  * on (task failures, stragglers, lost cached data, coordinator crashes at named points), restarts the
  * coordinator whenever it crashes, and compares every batch's sink output with a fault-free reference.
  * Prints one JSON line per seed and a summary line; exits non-zero on any mismatch.
@@ -173,8 +173,18 @@ function multisetDifference(expected: string[], actual: string[]): { missing: nu
 
 async function main() {
   const { values } = parseArgs({
-    options: { seeds: { type: 'string', default: '20' }, batches: { type: 'string', default: '60' } },
+    options: {
+      seeds: { type: 'string', default: '20' },
+      batches: { type: 'string', default: '60' },
+      path: { type: 'string', default: 'embedded' },
+    },
   });
+  if (values.path !== 'embedded' && values.path !== 'aws') {
+    process.stderr.write(`chaos: --path must be 'embedded' or 'aws', got '${values.path}'\n`);
+    process.exit(2);
+  }
+  // The local AWS path (kinesalite, s3rver, Lambda endpoint, restarting endpoints) lives in its own module.
+  const runSeed = values.path === 'aws' ? (await import('./chaos-aws')).runAwsChaosSeed : runChaosSeed;
   const seeds = Number(values.seeds);
   const batches = Number(values.batches);
   if (!(Number.isInteger(seeds) && seeds > 0 && Number.isInteger(batches) && batches > 0)) {
@@ -183,10 +193,15 @@ async function main() {
   }
   const total = { seeds, batches, faults: 0, mismatches: 0, lost: 0, duplicated: 0 };
   for (let seed = 1; seed <= seeds; seed++) {
-    const report = await runChaosSeed(seed, batches);
+    const report = await runSeed(seed, batches);
     process.stdout.write(`${JSON.stringify(report)}\n`);
     const f = report.faults;
-    total.faults += f.taskFailures + f.stragglers + f.lostObjects + f.crashes;
+    total.faults +=
+      f.taskFailures +
+      f.stragglers +
+      f.lostObjects +
+      f.crashes +
+      ((f as { restarts?: number }).restarts ?? 0);
     total.mismatches += report.mismatches;
     total.lost += report.lost;
     total.duplicated += report.duplicated;

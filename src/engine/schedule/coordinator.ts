@@ -241,8 +241,13 @@ export class Coordinator {
    */
   private async batchInputs(time: number): Promise<InputManifest[]> {
     const earlier = await readManifest(this.options.store, time);
-    if (earlier && earlier.status !== 'committed' && earlier.zeroTime === this.graph.zeroTime)
-      return earlier.inputs;
+    // Only a manifest that recorded every input counts: an attempt can fail before its inputs are in.
+    const recorded =
+      earlier &&
+      earlier.status !== 'committed' &&
+      earlier.zeroTime === this.graph.zeroTime &&
+      this.graph.inputs.every((input) => earlier.inputs.some((i) => i.stream === input.id));
+    if (recorded) return earlier.inputs;
     return Promise.all(this.graph.inputs.map((input) => this.writeInput(input, time)));
   }
 

@@ -80,3 +80,30 @@ describe('re-running a batch after a failure or restart', () => {
     expect((await readManifest(store, 2000))?.inputs[0].records).toBe(1);
   });
 });
+
+describe('a batch that failed before its inputs were recorded', () => {
+  it('reads its inputs afresh when re-run, instead of reusing an empty record', async () => {
+    const log = ['a', 'b'];
+    const inner = new MemoryStore();
+    let failNextBlock = true;
+    // The store is down exactly when the first input block is written.
+    const flaky = Object.assign(Object.create(inner), {
+      put: async (key: string, body: Uint8Array) => {
+        if (failNextBlock && key.includes('/input/')) {
+          failNextBlock = false;
+          throw new Error('store unavailable');
+        }
+        return inner.put(key, body);
+      },
+    }) as MemoryStore;
+    const first = job(log, flaky, { armed: false }, 1);
+    await expect(first.ssc.awaitTermination()).rejects.toThrow(/store unavailable/);
+    expect((await readManifest(inner, 1000))?.status).toBe('failed');
+    const second = job(log, flaky, { armed: false }, 1);
+    await second.ssc.awaitTermination();
+    expect((await second.sink.readBatch(inner, 1000))?.sort()).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ]);
+  });
+});
