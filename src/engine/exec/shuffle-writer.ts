@@ -10,67 +10,129 @@ export async function bucketPartition(
   mapPartition: number,
   ctx: TaskContext,
 ): Promise<{ buckets: unknown[][]; rows: number }> {
-  const writer = bucketWriter(dep, mapPartition);
-  await dep.parent.forEach(mapPartition, ctx, writer.add);
-  return { buckets: writer.finish(), rows: writer.count() };
+  const { buckets, rows } = await bucketPartitionForEach([dep], mapPartition, ctx);
+  return { buckets: buckets[0], rows };
+}
+
+/**
+ * Computes one map partition of a parent shared by several shuffles once, and buckets its rows for each
+ * of them: a node feeding two shuffles (say, running state and a window) is not computed twice, and
+ * shuffles that combine by key look each key up once between them.
+ */
+export async function bucketPartitionForEach(
+  deps: readonly ShuffleDependency[],
+  mapPartition: number,
+  ctx: TaskContext,
+): Promise<{ buckets: unknown[][][]; rows: number }> {
+  const parent = deps[0].parent;
+  const keys = new KeyIndex();
+  const writers = deps.map((dep) => bucketWriter(dep, mapPartition, keys));
+  const combining = writers.filter((w) => w.combines).length;
+  let rows = 0;
+  if (writers.length === 1) {
+    const only = writers[0];
+    await parent.forEach(mapPartition, ctx, (row) => {
+      rows++;
+      only.add(row, only.combines ? keys.slotOf((row as [unknown, unknown])[0]) : -1);
+    });
+  } else {
+    // A combining writer hands values to user functions that may keep and later mutate them: every
+    // combining writer but the first gets its own copy of an object value, as if computed again.
+    const copies = writers.map((w, i) => w.combines && writers.findIndex((o) => o.combines) !== i);
+    await parent.forEach(mapPartition, ctx, (row) => {
+      rows++;
+      const slot = combining > 0 ? keys.slotOf((row as [unknown, unknown])[0]) : -1;
+      for (let i = 0; i < writers.length; i++) writers[i].add(copies[i] ? ownCopy(row) : row, slot);
+    });
+  }
+  return { buckets: writers.map((w) => w.finish()), rows };
 }
 
 /** Same bucketing over rows already in memory (tests, driver-side code). */
 export function bucketRows(dep: ShuffleDependency, rows: unknown[], mapPartition: number): unknown[][] {
-  const writer = bucketWriter(dep, mapPartition);
-  for (let i = 0; i < rows.length; i++) writer.add(rows[i]);
+  const keys = new KeyIndex();
+  const writer = bucketWriter(dep, mapPartition, keys);
+  for (let i = 0; i < rows.length; i++) {
+    writer.add(rows[i], writer.combines ? keys.slotOf((rows[i] as [unknown, unknown])[0]) : -1);
+  }
   return writer.finish();
 }
 
-interface BucketWriter {
-  add: (row: unknown) => void;
-  finish: () => unknown[][];
-  count: () => number;
+/**
+ * Numbers the distinct keys of a map partition in order of first arrival. Combining writers keep their
+ * combiners in arrays by that number, so one Map lookup per row serves all of them.
+ */
+class KeyIndex {
+  private readonly slots = new Map<unknown, number>();
+  readonly keys: unknown[] = [];
+
+  slotOf(key: unknown): number {
+    const id = keyIdentity(key);
+    const slot = this.slots.get(id);
+    if (slot !== undefined) return slot;
+    this.slots.set(id, this.keys.length);
+    this.keys.push(key);
+    return this.keys.length - 1;
+  }
 }
 
-function bucketWriter(dep: ShuffleDependency, mapPartition: number): BucketWriter {
+interface BucketWriter {
+  /** True when it combines values per key, and so needs the row's key slot. */
+  readonly combines: boolean;
+  add(row: unknown, slot: number): void;
+  finish(): unknown[][];
+}
+
+function bucketWriter(dep: ShuffleDependency, mapPartition: number, keys: KeyIndex): BucketWriter {
   const partitions = dep.partitions;
   const buckets: unknown[][] = Array.from({ length: partitions }, () => []);
-  let rows = 0;
   if (dep.partitionBy === 'roundRobin') {
+    let rows = 0;
     // Start where the partition index says, so that small partitions do not all pile into bucket 0.
     return {
+      combines: false,
       add: (row) => {
         buckets[(mapPartition + rows++) % partitions].push(row);
       },
       finish: () => buckets,
-      count: () => rows,
     };
   }
   const aggregator = dep.mapSideCombine;
   if (!aggregator) {
     return {
+      combines: false,
       add: (row) => {
-        rows++;
         buckets[partitionOf((row as [unknown, unknown])[0], partitions)].push(row);
       },
       finish: () => buckets,
-      count: () => rows,
     };
   }
-  const combined = new Map<unknown, [unknown, unknown]>();
+  // Combiners by key slot; every row reaches every writer, so a new slot is always the next index.
+  const combiners: unknown[] = [];
   return {
-    add: (row) => {
-      rows++;
-      const pair = row as [unknown, unknown];
-      const id = keyIdentity(pair[0]);
-      const entry = combined.get(id);
+    combines: true,
+    add: (row, slot) => {
+      const value = (row as [unknown, unknown])[1];
       try {
-        if (entry === undefined) combined.set(id, [pair[0], aggregator.createCombiner(pair[1])]);
-        else entry[1] = aggregator.mergeValue(entry[1], pair[1]);
+        if (slot === combiners.length) combiners.push(aggregator.createCombiner(value));
+        else combiners[slot] = aggregator.mergeValue(combiners[slot], value);
       } catch (error) {
         throw new UserFunctionError(dep.operator, dep.id, mapPartition, error);
       }
     },
     finish: () => {
-      for (const entry of combined.values()) buckets[partitionOf(entry[0], partitions)].push(entry);
+      for (let slot = 0; slot < combiners.length; slot++) {
+        const key = keys.keys[slot];
+        buckets[partitionOf(key, partitions)].push([key, combiners[slot]]);
+      }
       return buckets;
     },
-    count: () => rows,
   };
+}
+
+function ownCopy(row: unknown): unknown {
+  const value = (row as [unknown, unknown])[1];
+  return typeof value === 'object' && value !== null
+    ? [(row as [unknown, unknown])[0], structuredClone(value)]
+    : row;
 }

@@ -82,8 +82,23 @@ export class StoreTaskContext implements TaskContext {
     return rows;
   }
 
-  async writeStored(node: LineageNode<unknown>, partition: number, rows: unknown[]): Promise<void> {
-    await this.store.put(storedPartKey(node, partition), encodeRows(rows));
+  private readonly writes: Promise<void>[] = [];
+
+  /**
+   * Saves a persisted partition in the background: a chain of state or window steps being recomputed
+   * goes on to the next step instead of waiting for each save. `flush` waits for all of them.
+   */
+  writeStored(node: LineageNode<unknown>, partition: number, rows: unknown[]): Promise<void> {
+    const write = this.store.put(storedPartKey(node, partition), encodeRows(rows));
+    // Failures surface in flush(); until then they must not count as unhandled.
+    write.catch(() => undefined);
+    this.writes.push(write);
+    return Promise.resolve();
+  }
+
+  /** Resolves once every partition saved through this context is in the store; a task ends with it. */
+  async flush(): Promise<void> {
+    while (this.writes.length > 0) await Promise.all(this.writes.splice(0));
   }
 
   private async readSegment(

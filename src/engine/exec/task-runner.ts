@@ -9,7 +9,7 @@ import {
 } from '../plan';
 import { encodeRows, encodeShuffleFile } from './codec';
 import { ExecError, SinkWriteError } from './errors';
-import { bucketPartition } from './shuffle-writer';
+import { bucketPartition, bucketPartitionForEach } from './shuffle-writer';
 import { StoreTaskContext } from './store-task-context';
 import { parseTaskSpec, type TaskResult, type TaskSpec } from './task-spec';
 
@@ -29,6 +29,7 @@ export async function runTask(request: unknown, env: TaskEnvironment): Promise<T
   const node = graph.findNode(spec.node, spec.batchTime);
   const ctx = new StoreTaskContext(spec.batchTime, env.store, spec.shuffleOffsets);
   const outcome = await runOn(spec, node, graph, ctx, env.store);
+  await ctx.flush();
   return {
     ...outcome,
     kind: spec.kind,
@@ -48,11 +49,21 @@ async function runOn(
 ) {
   switch (spec.kind) {
     case 'shuffleMap': {
-      const dep = node.dependencies[spec.shuffle!];
-      if (dep?.kind !== 'shuffle') {
-        throw new ExecError(`node ${node.id} has no shuffle dependency ${spec.shuffle}`, { node: node.id });
+      const dep = shuffleDependency(node, spec.shuffle!);
+      if (!spec.alsoShuffles?.length) return writeShuffleMap(dep, spec.partition, ctx, store);
+      const also = spec.alsoShuffles.map((s) =>
+        shuffleDependency(graph.findNode(s.node, spec.batchTime), s.shuffle),
+      );
+      for (const other of also) {
+        if (other.parent.id !== dep.parent.id) {
+          throw new ExecError(
+            `shuffles ${dep.id} and ${other.id} read different nodes (${dep.parent.id}, ${other.parent.id}) and cannot be written by one task`,
+            { node: node.id },
+          );
+        }
       }
-      return writeShuffleMap(dep, spec.partition, ctx, store);
+      const [first, ...rest] = await writeShuffleMaps([dep, ...also], spec.partition, ctx, store);
+      return { ...first, alsoOffsets: rest.map((r) => r.offsets) };
     }
     case 'result':
       return writeResultPartition(node, spec.partition, ctx, store);
@@ -70,6 +81,14 @@ async function runOn(
   }
 }
 
+function shuffleDependency(node: LineageNode<unknown>, index: number): ShuffleDependency {
+  const dep = node.dependencies[index];
+  if (dep?.kind !== 'shuffle') {
+    throw new ExecError(`node ${node.id} has no shuffle dependency ${index}`, { node: node.id });
+  }
+  return dep;
+}
+
 export async function writeShuffleMap(
   dep: ShuffleDependency,
   partition: number,
@@ -80,6 +99,23 @@ export async function writeShuffleMap(
   const { bytes, offsets } = encodeShuffleFile(buckets);
   await store.put(shuffleFileKey(dep, partition), bytes);
   return { rows, bytes: bytes.length, offsets };
+}
+
+/** Map partition `partition` of several shuffles over one parent, computed once; one file per shuffle. */
+export async function writeShuffleMaps(
+  deps: readonly ShuffleDependency[],
+  partition: number,
+  ctx: TaskContext,
+  store: Store,
+): Promise<{ rows: number; bytes: number; offsets: number[] }[]> {
+  const { buckets, rows } = await bucketPartitionForEach(deps, partition, ctx);
+  return Promise.all(
+    deps.map(async (dep, i) => {
+      const { bytes, offsets } = encodeShuffleFile(buckets[i]);
+      await store.put(shuffleFileKey(dep, partition), bytes);
+      return { rows, bytes: bytes.length, offsets };
+    }),
+  );
 }
 
 export async function writeResultPartition(

@@ -20,6 +20,13 @@ export const TaskSpecSchema = z
     node: z.string().min(1),
     /** Which of the node's shuffle dependencies to write (shuffleMap only). */
     shuffle: z.number().int().nonnegative().optional(),
+    /**
+     * More shuffles over the same parent node, written by the same task from one computation of the
+     * parent partition (shuffleMap only).
+     */
+    alsoShuffles: z
+      .array(z.object({ node: z.string().min(1), shuffle: z.number().int().nonnegative() }).strict())
+      .optional(),
     /** Output operation index (sink only). */
     output: z.number().int().nonnegative().optional(),
     partition: z.number().int().nonnegative(),
@@ -31,6 +38,13 @@ export const TaskSpecSchema = z
   .superRefine((spec, ctx) => {
     if (spec.kind === 'shuffleMap' && spec.shuffle === undefined) {
       ctx.addIssue({ code: 'custom', path: ['shuffle'], message: 'required when kind is shuffleMap' });
+    }
+    if (spec.alsoShuffles !== undefined && spec.kind !== 'shuffleMap') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alsoShuffles'],
+        message: 'only allowed when kind is shuffleMap',
+      });
     }
     if (spec.kind === 'sink' && spec.output === undefined) {
       ctx.addIssue({ code: 'custom', path: ['output'], message: 'required when kind is sink' });
@@ -50,6 +64,8 @@ export interface TaskResult {
   durationMs: number;
   /** Segment offsets of the written shuffle file (shuffleMap only). */
   offsets?: number[];
+  /** Offsets of the files written for `alsoShuffles`, in the same order. */
+  alsoOffsets?: number[][];
 }
 
 export function parseTaskSpec(input: unknown): TaskSpec {

@@ -6,6 +6,7 @@ import { type MessagePort, parentPort } from 'node:worker_threads';
 import { RemoteError, serializeError } from '../util/errors';
 import type { Store, StoreEntry } from './ports';
 import {
+  MessageBatcher,
   type ParentMessage,
   packBytes,
   type StoreCall,
@@ -25,8 +26,15 @@ interface PendingCall {
 export class RemoteStore implements Store {
   private nextId = 0;
   private readonly pending = new Map<number, PendingCall>();
+  private readonly outbox: MessageBatcher<StoreCall>;
 
-  constructor(private readonly port: MessagePort) {}
+  constructor(port: MessagePort) {
+    this.outbox = new MessageBatcher<StoreCall>(
+      (calls, transfer) => port.postMessage({ type: 'store-calls', calls } satisfies WorkerMessage, transfer),
+      // An argument structured clone cannot copy; nothing reached the parent.
+      (call, error) => this.fail(call.id, error),
+    );
+  }
 
   put(key: string, body: Uint8Array): Promise<void> {
     const packed = packBytes(body);
@@ -53,8 +61,18 @@ export class RemoteStore implements Store {
     return this.call('list', [prefix]);
   }
 
-  /** Settles the call a parent reply answers. */
-  receive(reply: StoreReply): void {
+  /** Settles the calls a batch of parent replies answers. */
+  receive(replies: readonly StoreReply[]): void {
+    for (const reply of replies) this.settle(reply);
+  }
+
+  private fail(id: number, error: unknown): void {
+    const call = this.pending.get(id);
+    this.pending.delete(id);
+    call?.reject(error);
+  }
+
+  private settle(reply: StoreReply): void {
     const call = this.pending.get(reply.id);
     if (!call) return;
     this.pending.delete(reply.id);
@@ -70,14 +88,7 @@ export class RemoteStore implements Store {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      const message = { type: 'store-call', id, method, args } as StoreCall;
-      try {
-        this.port.postMessage(message satisfies WorkerMessage, transfer);
-      } catch (error) {
-        // An argument structured clone cannot copy; nothing reached the parent.
-        this.pending.delete(id);
-        reject(error);
-      }
+      this.outbox.push({ id, method, args } as StoreCall, transfer);
     });
   }
 }
@@ -91,7 +102,7 @@ export function serveTasks<Req, Res>(handler: (request: Req, store: Store) => Pr
   if (!port) throw new Error('serveTasks must be called from a worker_threads worker script');
   const store = new RemoteStore(port);
   port.on('message', (message: ParentMessage<Req>) => {
-    if (message.type === 'store-reply') store.receive(message);
+    if (message.type === 'store-replies') store.receive(message.replies);
     else if (message.type === 'task') void runTask(port, message, handler, store);
   });
   port.postMessage({ type: 'ready' } satisfies WorkerMessage);

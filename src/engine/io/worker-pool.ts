@@ -9,6 +9,8 @@ import { ConfigError, RemoteError, serializeError } from '../util/errors';
 import { InvokeError } from './errors';
 import type { InvokeOptions, Invoker, Store } from './ports';
 import {
+  MessageBatcher,
+  type ParentMessage,
   packValue,
   type StoreCall,
   type StoreMethod,
@@ -49,6 +51,8 @@ interface Slot<Res> {
   task?: Task<Res>;
   /** The worker's uncaught exception, reported just before it exits. */
   crash?: unknown;
+  /** Store replies on their way to the worker. */
+  replies: MessageBatcher<StoreReply>;
 }
 
 export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
@@ -131,7 +135,24 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
 
   private spawn(index: number): Slot<Res> {
     const worker = startWorker(this.script, this.workerOptions);
-    const slot: Slot<Res> = { index, worker, threadId: worker.threadId, ready: false };
+    const slot: Slot<Res> = {
+      index,
+      worker,
+      threadId: worker.threadId,
+      ready: false,
+      replies: new MessageBatcher<StoreReply>(
+        (replies, transfer) => {
+          // A worker retired meanwhile gets nothing.
+          if (this.isLive(slot))
+            worker.postMessage({ type: 'store-replies', replies } satisfies ParentMessage, transfer);
+        },
+        (reply, error) => {
+          if (!this.isLive(slot)) return;
+          const failed: StoreReply = { id: reply.id, ok: false, error: serializeError(error) };
+          worker.postMessage({ type: 'store-replies', replies: [failed] } satisfies ParentMessage);
+        },
+      ),
+    };
     worker.on('message', (message: WorkerMessage<Res>) => this.onMessage(slot, message));
     worker.on('error', (error) => {
       slot.crash = error;
@@ -194,8 +215,8 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
         slot.ready = true;
         this.pump();
         return;
-      case 'store-call':
-        void this.serveStoreCall(slot, message);
+      case 'store-calls':
+        for (const call of message.calls) void this.serveStoreCall(slot, call);
         return;
       case 'task-response':
         if (slot.task?.id !== message.id) return;
@@ -267,20 +288,11 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
   }
 
   private async serveStoreCall(slot: Slot<Res>, call: StoreCall): Promise<void> {
-    let reply: StoreReply;
-    let transfer: ArrayBuffer[] = [];
     try {
       const packed = packValue(await callStore(this.store, call));
-      reply = { type: 'store-reply', id: call.id, ok: true, value: packed.value };
-      transfer = packed.transfer;
+      slot.replies.push({ id: call.id, ok: true, value: packed.value }, packed.transfer);
     } catch (error) {
-      reply = { type: 'store-reply', id: call.id, ok: false, error: serializeError(error) };
-    }
-    if (!this.isLive(slot)) return;
-    try {
-      slot.worker.postMessage(reply, transfer);
-    } catch (error) {
-      slot.worker.postMessage({ type: 'store-reply', id: call.id, ok: false, error: serializeError(error) });
+      slot.replies.push({ id: call.id, ok: false, error: serializeError(error) });
     }
   }
 

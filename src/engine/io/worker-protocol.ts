@@ -12,13 +12,25 @@ export type StoreResult<M extends StoreMethod> = Awaited<ReturnType<Store[M]>>;
 
 /** Worker → parent: run one Store method against the parent's store. */
 export type StoreCall = {
-  [M in StoreMethod]: { type: 'store-call'; id: number; method: M; args: Parameters<Store[M]> };
+  [M in StoreMethod]: { id: number; method: M; args: Parameters<Store[M]> };
 }[StoreMethod];
 
 /** Parent → worker: the outcome of a StoreCall with the same id. */
 export type StoreReply =
-  | { type: 'store-reply'; id: number; ok: true; value: StoreResult<StoreMethod> }
-  | { type: 'store-reply'; id: number; ok: false; error: SerializedError };
+  | { id: number; ok: true; value: StoreResult<StoreMethod> }
+  | { id: number; ok: false; error: SerializedError };
+
+/** Worker → parent: store calls made in one turn of the worker's event loop. */
+export interface StoreCalls {
+  type: 'store-calls';
+  calls: StoreCall[];
+}
+
+/** Parent → worker: replies settled in one turn of the parent's event loop. */
+export interface StoreReplies {
+  type: 'store-replies';
+  replies: StoreReply[];
+}
 
 /** Parent → worker: run the handler on `request`. */
 export interface TaskRequest<Req = unknown> {
@@ -46,9 +58,55 @@ export interface Ready {
   type: 'ready';
 }
 
-export type ParentMessage<Req = unknown> = TaskRequest<Req> | StoreReply;
+export type ParentMessage<Req = unknown> = TaskRequest<Req> | StoreReplies;
 
-export type WorkerMessage<Res = unknown> = Ready | TaskResponse<Res> | TaskError | StoreCall;
+export type WorkerMessage<Res = unknown> = Ready | TaskResponse<Res> | TaskError | StoreCalls;
+
+/**
+ * Gathers the items posted during one turn of the event loop and sends them as one message. A task
+ * reading a shuffle asks for every map output at once; one message instead of one per read saves
+ * most of the cost of crossing threads (clone, dispatch, wake-up) on both sides.
+ */
+export class MessageBatcher<T> {
+  private items: T[] = [];
+  private transfer: ArrayBuffer[] = [];
+  private scheduled = false;
+
+  /** `send` posts a batch; when it throws, each item is sent alone so that only a bad one fails. */
+  constructor(
+    private readonly send: (items: T[], transfer: ArrayBuffer[]) => void,
+    private readonly failed: (item: T, error: unknown) => void,
+  ) {}
+
+  push(item: T, transfer: readonly ArrayBuffer[] = []): void {
+    this.items.push(item);
+    for (const buffer of transfer) this.transfer.push(buffer);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const items = this.items;
+    const transfer = this.transfer;
+    this.items = [];
+    this.transfer = [];
+    if (items.length === 0) return;
+    try {
+      this.send(items, transfer);
+    } catch {
+      for (const item of items) {
+        try {
+          this.send([item], []);
+        } catch (error) {
+          this.failed(item, error);
+        }
+      }
+    }
+  }
+}
 
 /**
  * Prepares bytes for postMessage. Structured clone copies a view's whole underlying buffer (a 10-byte

@@ -67,6 +67,7 @@ export interface TaskContext {
   readStored(node: LineageNode<unknown>, partition: number): Promise<unknown[] | undefined>;
   /** A stream's checkpoint partition; throws when it is not in the store. */
   readCheckpoint(streamId: number, time: number, partition: number): Promise<unknown[]>;
+  /** Saves a persisted partition; the save may finish later, but before the task reports success. */
   writeStored(node: LineageNode<unknown>, partition: number, rows: unknown[]): Promise<void>;
   /** Runs `compute` once per node partition within this task; later callers get the same promise. */
   once(node: LineageNode<unknown>, partition: number, compute: () => Promise<unknown[]>): Promise<unknown[]>;

@@ -5,7 +5,7 @@ import {
   type TaskResult,
   type TaskSpec,
   writeResultPartition,
-  writeShuffleMap,
+  writeShuffleMaps,
   writeSinkPartition,
 } from '../exec';
 import type { Sink } from '../graph';
@@ -40,6 +40,8 @@ export class BatchJobRunner {
   private readonly shuffleStages = new Map<string, Stage>();
   private readonly shuffleOffsets = new Map<string, number[][]>();
   private readonly running = new Map<string, Promise<void>>();
+  /** Shuffle-map stages over the same parent, run as one set of tasks (by member stage id). */
+  private readonly fused = new Map<string, Stage[]>();
   private readonly collecting = new Map<string, Promise<unknown[]>>();
   readonly stages: StageManifest[] = [];
 
@@ -84,6 +86,7 @@ export class BatchJobRunner {
 
   async runFinal(node: LineageNode<unknown>, action: FinalAction): Promise<void> {
     const stage = await buildFinalStage(node, this.shuffleStages, this.availability);
+    this.fuseSiblingShuffles(stage);
     await Promise.all(stage.parents.map((parent) => this.ensureShuffle(parent)));
     await this.runStage(stage, action);
   }
@@ -140,31 +143,58 @@ export class BatchJobRunner {
     return present.every(Boolean);
   }
 
+  /**
+   * Shuffles of one parent node that are still to run, for the same partitions, are written by one set
+   * of tasks that computes the parent once (Spark would compute it once per shuffle unless persisted).
+   */
+  private fuseSiblingShuffles(root: Stage): void {
+    const byParent = new Map<string, Stage[]>();
+    const seen = new Set<string>();
+    const visit = (stage: Stage) => {
+      for (const parent of stage.parents) {
+        if (seen.has(parent.id)) continue;
+        seen.add(parent.id);
+        visit(parent);
+        if (this.running.has(parent.id) || this.fused.has(parent.id) || !parent.dep) continue;
+        const key = `${parent.dep.parent.id}|${parent.registered}|${parent.only?.join(',') ?? 'all'}`;
+        byParent.set(key, [...(byParent.get(key) ?? []), parent]);
+      }
+    };
+    visit(root);
+    for (const group of byParent.values()) {
+      if (group.length > 1) for (const member of group) this.fused.set(member.id, group);
+    }
+  }
+
   private ensureShuffle(stage: Stage): Promise<void> {
+    const group = this.fused.get(stage.id) ?? [stage];
     let pending = this.running.get(stage.id);
     if (!pending) {
       pending = (async () => {
-        await Promise.all(stage.parents.map((parent) => this.ensureShuffle(parent)));
-        await this.runStage(stage, { kind: 'result' });
+        await Promise.all(
+          group.flatMap((member) => member.parents).map((parent) => this.ensureShuffle(parent)),
+        );
+        await this.runStage(group[0], { kind: 'result' }, group.slice(1));
       })();
-      this.running.set(stage.id, pending);
+      for (const member of group) this.running.set(member.id, pending);
     }
     return pending;
   }
 
-  private async runStage(stage: Stage, action: FinalAction): Promise<void> {
+  /** Runs `stage`; `also` are sibling shuffle-map stages its tasks write too (same parent, partitions). */
+  private async runStage(stage: Stage, action: FinalAction, also: Stage[] = []): Promise<void> {
     const started = Date.now();
     const kind = stage.kind === 'shuffleMap' ? 'shuffleMap' : action.kind;
     const partitions = stage.only ?? Array.from({ length: stage.partitions }, (_, p) => p);
     const speculative = stage.registered
       ? await runSpeculatively(
           partitions.length,
-          (i, _isBackup, started) => this.runRemote(stage, kind, partitions[i], action, started),
+          (i, _isBackup, started) => this.runRemote(stage, kind, partitions[i], action, also, started),
           this.speculation,
         )
       : {
           results: await Promise.all(
-            partitions.map((partition) => this.runLocal(stage, kind, partition, action)),
+            partitions.map((partition) => this.runLocal(stage, kind, partition, action, also)),
           ),
           backups: 0,
           backupWins: 0,
@@ -176,11 +206,18 @@ export class BatchJobRunner {
         stage.dep.id,
         outcomes.map((o) => o.offsets ?? []),
       );
+      also.forEach((sibling, i) => {
+        this.shuffleOffsets.set(
+          sibling.dep!.id,
+          outcomes.map((o) => o.alsoOffsets?.[i] ?? []),
+        );
+      });
     }
     this.stages.push({
       id: stage.id,
       kind,
-      operator: stage.node.operator,
+      operator: [stage, ...also].map((s) => s.node.operator).join(' + '),
+      ...(also.length > 0 ? { alsoWrites: also.map((s) => s.id) } : {}),
       node: stage.node.id,
       partitions: partitions.length,
       location: stage.registered ? 'tasks' : 'coordinator',
@@ -199,6 +236,7 @@ export class BatchJobRunner {
     kind: TaskSpec['kind'],
     partition: number,
     action: FinalAction,
+    also: Stage[],
     started?: () => void,
   ) {
     const spec: TaskSpec = {
@@ -211,8 +249,11 @@ export class BatchJobRunner {
       partition,
       attempt: 0,
       ...(stage.depIndex !== undefined ? { shuffle: stage.depIndex } : {}),
+      ...(also.length > 0
+        ? { alsoShuffles: also.map((s) => ({ node: s.node.id, shuffle: s.depIndex! })) }
+        : {}),
       ...(action.kind === 'sink' && kind === 'sink' ? { output: action.output } : {}),
-      ...this.knownOffsets(stage),
+      ...this.knownOffsets([stage, ...also].flatMap((s) => s.parents)),
     };
     for (let attempt = 0; ; attempt++) {
       try {
@@ -238,29 +279,48 @@ export class BatchJobRunner {
   }
 
   /** Driver-made lineage: deterministic errors would repeat, so one attempt. */
-  private async runLocal(stage: Stage, kind: TaskSpec['kind'], partition: number, action: FinalAction) {
+  private async runLocal(
+    stage: Stage,
+    kind: TaskSpec['kind'],
+    partition: number,
+    action: FinalAction,
+    also: Stage[],
+  ) {
     const ctx = new StoreTaskContext(this.batchTime, this.store, Object.fromEntries(this.shuffleOffsets));
     const outcome =
       kind === 'shuffleMap'
-        ? await writeShuffleMap(stage.dep!, partition, ctx, this.store)
+        ? await this.writeShuffleMaps([stage, ...also], partition, ctx)
         : kind === 'sink' && action.kind === 'sink'
           ? await writeSinkPartition(stage.node, action.sink, partition, ctx, this.store)
           : kind === 'materialize'
             ? await materializePartition(stage.node, partition, ctx)
             : await writeResultPartition(stage.node, partition, ctx, this.store);
+    await ctx.flush();
     return { ...outcome, attempts: 1 } as {
       rows: number;
       bytes: number;
       offsets?: number[];
+      alsoOffsets?: number[][];
       attempts: number;
     };
   }
 
+  private async writeShuffleMaps(stages: Stage[], partition: number, ctx: StoreTaskContext) {
+    const [first, ...rest] = await writeShuffleMaps(
+      stages.map((s) => s.dep!),
+      partition,
+      ctx,
+      this.store,
+    );
+    return { ...first, alsoOffsets: rest.map((r) => r.offsets) };
+  }
+
   /** Offsets of the shuffles this stage reads, unless they would bloat the payload. */
-  private knownOffsets(stage: Stage): { shuffleOffsets?: Record<string, number[][]> } {
+  private knownOffsets(parents: Stage[]): { shuffleOffsets?: Record<string, number[][]> } {
     const known: Record<string, number[][]> = {};
     let size = 0;
-    for (const parent of stage.parents) {
+    for (const parent of parents) {
+      if (parent.dep && known[parent.dep.id]) continue;
       const offsets = parent.dep && this.shuffleOffsets.get(parent.dep.id);
       if (!offsets) continue;
       known[parent.dep!.id] = offsets;

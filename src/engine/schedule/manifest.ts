@@ -21,6 +21,8 @@ export interface StageManifest {
   kind: 'shuffleMap' | 'result' | 'sink' | 'materialize';
   operator: string;
   node: string;
+  /** Sibling shuffle-map stages over the same parent whose files the same tasks wrote. */
+  alsoWrites?: string[];
   partitions: number;
   /** Where it ran: task invocations, or the coordinator itself (driver code in foreachBatch). */
   location: 'tasks' | 'coordinator';
