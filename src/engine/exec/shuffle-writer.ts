@@ -36,9 +36,10 @@ export async function bucketPartitionForEach(
       only.add(row, only.combines ? keys.slotOf((row as [unknown, unknown])[0]) : -1);
     });
   } else {
-    // A combining writer hands values to user functions that may keep and later mutate them: every
-    // combining writer but the first gets its own copy of an object value, as if computed again.
-    const copies = writers.map((w, i) => w.combines && writers.findIndex((o) => o.combines) !== i);
+    // A combining writer hands values to user functions that may keep and later mutate them (a reducer
+    // appending to its first argument). So when any writer combines, every writer but the first gets its
+    // own copy of an object value, as if the parent had been computed again for it.
+    const copies = writers.map((_, i) => i > 0 && combining > 0);
     await parent.forEach(mapPartition, ctx, (row) => {
       rows++;
       const slot = combining > 0 ? keys.slotOf((row as [unknown, unknown])[0]) : -1;

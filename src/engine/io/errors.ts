@@ -7,4 +7,7 @@ export class StoreError extends IoError {}
 
 export class InvokeError extends IoError {}
 
+/** The caller no longer wanted the result (another copy of the task won) before the task started. */
+export class InvokeCancelledError extends InvokeError {}
+
 export class SourceError extends IoError {}

@@ -1,4 +1,4 @@
-import { InvokeError } from './errors';
+import { InvokeCancelledError, InvokeError } from './errors';
 import type { InvokeOptions, Invoker } from './ports';
 
 /**
@@ -27,7 +27,7 @@ export class InProcessInvoker<TRequest, TResponse> implements Invoker<TRequest, 
 
   async invoke(request: TRequest, options?: InvokeOptions): Promise<TResponse> {
     if (this.closed) throw new InvokeError('the invoker is closed; no more tasks can run');
-    await this.acquire();
+    await this.acquire(options?.signal);
     options?.onStart?.();
     try {
       return await this.handler(structuredClone(request));
@@ -40,12 +40,26 @@ export class InProcessInvoker<TRequest, TResponse> implements Invoker<TRequest, 
     this.closed = true;
   }
 
-  private acquire(): Promise<void> {
+  private acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(cancelled());
     if (this.running < this.concurrency) {
       this.running++;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((resolve, reject) => {
+      const waiter = () => resolve();
+      this.waiting.push(waiter);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const at = this.waiting.indexOf(waiter);
+          if (at < 0) return;
+          this.waiting.splice(at, 1);
+          reject(cancelled());
+        },
+        { once: true },
+      );
+    });
   }
 
   private release(): void {
@@ -53,4 +67,8 @@ export class InProcessInvoker<TRequest, TResponse> implements Invoker<TRequest, 
     if (next) next();
     else this.running--;
   }
+}
+
+function cancelled(): InvokeCancelledError {
+  return new InvokeCancelledError('task cancelled before it started: its result is no longer needed');
 }

@@ -5,7 +5,7 @@
  */
 import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ConfigError, RemoteError } from '../util/errors';
-import { InvokeError } from './errors';
+import { InvokeCancelledError, InvokeError } from './errors';
 import type { InvokeOptions, Invoker } from './ports';
 
 export interface RetryOptions {
@@ -109,7 +109,7 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
         this.error('the task request cannot be sent: it is not JSON-serializable', {}, cause),
       );
     }
-    const run = this.acquire().then(async () => {
+    const run = this.acquire(options?.signal).then(async () => {
       options?.onStart?.();
       try {
         return await this.attempt(payload);
@@ -216,12 +216,31 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
     return Math.round(Math.max(delay, Math.min(this.retry.maxMs, Number.isFinite(asked) ? asked : 0)));
   }
 
-  private acquire(): Promise<void> {
+  /** A slot for one invocation; a waiter whose result is no longer wanted leaves the queue. */
+  private acquire(signal?: AbortSignal): Promise<void> {
+    const cancelled = () =>
+      new InvokeCancelledError('invocation cancelled before it started: its result is no longer needed', {
+        functionName: this.functionName,
+      });
+    if (signal?.aborted) return Promise.reject(cancelled());
     if (this.active < this.parallelism) {
       this.active++;
       return Promise.resolve();
     }
-    return new Promise((resolve, reject) => this.waiting.push({ start: resolve, cancel: reject }));
+    return new Promise((resolve, reject) => {
+      const waiter = { start: resolve, cancel: reject };
+      this.waiting.push(waiter);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const at = this.waiting.indexOf(waiter);
+          if (at < 0) return;
+          this.waiting.splice(at, 1);
+          reject(cancelled());
+        },
+        { once: true },
+      );
+    });
   }
 
   private release(): void {

@@ -26,6 +26,12 @@ export interface Store {
 export interface InvokeOptions {
   /** Called when the task actually starts (leaves the invoker's queue): how stragglers are timed. */
   onStart?: () => void;
+  /**
+   * Aborted when the result is no longer wanted (another copy of a speculated task won). A task still
+   * waiting for a slot is dropped and rejects with InvokeCancelledError; one already running may run
+   * on, and its result is ignored (tasks are deterministic, so it writes the same bytes).
+   */
+  signal?: AbortSignal;
 }
 
 /** Sends one task description to wherever tasks run and returns its result. Rejects on a failed attempt. */

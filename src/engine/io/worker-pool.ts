@@ -6,7 +6,7 @@ import path from 'node:path';
 import { type ResourceLimits, Worker, type WorkerOptions } from 'node:worker_threads';
 import { toMillis } from '../util/duration';
 import { ConfigError, RemoteError, serializeError } from '../util/errors';
-import { InvokeError } from './errors';
+import { InvokeCancelledError, InvokeError } from './errors';
 import type { InvokeOptions, Invoker, Store } from './ports';
 import {
   MessageBatcher,
@@ -89,10 +89,29 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
     if (this.closing) {
       return Promise.reject(new InvokeError('worker pool is closed', { script: this.script }));
     }
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(this.cancelled());
     return new Promise<Res>((resolve, reject) => {
-      this.queue.push({ id: this.nextTaskId++, request, resolve, reject, onStart: options?.onStart });
+      const task: Task<Res> = { id: this.nextTaskId++, request, resolve, reject, onStart: options?.onStart };
+      this.queue.push(task);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const queued = this.queue.indexOf(task);
+          if (queued < 0) return; // already running: let it finish
+          this.queue.splice(queued, 1);
+          reject(this.cancelled());
+        },
+        { once: true },
+      );
       this.fill();
       this.pump();
+    });
+  }
+
+  private cancelled(): InvokeCancelledError {
+    return new InvokeCancelledError('task cancelled before it started: its result is no longer needed', {
+      script: this.script,
     });
   }
 

@@ -26,6 +26,7 @@ import {
   readManifest,
   writeManifest,
 } from './manifest';
+import { ShuffleOffsets } from './shuffle-offsets';
 import { DEFAULT_SPECULATION, type SpeculationPolicy } from './speculation';
 
 export interface CoordinatorOptions {
@@ -75,6 +76,8 @@ export class Coordinator {
   private readonly positions = new Map<number, SourceRange[]>();
   /** Batch data before this time has been deleted. */
   private collectedBefore?: number;
+  /** Where each recent shuffle file's segments start, so reducers skip reading headers. */
+  private readonly shuffleOffsets = new ShuffleOffsets();
   private manifestsBefore?: number;
 
   constructor(private readonly options: CoordinatorOptions) {
@@ -163,6 +166,7 @@ export class Coordinator {
       this.retry,
       (ms) => sleep(ms),
       this.speculation,
+      this.shuffleOffsets,
     );
     let operator = 'input';
     try {
@@ -375,6 +379,7 @@ export class Coordinator {
     }
     doomed.push(...(await this.expiredManifests()));
     this.collectedBefore = Math.max(this.collectedBefore, keepFrom);
+    this.shuffleOffsets.forgetBefore(keepFrom);
     if (doomed.length > 0) await store.delete(doomed);
   }
 }

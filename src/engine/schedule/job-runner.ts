@@ -13,6 +13,7 @@ import type { Invoker, Store } from '../io/ports';
 import { type LineageNode, resultPartKey, shuffleFileKey, storedPartKey } from '../plan';
 import { operatorOf, TaskFailedError } from './errors';
 import type { StageManifest } from './manifest';
+import { ShuffleOffsets } from './shuffle-offsets';
 import { DEFAULT_SPECULATION, runSpeculatively, type SpeculationPolicy } from './speculation';
 import { type Availability, buildFinalStage, type Stage } from './stages';
 
@@ -38,7 +39,6 @@ export type FinalAction =
  */
 export class BatchJobRunner {
   private readonly shuffleStages = new Map<string, Stage>();
-  private readonly shuffleOffsets = new Map<string, number[][]>();
   private readonly running = new Map<string, Promise<void>>();
   /** Shuffle-map stages over the same parent, run as one set of tasks (by member stage id). */
   private readonly fused = new Map<string, Stage[]>();
@@ -54,6 +54,8 @@ export class BatchJobRunner {
     private readonly retry: RetryPolicy,
     private readonly sleep: (ms: number) => Promise<void>,
     private readonly speculation: SpeculationPolicy = DEFAULT_SPECULATION,
+    /** Offsets of shuffle files written so far, shared across the batches of one coordinator. */
+    private readonly shuffleOffsets: ShuffleOffsets = new ShuffleOffsets(),
   ) {}
 
   /** Computes every partition of `node` and returns the rows in partition order. */
@@ -189,7 +191,8 @@ export class BatchJobRunner {
     const speculative = stage.registered
       ? await runSpeculatively(
           partitions.length,
-          (i, _isBackup, started) => this.runRemote(stage, kind, partitions[i], action, also, started),
+          (i, isBackup, started, signal) =>
+            this.runRemote(stage, kind, partitions[i], action, also, { isBackup, started, signal }),
           this.speculation,
         )
       : {
@@ -200,15 +203,18 @@ export class BatchJobRunner {
           backupWins: 0,
         };
     const { results: outcomes, backups, backupWins } = speculative;
-    // Offsets are only known for a fully run shuffle; otherwise reducers read each file's header.
-    if (stage.dep && !stage.only) {
-      this.shuffleOffsets.set(
-        stage.dep.id,
+    // A re-run map output's offsets replace what was known; reducers read the header of any file
+    // whose offsets are not all known.
+    if (stage.dep) {
+      this.shuffleOffsets.record(
+        stage.dep,
+        partitions,
         outcomes.map((o) => o.offsets ?? []),
       );
       also.forEach((sibling, i) => {
-        this.shuffleOffsets.set(
-          sibling.dep!.id,
+        this.shuffleOffsets.record(
+          sibling.dep!,
+          partitions,
           outcomes.map((o) => o.alsoOffsets?.[i] ?? []),
         );
       });
@@ -237,7 +243,7 @@ export class BatchJobRunner {
     partition: number,
     action: FinalAction,
     also: Stage[],
-    started?: () => void,
+    copy: { isBackup: boolean; started: () => void; signal: AbortSignal },
   ) {
     const spec: TaskSpec = {
       v: 1,
@@ -255,11 +261,18 @@ export class BatchJobRunner {
       ...(action.kind === 'sink' && kind === 'sink' ? { output: action.output } : {}),
       ...this.knownOffsets([stage, ...also].flatMap((s) => s.parents)),
     };
+    // A backup's attempts are numbered after the original's, so logs and task stores tell them apart.
+    const firstAttempt = copy.isBackup ? this.retry.maxAttempts : 0;
     for (let attempt = 0; ; attempt++) {
       try {
-        const result = await this.invoker.invoke({ ...spec, attempt }, { onStart: started });
+        const result = await this.invoker.invoke(
+          { ...spec, attempt: firstAttempt + attempt },
+          { onStart: copy.started, signal: copy.signal },
+        );
         return { ...result, attempts: attempt + 1 };
       } catch (error) {
+        // Another copy won: no point retrying this one.
+        if (copy.signal.aborted) throw error;
         if (attempt + 1 >= this.retry.maxAttempts) {
           const reason = error instanceof Error ? error.message : String(error);
           throw new TaskFailedError(
@@ -286,7 +299,7 @@ export class BatchJobRunner {
     action: FinalAction,
     also: Stage[],
   ) {
-    const ctx = new StoreTaskContext(this.batchTime, this.store, Object.fromEntries(this.shuffleOffsets));
+    const ctx = new StoreTaskContext(this.batchTime, this.store, this.shuffleOffsets.all());
     const outcome =
       kind === 'shuffleMap'
         ? await this.writeShuffleMaps([stage, ...also], partition, ctx)

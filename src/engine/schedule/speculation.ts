@@ -36,8 +36,11 @@ export interface SpeculativeRun<R> {
  */
 export function runSpeculatively<R>(
   count: number,
-  /** `started()` is to be called when the copy really begins running (it may wait in a queue first). */
-  run: (index: number, isBackup: boolean, started: () => void) => Promise<R>,
+  /**
+   * `started()` is to be called when the copy really begins running (it may wait in a queue first);
+   * `signal` aborts once another copy of the task has won, so a copy still queued need not run at all.
+   */
+  run: (index: number, isBackup: boolean, started: () => void, signal: AbortSignal) => Promise<R>,
   policy: SpeculationPolicy,
   now: () => number = Date.now,
 ): Promise<SpeculativeRun<R>> {
@@ -47,6 +50,7 @@ export function runSpeculatively<R>(
     const startedAt = new Array<number | undefined>(count);
     const copies = new Array<number>(count).fill(1);
     const failures = new Array<number>(count).fill(0);
+    const cancels: AbortController[][] = Array.from({ length: count }, () => []);
     const durations: number[] = [];
     let remaining = count;
     let backups = 0;
@@ -58,10 +62,15 @@ export function runSpeculatively<R>(
       over = true;
       if (timer) clearInterval(timer);
     };
+    // Once the stage failed, copies still queued are of no use either.
+    const cancelAll = () => {
+      for (const copies of cancels) for (const cancel of copies) cancel.abort();
+    };
     const succeed = (index: number, result: R, isBackup: boolean) => {
       if (over || finished[index]) return;
       finished[index] = true;
       results[index] = result;
+      for (const cancel of cancels[index]) cancel.abort();
       durations.push(now() - (startedAt[index] ?? now()));
       if (isBackup) backupWins++;
       if (--remaining === 0) {
@@ -73,13 +82,16 @@ export function runSpeculatively<R>(
       if (over || finished[index]) return;
       if (++failures[index] < copies[index]) return; // another copy may still succeed
       end();
+      cancelAll();
       reject(error);
     };
     const launch = (index: number, isBackup: boolean) => {
       const started = () => {
         if (!isBackup && startedAt[index] === undefined) startedAt[index] = now();
       };
-      run(index, isBackup, started).then(
+      const cancel = new AbortController();
+      cancels[index].push(cancel);
+      run(index, isBackup, started, cancel.signal).then(
         (result) => succeed(index, result, isBackup),
         (error) => fail(index, error),
       );

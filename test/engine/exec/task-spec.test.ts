@@ -95,9 +95,8 @@ describe('parseTaskSpec', () => {
     expect(error.message).toMatch(/unrecognized key/i);
   });
 
-  // BUG: for an unknown field zod reports the issue at the object's path ([]) with the name in
-  // `issue.keys`, and parseTaskSpec only looks at `issue.path`, so context.field is '' (and the message
-  // says field '(root)') instead of naming the extra field.
+  // zod reports an unknown field at the object's path with its name in `issue.keys`; the field named in
+  // the error must still be the extra one, not the root.
   it('rejects an extra unknown field, naming it in context.field', () => {
     const error = rejection({ ...VALID, code: 'x => x' });
     expect(error.context.field).toBe('code');
@@ -202,9 +201,8 @@ describe('row codec', () => {
     expect(decodeRows(encodeRows([]), 'empty')).toEqual([]);
   });
 
-  // BUG: the Packr is created with `mapsAsObjects: false`, so every msgpack map decodes as a JS Map:
-  // a plain-object row `{ a: 1 }` comes back as `Map { 'a' => 1 }`. The codec comment promises every
-  // JSON value round-trips.
+  // With `mapsAsObjects: false` a msgpack map would decode as a JS Map; plain-object rows must come back
+  // as plain objects, as the codec promises for every JSON value.
   it('round-trips plain-object rows as plain objects', () => {
     const rows = [{ a: 1, b: 'x' }, ['k', { nested: { deep: [1, 2] } }]];
     expect(decodeRows(encodeRows(rows), 'rows')).toEqual(rows);
