@@ -62,10 +62,16 @@ export class InProcessInvoker<TRequest, TResponse> implements Invoker<TRequest, 
     });
   }
 
+  /**
+   * The slot passes to the next waiter once the finished task's callers have reacted, so a backup
+   * queued right behind its original is cancelled (its signal aborts) before it could start.
+   */
   private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.running--;
+    setImmediate(() => {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    });
   }
 }
 

@@ -243,11 +243,16 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
     });
   }
 
+  /**
+   * The slot passes to the next waiter (so `active` stays put) once the finished invocation's callers
+   * have reacted: a backup queued right behind its original is cancelled before it could start.
+   */
   private release(): void {
-    const next = this.waiting.shift();
-    // The slot passes straight to the next waiter, so `active` stays put.
-    if (next) next.start();
-    else this.active--;
+    setImmediate(() => {
+      const next = this.waiting.shift();
+      if (next) next.start();
+      else this.active--;
+    });
   }
 
   private error(message: string, context: Record<string, unknown> = {}, cause?: unknown): InvokeError {

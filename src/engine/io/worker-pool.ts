@@ -188,6 +188,21 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
   }
 
   /** Gives queued tasks to idle workers, and lets idle workers stop keeping the process alive. */
+  private pumpScheduled = false;
+
+  /**
+   * Hands out queued tasks once the settled task's callers have reacted: when a speculated task's
+   * original finishes, its backup queued right behind it is cancelled before it could take the slot.
+   */
+  private pumpSoon(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
   private pump(): void {
     for (const slot of this.slots) {
       if (!slot?.ready) continue;
@@ -240,12 +255,12 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
       case 'task-response':
         if (slot.task?.id !== message.id) return;
         this.completeTask(slot).resolve(message.response);
-        this.pump();
+        this.pumpSoon();
         return;
       case 'task-error':
         if (slot.task?.id !== message.id) return;
         this.completeTask(slot).reject(new RemoteError(message.error));
-        this.pump();
+        this.pumpSoon();
         return;
     }
   }

@@ -10,7 +10,13 @@ import {
 } from '../exec';
 import type { Sink } from '../graph';
 import type { Invoker, Store } from '../io/ports';
-import { type LineageNode, resultPartKey, shuffleFileKey, storedPartKey } from '../plan';
+import {
+  type LineageNode,
+  resultPartKey,
+  type ShuffleDependency,
+  shuffleFileKey,
+  storedPartKey,
+} from '../plan';
 import { operatorOf, TaskFailedError } from './errors';
 import type { StageManifest } from './manifest';
 import { ShuffleOffsets } from './shuffle-offsets';
@@ -259,7 +265,7 @@ export class BatchJobRunner {
         ? { alsoShuffles: also.map((s) => ({ node: s.node.id, shuffle: s.depIndex! })) }
         : {}),
       ...(action.kind === 'sink' && kind === 'sink' ? { output: action.output } : {}),
-      ...this.knownOffsets([stage, ...also].flatMap((s) => s.parents)),
+      ...this.knownOffsets([stage, ...also].flatMap((s) => s.reads)),
     };
     // A backup's attempts are numbered after the original's, so logs and task stores tell them apart.
     const firstAttempt = copy.isBackup ? this.retry.maxAttempts : 0;
@@ -328,17 +334,22 @@ export class BatchJobRunner {
     return { ...first, alsoOffsets: rest.map((r) => r.offsets) };
   }
 
-  /** Offsets of the shuffles this stage reads, unless they would bloat the payload. */
-  private knownOffsets(parents: Stage[]): { shuffleOffsets?: Record<string, number[][]> } {
+  /**
+   * Offsets of the shuffles this stage's tasks may read (so reducers skip reading file headers), as many
+   * as fit in a small payload: a Lambda request is limited, and a header read is only a fallback cost.
+   */
+  private knownOffsets(reads: ShuffleDependency[]): { shuffleOffsets?: Record<string, number[][]> } {
     const known: Record<string, number[][]> = {};
     let size = 0;
-    for (const parent of parents) {
-      if (parent.dep && known[parent.dep.id]) continue;
-      const offsets = parent.dep && this.shuffleOffsets.get(parent.dep.id);
+    for (const dep of reads) {
+      if (known[dep.id]) continue;
+      const offsets = this.shuffleOffsets.get(dep.id);
       if (!offsets) continue;
-      known[parent.dep!.id] = offsets;
-      size += offsets.reduce((sum, o) => sum + o.length, 0);
+      const numbers = offsets.reduce((sum, o) => sum + o.length, 0);
+      if (size + numbers > 20_000) break;
+      known[dep.id] = offsets;
+      size += numbers;
     }
-    return size > 0 && size <= 20_000 ? { shuffleOffsets: known } : {};
+    return size > 0 ? { shuffleOffsets: known } : {};
   }
 }

@@ -15,6 +15,8 @@ export interface Stage {
   /** Only these partitions need to run (a shuffle of an earlier batch that lost some map outputs). */
   only?: number[];
   parents: Stage[];
+  /** Every shuffle its tasks may read (those that ran and those whose files were all there). */
+  reads: ShuffleDependency[];
   /** Made by job code (runs as tasks) or by driver code in foreachBatch (runs in the coordinator). */
   registered: boolean;
 }
@@ -33,12 +35,14 @@ export async function buildFinalStage(
   shuffleStages: Map<string, Stage>,
   availability: Availability,
 ): Promise<Stage> {
+  const { parents, reads } = await missingParentStages(node, shuffleStages, availability);
   return {
     id: `final:${node.id}`,
     kind: 'final',
     node,
     partitions: node.numPartitions,
-    parents: await missingParentStages(node, shuffleStages, availability),
+    parents,
+    reads,
     registered: node.registered,
   };
 }
@@ -52,8 +56,9 @@ async function missingParentStages(
   root: LineageNode<unknown>,
   shuffleStages: Map<string, Stage>,
   availability: Availability,
-): Promise<Stage[]> {
+): Promise<{ parents: Stage[]; reads: ShuffleDependency[] }> {
   const parents: Stage[] = [];
+  const reads: ShuffleDependency[] = [];
   const seen = new Set<string>();
   const visit = async (node: LineageNode<unknown>): Promise<void> => {
     if (seen.has(node.id)) return;
@@ -63,6 +68,7 @@ async function missingParentStages(
     for (const [index, dep] of node.dependencies.entries()) {
       if (dep.kind === 'narrow') await visit(dep.parent);
       else {
+        reads.push(dep);
         const missing = await availability.missingMapOutputs(dep);
         if (missing.length > 0)
           parents.push(await shuffleStage(node, dep, index, missing, shuffleStages, availability));
@@ -70,7 +76,7 @@ async function missingParentStages(
     }
   };
   await visit(root);
-  return parents;
+  return { parents, reads };
 }
 
 async function shuffleStage(
@@ -92,11 +98,14 @@ async function shuffleStage(
     partitions: dep.parent.numPartitions,
     ...(missing.length < dep.parent.numPartitions ? { only: missing } : {}),
     parents: [],
+    reads: [],
     registered: owner.registered,
   };
   // Registered before the walk below, so a diamond in the lineage shares one stage.
   shuffleStages.set(dep.id, stage);
   // Lineage above the shuffle is walked for all partitions: a conservative superset of what `only` needs.
-  stage.parents = await missingParentStages(dep.parent, shuffleStages, availability);
+  const above = await missingParentStages(dep.parent, shuffleStages, availability);
+  stage.parents = above.parents;
+  stage.reads = above.reads;
   return stage;
 }

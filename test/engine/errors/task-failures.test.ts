@@ -151,20 +151,24 @@ describe('a user function that throws fails its batch', () => {
     expect(calls).toBe(1);
   });
 
-  it('counts one call per attempt per partition when several partitions fail', async () => {
-    let calls = 0;
+  it('makes at most the allowed attempts per partition, and stops the others once one partition failed them all', async () => {
+    const calls = new Map<number, number>();
     const ssc = context(3);
     ssc
       .queueStream([[1, 2, 3]])
-      .map(() => {
-        calls++;
+      .map((value) => {
+        calls.set(value, (calls.get(value) ?? 0) + 1);
         throw new Error('always');
       })
       .foreachBatch(collectInto(new Map()));
     const { error } = await runContext(ssc, { batches: 1, retry: { maxAttempts: 2 } });
     expectBatchFailure(error, 1000, 'map', 'always');
-    // Tasks of a stage run together, so every partition exhausts its attempts before the batch fails.
-    expect(calls).toBe(3 * 2);
+    // One partition used both its attempts; no partition was tried more often than allowed. Attempts of
+    // the others still waiting when the stage failed were dropped, so the total may be below 3 x 2.
+    expect(Math.max(...calls.values())).toBe(2);
+    const total = [...calls.values()].reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThanOrEqual(2);
+    expect(total).toBeLessThanOrEqual(3 * 2);
   });
 
   it.each<[string, string]>([
