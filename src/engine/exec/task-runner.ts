@@ -66,7 +66,7 @@ async function runOn(
       return { ...first, alsoOffsets: rest.map((r) => r.offsets) };
     }
     case 'result':
-      return writeResultPartition(node, spec.partition, ctx, store);
+      return writeResultPartition(node, spec.partition, ctx, store, spec.limit);
     case 'materialize':
       return materializePartition(node, spec.partition, ctx);
     case 'sink': {
@@ -123,11 +123,13 @@ export async function writeResultPartition(
   partition: number,
   ctx: TaskContext,
   store: Store,
+  limit?: number,
 ) {
   const rows = await node.compute(partition, ctx);
-  const bytes = encodeRows(rows);
-  await store.put(resultPartKey(node, partition), bytes);
-  return { rows: rows.length, bytes: bytes.length };
+  const wanted = limit === undefined ? rows : rows.slice(0, limit);
+  const bytes = encodeRows(wanted);
+  await store.put(resultPartKey(node, partition, limit), bytes);
+  return { rows: wanted.length, bytes: bytes.length };
 }
 
 /** Computes a persisted or checkpointed partition, which saves it as a side effect. */

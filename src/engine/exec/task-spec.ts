@@ -27,6 +27,8 @@ export const TaskSpecSchema = z
     alsoShuffles: z
       .array(z.object({ node: z.string().min(1), shuffle: z.number().int().nonnegative() }).strict())
       .optional(),
+    /** Only the first rows of the partition are wanted (result only, for take()). */
+    limit: z.number().int().nonnegative().optional(),
     /** Output operation index (sink only). */
     output: z.number().int().nonnegative().optional(),
     partition: z.number().int().nonnegative(),
@@ -45,6 +47,9 @@ export const TaskSpecSchema = z
         path: ['alsoShuffles'],
         message: 'only allowed when kind is shuffleMap',
       });
+    }
+    if (spec.limit !== undefined && spec.kind !== 'result') {
+      ctx.addIssue({ code: 'custom', path: ['limit'], message: 'only allowed when kind is result' });
     }
     if (spec.kind === 'sink' && spec.output === undefined) {
       ctx.addIssue({ code: 'custom', path: ['output'], message: 'required when kind is sink' });

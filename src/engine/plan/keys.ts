@@ -21,8 +21,10 @@ export function shuffleFileKey(dep: ShuffleDependency, mapPartition: number): st
   return `${batchPrefix(dep.time)}shuffle/${dep.keyName}/${mapPartition}`;
 }
 
-export function resultPartKey(node: LineageNode<unknown>, partition: number): string {
-  return `${batchPrefix(node.time)}result/${node.keyName}/${partition}`;
+/** A partition's rows for the coordinator; `limit` for take(), which wants only the first rows. */
+export function resultPartKey(node: LineageNode<unknown>, partition: number, limit?: number): string {
+  const suffix = limit === undefined ? '' : `.first${limit}`;
+  return `${batchPrefix(node.time)}result/${node.keyName}/${partition}${suffix}`;
 }
 
 /** Where a persisted partition lives: the stream's checkpoint at checkpoint times, else the cache. */

@@ -12,6 +12,8 @@ import { currentScope, type IdScope, withScope } from './scope';
 /** Runs actions for RDDs handed to driver code (foreachBatch); absent inside transform. */
 export interface ActionRunner {
   collect<T>(node: LineageNode<T>): Promise<T[]>;
+  /** The first `n` rows in partition order, scanning as few partitions as it can. */
+  take<T>(node: LineageNode<T>, n: number): Promise<T[]>;
   /** Ids for RDDs derived in driver code after an `await`, where no synchronous scope is active. */
   readonly scope: IdScope;
 }
@@ -216,9 +218,22 @@ export class RDD<T> {
     return this.runner.collect(this.node);
   }
 
-  /** The first `n` rows in partition order. An action, like `collect`. */
-  async take(n: number): Promise<T[]> {
-    return (await this.collect()).slice(0, n);
+  /**
+   * The first `n` rows in partition order. An action, like `collect`, but it computes one partition
+   * first and more only while rows are missing (4x more each round, as Spark does), and each task
+   * returns at most the rows still wanted, so a large batch never travels to the coordinator.
+   */
+  take(n: number): Promise<T[]> {
+    if (!Number.isInteger(n) || n < 0) {
+      throw new ConfigError(`take(n) needs a whole number n >= 0, got ${n}; pass e.g. take(10)`, { n });
+    }
+    if (!this.runner) {
+      throw new ActionNotAvailableError(
+        'take() runs the batch, so it is only available in foreachBatch; inside transform, return a new RDD instead',
+        { node: this.node.id },
+      );
+    }
+    return this.runner.take(this.node, n);
   }
 
   private record<U>(operator: string, step: RecordStep<T, U>, preservesPartitioning = false): RDD<U> {

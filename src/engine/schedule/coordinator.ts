@@ -322,7 +322,11 @@ export class Coordinator {
       return;
     }
     const driverScope = new IdScope(`d${output.outputIndex}`, time, false);
-    const driverRdd = new RDD(rdd.node, { collect: (node) => runner.collect(node), scope: driverScope });
+    const driverRdd = new RDD(rdd.node, {
+      collect: (node) => runner.collect(node),
+      take: (node, n) => runner.take(node, n),
+      scope: driverScope,
+    });
     await action.fn(driverRdd, time);
   }
 

@@ -34,7 +34,8 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, backoffMs: 100, maxBackoffMs: 5000 };
 
 export type FinalAction =
-  | { kind: 'result' }
+  /** Rows back to the coordinator; with `limit`, at most that many per partition (take()). */
+  | { kind: 'result'; limit?: number }
   | { kind: 'materialize' }
   | { kind: 'sink'; sink: Sink<unknown>; output: number };
 
@@ -76,27 +77,61 @@ export class BatchJobRunner {
   }
 
   private async collectOnce<T>(node: LineageNode<T>): Promise<T[]> {
-    await this.runFinal(node as LineageNode<unknown>, { kind: 'result' });
+    const all = Array.from({ length: node.numPartitions }, (_, p) => p);
+    return (await this.resultsOf(node as LineageNode<unknown>, all)).flat() as T[];
+  }
+
+  /**
+   * The first `n` rows in partition order: one partition first, then 4x more partitions per round while
+   * rows are missing, each task sending back at most the rows still wanted.
+   */
+  async take<T>(node: LineageNode<T>, n: number): Promise<T[]> {
+    const key = `${node.id}#first${n}`;
+    let pending = this.collecting.get(key);
+    if (!pending) {
+      pending = this.takeOnce(node as LineageNode<unknown>, n).finally(() => this.collecting.delete(key));
+      this.collecting.set(key, pending);
+    }
+    return [...(await pending)] as T[];
+  }
+
+  private async takeOnce(node: LineageNode<unknown>, n: number): Promise<unknown[]> {
+    const rows: unknown[] = [];
+    let next = 0;
+    for (let round = 1; rows.length < n && next < node.numPartitions; round *= 4) {
+      const partitions = Array.from(
+        { length: Math.min(round, node.numPartitions - next) },
+        (_, i) => next + i,
+      );
+      const parts = await this.resultsOf(node, partitions, n - rows.length);
+      for (const part of parts) for (const row of part) if (rows.length < n) rows.push(row);
+      next += partitions.length;
+    }
+    return rows;
+  }
+
+  /** Runs `partitions` of `node` as result tasks and reads their rows back (then deletes them). */
+  private async resultsOf(node: LineageNode<unknown>, partitions: number[], limit?: number) {
+    await this.runFinal(node, { kind: 'result', limit }, partitions);
+    const keys = partitions.map((p) => resultPartKey(node, p, limit));
     const parts = await Promise.all(
-      Array.from({ length: node.numPartitions }, async (_, p) => {
-        const key = resultPartKey(node as LineageNode<unknown>, p);
+      keys.map(async (key) => {
         const bytes = await this.store.get(key);
         if (!bytes) throw new TaskFailedError(`result partition ${key} vanished before it was read`, { key });
-        return decodeRows(bytes, key) as T[];
+        return decodeRows(bytes, key);
       }),
     );
     // Results are transient: once read they can go.
-    await this.store.delete(
-      Array.from({ length: node.numPartitions }, (_, p) => resultPartKey(node as LineageNode<unknown>, p)),
-    );
-    return parts.flat();
+    await this.store.delete(keys);
+    return parts;
   }
 
-  async runFinal(node: LineageNode<unknown>, action: FinalAction): Promise<void> {
+  /** Runs the final stage of `node` (all its partitions, or just `partitions`) after what it needs. */
+  async runFinal(node: LineageNode<unknown>, action: FinalAction, partitions?: number[]): Promise<void> {
     const stage = await buildFinalStage(node, this.shuffleStages, this.availability);
     this.fuseSiblingShuffles(stage);
     await Promise.all(stage.parents.map((parent) => this.ensureShuffle(parent)));
-    await this.runStage(stage, action);
+    await this.runStage(partitions ? { ...stage, only: partitions } : stage, action);
   }
 
   /**
@@ -265,6 +300,9 @@ export class BatchJobRunner {
         ? { alsoShuffles: also.map((s) => ({ node: s.node.id, shuffle: s.depIndex! })) }
         : {}),
       ...(action.kind === 'sink' && kind === 'sink' ? { output: action.output } : {}),
+      ...(action.kind === 'result' && kind === 'result' && action.limit !== undefined
+        ? { limit: action.limit }
+        : {}),
       ...this.knownOffsets([stage, ...also].flatMap((s) => s.reads)),
     };
     // A backup's attempts are numbered after the original's, so logs and task stores tell them apart.
@@ -313,7 +351,13 @@ export class BatchJobRunner {
           ? await writeSinkPartition(stage.node, action.sink, partition, ctx, this.store)
           : kind === 'materialize'
             ? await materializePartition(stage.node, partition, ctx)
-            : await writeResultPartition(stage.node, partition, ctx, this.store);
+            : await writeResultPartition(
+                stage.node,
+                partition,
+                ctx,
+                this.store,
+                action.kind === 'result' ? action.limit : undefined,
+              );
     await ctx.flush();
     return { ...outcome, attempts: 1 } as {
       rows: number;

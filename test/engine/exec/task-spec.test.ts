@@ -51,6 +51,14 @@ function without(key: keyof TaskSpec): Record<string, unknown> {
 }
 
 describe('parseTaskSpec', () => {
+  it('accepts a row limit on a result description (take) and refuses it on other kinds', () => {
+    const limited = { ...VALID, limit: 5 };
+    expect(parseTaskSpec(limited)).toEqual(limited);
+    const error = rejection({ ...VALID, kind: 'shuffleMap', shuffle: 0, limit: 5 });
+    expect(error.context.field).toBe('limit');
+    expect(rejection({ ...VALID, limit: -1 }).context.field).toBe('limit');
+  });
+
   it('accepts a well-formed description of each kind and returns it unchanged', () => {
     expect(parseTaskSpec(VALID)).toEqual(VALID);
     const shuffleMap = { ...VALID, kind: 'shuffleMap', shuffle: 0 };

@@ -2,6 +2,8 @@
  * Actions on the RDDs handed to output operations: collect and take inside foreachBatch, RDDs derived
  * in driver code (also after an await), actions where they are not allowed, and print().
  */
+
+import fc from 'fast-check';
 import {
   BatchFailedError,
   type DStream,
@@ -10,7 +12,9 @@ import {
   type RDD,
   StreamingContext,
 } from '../../../src/engine';
+import { MemoryStore } from '../../../src/engine/io/memory-store';
 import { ActionNotAvailableError } from '../../../src/engine/plan';
+import { readManifest } from '../../../src/engine/schedule';
 import { sortedMultiset } from './helpers';
 
 interface Program<T> {
@@ -436,5 +440,95 @@ describe('print', () => {
     expect(lines.length).toBe(1);
     const body = lines[0].split('\n').slice(3, -1);
     expect(body.sort()).toEqual(['(x,2)', '(y,1)']);
+  });
+});
+
+describe('take scans only the partitions it needs', () => {
+  /** Runs one batch of `input` over `partitions` with `action`, returning the batch's result stages. */
+  async function resultStages(
+    input: number[],
+    partitions: number,
+    action: (rdd: RDD<number>) => Promise<unknown>,
+  ): Promise<{ partitions: number; rows: number }[]> {
+    const store = new MemoryStore();
+    const ssc = new StreamingContext({ batchInterval: 1000, partitions, name: 'take' });
+    ssc.queueStream([input]).foreachBatch(async (rdd) => {
+      await action(rdd);
+    });
+    ssc.start({ store, clock: new ManualClock(0, { autoAdvance: true }), zeroTime: 0, batches: 1 });
+    await ssc.awaitTermination();
+    const manifest = await readManifest(store, 1000);
+    expect(manifest?.status).toBe('committed');
+    return manifest!.stages
+      .filter((s) => s.kind === 'result')
+      .map(({ partitions, rows }) => ({ partitions, rows }));
+  }
+
+  it('computes one partition when it holds enough rows, and sends back only the rows wanted', async () => {
+    const input = Array.from({ length: 80 }, (_, i) => i);
+    const stages = await resultStages(input, 8, (rdd) => rdd.take(3));
+    expect(stages).toEqual([{ partitions: 1, rows: 3 }]);
+  });
+
+  it('computes 4x more partitions per round while rows are missing', async () => {
+    // Only the last partition has rows: rounds of 1, 4 and then the remaining 3 of 8 partitions.
+    const input = Array.from({ length: 8 }, (_, i) => i);
+    const stages = await resultStages(input, 8, (rdd) => rdd.filter((x) => x === 7).take(1));
+    expect(stages.map((s) => s.partitions)).toEqual([1, 4, 3]);
+  });
+
+  it('print() of a large batch brings back only the rows it prints', async () => {
+    const lines: string[] = [];
+    const store = new MemoryStore();
+    const ssc = new StreamingContext({
+      batchInterval: 1000,
+      partitions: 4,
+      name: 'print',
+      log: (l) => lines.push(l),
+    });
+    ssc.queueStream([Array.from({ length: 1000 }, (_, i) => i)]).print(5);
+    ssc.start({ store, clock: new ManualClock(0, { autoAdvance: true }), zeroTime: 0, batches: 1 });
+    await ssc.awaitTermination();
+    const results = (await readManifest(store, 1000))!.stages.filter((s) => s.kind === 'result');
+    expect(results.reduce((sum, s) => sum + s.rows, 0)).toBe(6);
+    expect(lines[0]).toContain('...');
+  });
+
+  it('gives the first n rows of collect() for any batch, partitioning and n', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 99 }), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 0, max: 45 }),
+        async (input, partitions, n) => {
+          const seen: number[][] = [];
+          await run({
+            inputs: [input],
+            partitions,
+            define: (s) =>
+              s
+                .filter((x) => x % 3 !== 0)
+                .foreachBatch(async (rdd) => {
+                  seen.push(await rdd.collect(), await rdd.take(n));
+                }),
+          });
+          expect(seen[1]).toEqual(seen[0].slice(0, n));
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('rejects a count that is not a whole number >= 0, saying how to call it', async () => {
+    for (const n of [-1, 1.5, Number.NaN]) {
+      const failure = run({
+        inputs: [[1, 2, 3]],
+        define: (s) =>
+          s.foreachBatch(async (rdd) => {
+            await rdd.take(n);
+          }),
+      });
+      await expect(failure).rejects.toThrow(/take\(n\) needs a whole number n >= 0/);
+    }
   });
 });
