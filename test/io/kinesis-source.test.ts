@@ -428,6 +428,7 @@ describe('KinesisSource', () => {
 
   it('rejects options it cannot honour', () => {
     expect(() => source('s', { maxRecordsPerShard: 0 })).toThrow(ConfigError);
+    expect(() => source('s', { readConcurrency: 0 })).toThrow(ConfigError);
     expect(() => source('s', { startingPosition: 'AT_TIMESTAMP' as never })).toThrow(ConfigError);
     expect(() => source('', {})).toThrow(/streamName/);
   });

@@ -39,11 +39,18 @@ export interface KinesisSourceOptions<T> {
   startingPosition?: 'TRIM_HORIZON' | 'LATEST';
   /** At most this many Kinesis records (an aggregated KPL record counts once) per shard and batch. */
   maxRecordsPerShard?: number;
+  /**
+   * How many shards are read at once (default 16). A batch's read then takes about as long as its
+   * slowest shards rather than all of them in turn; Kinesis limits reads per shard, so this adds no
+   * throttling of its own. 1 reads the shards one by one.
+   */
+  readConcurrency?: number;
   backoff?: Partial<KinesisBackoff>;
   sleep?: (ms: number) => Promise<void>;
 }
 
 const DEFAULT_BACKOFF: KinesisBackoff = { baseMs: 100, maxMs: 5000, maxRetries: 6 };
+const DEFAULT_READ_CONCURRENCY = 16;
 /** GetRecords' own ceiling per call. */
 const GET_RECORDS_LIMIT = 10_000;
 /** Kinesis may answer empty pages while behind (gaps in a shard); bounds one batch's polling of a shard. */
@@ -60,6 +67,14 @@ type Start =
   | { kind: 'after' | 'at'; sequence: string }
   | { kind: 'type'; type: 'TRIM_HORIZON' | 'LATEST' }
   | { kind: 'pinned'; iterator: string };
+
+/** How one shard fared in one read: `part` and `range` when it was read. */
+interface ShardStep<T> {
+  /** The shard is closed and holds nothing more for us: its children may start. */
+  exhausted: boolean;
+  part?: ShardPart<T>;
+  range?: SourceRange;
+}
 
 /** What one shard yielded in one read or replay. */
 interface ShardPart<T> {
@@ -86,6 +101,10 @@ interface ShardPart<T> {
  * Resharding: a closed shard is read to its end before any of its children; once a child appears in the
  * committed ranges the parent is known to be exhausted and is no longer listed in the ranges.
  *
+ * Shards are read `readConcurrency` at a time, a child as soon as its parents are settled, but a batch
+ * lists records, ranges and dead letters in shard-id order: its content never depends on which read
+ * finished first.
+ *
  * LATEST: the tip is resolved when a shard is first read and its iterator kept in memory until the shard
  * yields a record, so records written between two batches are not skipped. Only if the coordinator
  * restarts before that first record is the tip resolved again.
@@ -96,6 +115,7 @@ export class KinesisSource<T = string> implements Source<T> {
   private readonly decode: RecordDecoder<T>;
   private readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
   private readonly maxRecordsPerShard: number;
+  private readonly readConcurrency: number;
   private readonly backoff: KinesisBackoff;
   private readonly sleep: (ms: number) => Promise<void>;
   /** LATEST iterators of shards that have not yielded a record yet (see the class comment). */
@@ -118,6 +138,14 @@ export class KinesisSource<T = string> implements Source<T> {
     if (!(cap >= 1) || (cap !== Number.POSITIVE_INFINITY && !Number.isInteger(cap))) {
       throw new ConfigError(`maxRecordsPerShard must be a positive integer, not ${String(cap)}`);
     }
+    const readConcurrency = options.readConcurrency ?? DEFAULT_READ_CONCURRENCY;
+    if (!Number.isInteger(readConcurrency) || readConcurrency < 1) {
+      throw new ConfigError(
+        `readConcurrency must be a whole number of shards to read at once, at least 1 (1 reads them one ` +
+          `by one; the default is ${DEFAULT_READ_CONCURRENCY}), not ${String(readConcurrency)}`,
+        { stream: options.streamName, readConcurrency },
+      );
+    }
     const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     if (
       !(
@@ -136,6 +164,7 @@ export class KinesisSource<T = string> implements Source<T> {
     this.decode = decoderFor<T>(options.decoder ?? 'utf8');
     this.startingPosition = startingPosition;
     this.maxRecordsPerShard = cap;
+    this.readConcurrency = readConcurrency;
     this.backoff = backoff;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
@@ -160,55 +189,67 @@ export class KinesisSource<T = string> implements Source<T> {
       (children.get(id) ?? []).some((child) => committed.has(child) || self(child)),
     );
 
+    // Each shard is read as soon as its parents are settled rather than in waves, so a child does not
+    // wait for unrelated slow shards; `steps` keeps shard order for the batch.
+    const slot = readSlots(this.readConcurrency);
+    const steps = new Map<string, Promise<ShardStep<T>>>();
+    const step = async (shard: Shard): Promise<ShardStep<T>> => {
+      const id = shard.ShardId!;
+      const closed = shard.SequenceNumberRange?.EndingSequenceNumber !== undefined;
+      // Children are only started once a parent is exhausted, so a started descendant proves it.
+      if (closed && startedDescendant(id)) return { exhausted: true };
+      const previous = committed.get(id);
+      if (!previous) {
+        // What was closed before a LATEST job started is history it never wanted.
+        if (firstBatch && closed && this.startingPosition === 'LATEST') return { exhausted: true };
+        // Parents that expired from the stream cannot be read any more: do not wait for them. Looked up
+        // now, while only shards sorting earlier have a step, so a parent sorting after its child counts
+        // as not exhausted (as when shards were read one by one) and no two steps can wait on each other.
+        const parents = parentsOf(shard)
+          .filter((p) => known.has(p))
+          .map((p) => steps.get(p));
+        for (const parent of parents) {
+          if (!(await parent)?.exhausted) return { exhausted: false };
+        }
+      }
+      const read = await slot(async () => {
+        const start = this.startFor(shard, previous, firstBatch, known);
+        const part = await this.readShard(id, start, closed);
+        this.keepPin(id, start, part);
+        const range = {
+          shard: id,
+          first: part.first,
+          last: part.last || previous?.last || '',
+          count: part.count,
+        };
+        return { exhausted: part.ended, part, range };
+      });
+      // Not read because another shard's read failed: the batch fails with that error.
+      return read ?? { exhausted: false };
+    };
+    for (const shard of shards) steps.set(shard.ShardId!, step(shard));
+
     const batch: SourceBatch<T> & { deadLetters: DeadLetter[] } = {
       records: [],
       ranges: [],
       deadLetters: [],
     };
-    // Closed shards known to hold nothing more for us; their children may start.
-    const exhausted = new Set<string>();
-    for (const shard of shards) {
-      const id = shard.ShardId!;
-      const closed = shard.SequenceNumberRange?.EndingSequenceNumber !== undefined;
-      // Children are only started once a parent is exhausted, so a started descendant proves it.
-      if (closed && startedDescendant(id)) {
-        exhausted.add(id);
-        continue;
-      }
-      const previous = committed.get(id);
-      if (!previous) {
-        // What was closed before a LATEST job started is history it never wanted.
-        if (firstBatch && closed && this.startingPosition === 'LATEST') {
-          exhausted.add(id);
-          continue;
-        }
-        // Parents that expired from the stream cannot be read any more: do not wait for them.
-        const parents = parentsOf(shard).filter((p) => known.has(p));
-        if (parents.some((p) => !exhausted.has(p))) continue;
-      }
-      const start = this.startFor(shard, previous, firstBatch, known);
-      const part = await this.readShard(id, start, closed);
-      if (part.ended) exhausted.add(id);
-      this.keepPin(id, start, part);
+    for (const { part, range } of await settleInOrder([...steps.values()])) {
+      if (!part || !range) continue;
       for (const record of part.records) batch.records.push(record);
       for (const letter of part.deadLetters) batch.deadLetters.push(letter);
-      batch.ranges.push({
-        shard: id,
-        first: part.first,
-        last: part.last || previous?.last || '',
-        count: part.count,
-      });
+      batch.ranges.push(range);
     }
     return batch;
   }
 
   async replay(ranges: readonly SourceRange[], _interval: SourceInterval): Promise<T[]> {
+    const slot = readSlots(this.readConcurrency);
+    const parts = await settleInOrder(
+      ranges.map(async (range) => (range.count === 0 ? undefined : slot(() => this.replayRange(range)))),
+    );
     const records: T[] = [];
-    for (const range of ranges) {
-      if (range.count === 0) continue;
-      const part = await this.replayRange(range);
-      for (const record of part.records) records.push(record);
-    }
+    for (const part of parts) for (const record of part?.records ?? []) records.push(record);
     return records;
   }
 
@@ -520,6 +561,43 @@ export class KinesisSource<T = string> implements Source<T> {
 interface Cursor {
   iterator: string | undefined;
   reopen: () => Promise<string | undefined>;
+}
+
+/**
+ * Runs reads at most `limit` at a time, in the order they were asked for. Once one fails the batch is
+ * lost, so reads still waiting for a slot are not started and resolve to undefined.
+ */
+function readSlots(limit: number) {
+  let free = limit;
+  let failed = false;
+  const waiting: (() => void)[] = [];
+  return async <R>(read: () => Promise<R>): Promise<R | undefined> => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return failed ? undefined : await read();
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
+/**
+ * The values in order, or the first failure in order; waits for every read either way, so none runs on
+ * (and moves a LATEST pin) after the caller has moved on, e.g. to retry the batch.
+ */
+async function settleInOrder<R>(promises: readonly Promise<R>[]): Promise<R[]> {
+  const values: R[] = [];
+  for (const settled of await Promise.allSettled(promises)) {
+    if (settled.status === 'rejected') throw settled.reason;
+    values.push(settled.value);
+  }
+  return values;
 }
 
 function emptyPart<T>(): ShardPart<T> {
