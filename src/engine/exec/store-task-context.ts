@@ -22,7 +22,15 @@ export class StoreTaskContext implements TaskContext {
     readonly batchTime: number,
     private readonly store: Store,
     private readonly knownOffsets: ShuffleOffsets = {},
+    /** Partitions already computed by tasks, by node id (driver code run on the coordinator). */
+    private readonly given: ReadonlyMap<string, readonly unknown[][]> = new Map(),
   ) {}
+
+  precomputed(node: LineageNode<unknown>, partition: number): Promise<unknown[]> | undefined {
+    const rows = this.given.get(node.id)?.[partition];
+    // A copy: driver code may change the array it gets, and the same partition may be read again.
+    return rows ? Promise.resolve(rows.slice()) : undefined;
+  }
 
   async readInputBlock(streamId: number, time: number, partition: number): Promise<unknown[] | undefined> {
     const key = inputBlockKey(streamId, time, partition);

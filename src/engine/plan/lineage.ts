@@ -69,6 +69,11 @@ export interface TaskContext {
   readCheckpoint(streamId: number, time: number, partition: number): Promise<unknown[]>;
   /** Saves a persisted partition; the save may finish later, but before the task reports success. */
   writeStored(node: LineageNode<unknown>, partition: number, rows: unknown[]): Promise<void>;
+  /**
+   * A partition computed elsewhere and handed to this context (driver code on the coordinator gets the
+   * job-made part of its lineage computed by tasks), or undefined.
+   */
+  precomputed?(node: LineageNode<unknown>, partition: number): Promise<unknown[]> | undefined;
   /** Runs `compute` once per node partition within this task; later callers get the same promise. */
   once(node: LineageNode<unknown>, partition: number, compute: () => Promise<unknown[]>): Promise<unknown[]>;
 }
@@ -115,6 +120,8 @@ export abstract class LineageNode<T> {
   protected abstract computePartition(partition: number, ctx: TaskContext): Promise<T[]>;
 
   async compute(partition: number, ctx: TaskContext): Promise<T[]> {
+    const given = ctx.precomputed?.(this, partition);
+    if (given) return given as Promise<T[]>;
     if (this.persisted || this.checkpointOf !== undefined) {
       // Several readers in one task (a window over unsaved state) share one computation.
       return ctx.once(this, partition, async () => {

@@ -11,11 +11,15 @@ import {
 import type { Sink } from '../graph';
 import type { Invoker, Store } from '../io/ports';
 import {
+  CheckpointNode,
+  EmptyNode,
   type LineageNode,
   resultPartKey,
   type ShuffleDependency,
+  SourceNode,
   shuffleFileKey,
   storedPartKey,
+  UnionNode,
 } from '../plan';
 import { operatorOf, TaskFailedError } from './errors';
 import type { StageManifest } from './manifest';
@@ -49,7 +53,9 @@ export class BatchJobRunner {
   private readonly running = new Map<string, Promise<void>>();
   /** Shuffle-map stages over the same parent, run as one set of tasks (by member stage id). */
   private readonly fused = new Map<string, Stage[]>();
-  private readonly collecting = new Map<string, Promise<unknown[]>>();
+  /** Runs bringing a node's partitions to the coordinator, shared by concurrent actions on it. */
+  private readonly collecting = new Map<string, Promise<unknown[][]>>();
+  private readonly taking = new Map<string, Promise<unknown[]>>();
   readonly stages: StageManifest[] = [];
 
   constructor(
@@ -67,18 +73,19 @@ export class BatchJobRunner {
 
   /** Computes every partition of `node` and returns the rows in partition order. */
   async collect<T>(node: LineageNode<T>): Promise<T[]> {
+    return (await this.partitionsOf(node as LineageNode<unknown>)).flat() as T[];
+  }
+
+  /** Every partition of `node`, computed by tasks (or here, for driver-made lineage) and read back. */
+  private partitionsOf(node: LineageNode<unknown>): Promise<unknown[][]> {
     // Concurrent actions on one RDD share a run: they would write and delete the same result keys.
     let pending = this.collecting.get(node.id);
     if (!pending) {
-      pending = this.collectOnce(node as LineageNode<unknown>).finally(() => this.collecting.delete(node.id));
+      const all = Array.from({ length: node.numPartitions }, (_, p) => p);
+      pending = this.resultsOf(node, all).finally(() => this.collecting.delete(node.id));
       this.collecting.set(node.id, pending);
     }
-    return [...(await pending)] as T[];
-  }
-
-  private async collectOnce<T>(node: LineageNode<T>): Promise<T[]> {
-    const all = Array.from({ length: node.numPartitions }, (_, p) => p);
-    return (await this.resultsOf(node as LineageNode<unknown>, all)).flat() as T[];
+    return pending;
   }
 
   /**
@@ -87,10 +94,10 @@ export class BatchJobRunner {
    */
   async take<T>(node: LineageNode<T>, n: number): Promise<T[]> {
     const key = `${node.id}#first${n}`;
-    let pending = this.collecting.get(key);
+    let pending = this.taking.get(key);
     if (!pending) {
-      pending = this.takeOnce(node as LineageNode<unknown>, n).finally(() => this.collecting.delete(key));
-      this.collecting.set(key, pending);
+      pending = this.takeOnce(node as LineageNode<unknown>, n).finally(() => this.taking.delete(key));
+      this.taking.set(key, pending);
     }
     return [...(await pending)] as T[];
   }
@@ -226,6 +233,7 @@ export class BatchJobRunner {
 
   /** Runs `stage`; `also` are sibling shuffle-map stages its tasks write too (same parent, partitions). */
   private async runStage(stage: Stage, action: FinalAction, also: Stage[] = []): Promise<void> {
+    const given = stage.registered ? undefined : await this.computeJobLineageOf(stage, also);
     const started = Date.now();
     const kind = stage.kind === 'shuffleMap' ? 'shuffleMap' : action.kind;
     const partitions = stage.only ?? Array.from({ length: stage.partitions }, (_, p) => p);
@@ -238,7 +246,7 @@ export class BatchJobRunner {
         )
       : {
           results: await Promise.all(
-            partitions.map((partition) => this.runLocal(stage, kind, partition, action, also)),
+            partitions.map((partition) => this.runLocal(stage, kind, partition, action, also, given)),
           ),
           backups: 0,
           backupWins: 0,
@@ -335,6 +343,38 @@ export class BatchJobRunner {
     }
   }
 
+  /**
+   * Driver code in foreachBatch (say `rdd.map(f).collect()`) runs here, but the job-made lineage under
+   * it (the stream's own operators, often the heavy part) need not: those nodes run as tasks first, and
+   * the driver part reads their partitions. Only nodes that do work are worth it; an input or a
+   * checkpoint is read here directly rather than copied through tasks.
+   */
+  private async computeJobLineageOf(stage: Stage, also: Stage[]): Promise<Map<string, unknown[][]>> {
+    const roots = stage.dep ? [stage, ...also].map((s) => s.dep!.parent) : [stage.node];
+    const boundary = new Map<string, LineageNode<unknown>>();
+    const toSave = new Map<string, LineageNode<unknown>>();
+    const seen = new Set<string>();
+    const visit = (node: LineageNode<unknown>) => {
+      if (seen.has(node.id)) return;
+      seen.add(node.id);
+      if (node.registered) {
+        const saved = node.persisted || node.checkpointOf !== undefined;
+        // This batch's state or window: tasks compute and save it, and driver code reads it back.
+        if (saved && node.time === this.batchTime) toSave.set(node.id, node);
+        else if (doesWork(node)) boundary.set(node.id, node);
+        return;
+      }
+      // Shuffles under driver code are stages of their own, offloaded the same way when they run.
+      for (const dep of node.dependencies) if (dep.kind === 'narrow') visit(dep.parent);
+    };
+    roots.forEach(visit);
+    await Promise.all([...toSave.values()].map((node) => this.runFinal(node, { kind: 'materialize' })));
+    const computed = await Promise.all(
+      [...boundary.values()].map(async (node) => [node.id, await this.partitionsOf(node)] as const),
+    );
+    return new Map(computed);
+  }
+
   /** Driver-made lineage: deterministic errors would repeat, so one attempt. */
   private async runLocal(
     stage: Stage,
@@ -342,8 +382,9 @@ export class BatchJobRunner {
     partition: number,
     action: FinalAction,
     also: Stage[],
+    given?: ReadonlyMap<string, unknown[][]>,
   ) {
-    const ctx = new StoreTaskContext(this.batchTime, this.store, this.shuffleOffsets.all());
+    const ctx = new StoreTaskContext(this.batchTime, this.store, this.shuffleOffsets.all(), given);
     const outcome =
       kind === 'shuffleMap'
         ? await this.writeShuffleMaps([stage, ...also], partition, ctx)
@@ -396,4 +437,15 @@ export class BatchJobRunner {
     }
     return size > 0 ? { shuffleOffsets: known } : {};
   }
+}
+
+/**
+ * Whether computing `node` costs more than reading its inputs: inputs, checkpoints, stored state and
+ * unions of them are as cheap to read on the coordinator as a copy made by tasks would be.
+ */
+function doesWork(node: LineageNode<unknown>): boolean {
+  if (node.persisted || node.checkpointOf !== undefined) return false;
+  if (node instanceof SourceNode || node instanceof EmptyNode || node instanceof CheckpointNode) return false;
+  if (node instanceof UnionNode) return node.dependencies.some((dep) => doesWork(dep.parent));
+  return true;
 }

@@ -211,11 +211,63 @@ describe('batch manifests', () => {
       ['a', 2],
       ['b', 1],
     ]);
+    // The input is read here directly: copying it through tasks would only add a write and a read.
     const stages = (await readManifest(store, 1000))!.stages;
     expect(stages.map((s) => [s.kind, s.location])).toEqual([
       ['shuffleMap', 'coordinator'],
       ['result', 'coordinator'],
     ]);
+  });
+
+  it('runs the stream operators under driver code as tasks, and only the driver part on the coordinator', async () => {
+    const ssc = new StreamingContext({ batchInterval: 1000, partitions: 2, name: 'offload' });
+    const seen: string[][] = [];
+    ssc
+      .queueStream([['a b', 'c'], ['d e f']])
+      .flatMap((line) => line.split(' '))
+      .foreachBatch(async (rdd) => {
+        seen.push(await rdd.map((w) => w.toUpperCase()).collect());
+      });
+    const { store, error } = await runContext(ssc, { batches: 2 });
+    expect(error).toBeUndefined();
+    expect(seen).toEqual([
+      ['A', 'B', 'C'],
+      ['D', 'E', 'F'],
+    ]);
+    const stages = (await readManifest(store, 1000))!.stages;
+    expect(stages.map((s) => [s.kind, s.operator, s.location])).toEqual([
+      ['result', 'flatMap', 'tasks'],
+      ['result', 'map', 'coordinator'],
+    ]);
+  });
+
+  it("has tasks compute and save this batch's state when driver code reads the state stream", async () => {
+    const ssc = new StreamingContext({ batchInterval: 1000, partitions: 2, name: 'offload-state' });
+    const seen: WordCount[][] = [];
+    ssc
+      .queueStream([['a', 'b', 'a'], ['b']])
+      .map((w) => [w, 1] as WordCount)
+      .updateStateByKey<string, number, number>((values, total) => (total ?? 0) + values.length)
+      .foreachBatch(async (rdd) => {
+        seen.push((await rdd.filter(([, n]) => n > 1).collect()).sort());
+      });
+    const { store, error } = await runContext(ssc, { batches: 2 });
+    expect(error).toBeUndefined();
+    expect(seen).toEqual([
+      [['a', 2]],
+      [
+        ['a', 2],
+        ['b', 2],
+      ],
+    ]);
+    for (const time of [1000, 2000]) {
+      const stages = (await readManifest(store, time))!.stages;
+      const state = stages.find((s) => s.kind === 'materialize');
+      expect(state).toMatchObject({ operator: 'updateStateByKey', location: 'tasks' });
+      expect(stages.at(-1)).toMatchObject({ kind: 'result', location: 'coordinator' });
+      // Nothing of the state update ran on the coordinator.
+      expect(stages.filter((s) => s.location === 'coordinator').map((s) => s.operator)).toEqual(['filter']);
+    }
   });
 });
 

@@ -25,8 +25,10 @@ export class RecordNode<T, U> extends LineageNode<U> {
   }
 
   override async forEach(partition: number, ctx: TaskContext, emit: (row: U) => void): Promise<void> {
-    // Persisted rows come from (or go to) the store as a whole partition: compute() handles that.
-    if (this.persisted || this.checkpointOf !== undefined) return super.forEach(partition, ctx, emit);
+    // Persisted or precomputed rows come as a whole partition: compute() handles that.
+    if (this.persisted || this.checkpointOf !== undefined || ctx.precomputed?.(this, partition)) {
+      return super.forEach(partition, ctx, emit);
+    }
     return this.pipe(partition, ctx, emit);
   }
 
