@@ -136,7 +136,11 @@ export class KinesisSource<T = string> implements Source<T> {
     }
     const cap = options.maxRecordsPerShard ?? Number.POSITIVE_INFINITY;
     if (!(cap >= 1) || (cap !== Number.POSITIVE_INFINITY && !Number.isInteger(cap))) {
-      throw new ConfigError(`maxRecordsPerShard must be a positive integer, not ${String(cap)}`);
+      throw new ConfigError(
+        `maxRecordsPerShard must be a whole number of records of at least 1, not ${String(cap)}; ` +
+          'pass e.g. 10000 to cap what one batch reads from a shard, or leave it out for no cap',
+        { maxRecordsPerShard: cap },
+      );
     }
     const readConcurrency = options.readConcurrency ?? DEFAULT_READ_CONCURRENCY;
     if (!Number.isInteger(readConcurrency) || readConcurrency < 1) {
