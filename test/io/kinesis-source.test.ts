@@ -427,7 +427,9 @@ describe('KinesisSource', () => {
   });
 
   it('rejects options it cannot honour', () => {
-    expect(() => source('s', { maxRecordsPerShard: 0 })).toThrow(/maxRecordsPerShard must be a whole number.*pass e.g. 10000/);
+    expect(() => source('s', { maxRecordsPerShard: 0 })).toThrow(
+      /maxRecordsPerShard must be a whole number.*pass e.g. 10000/,
+    );
     expect(() => source('s', { maxRecordsPerShard: 2.5 })).toThrow(ConfigError);
     expect(() => source('s', { readConcurrency: 0 })).toThrow(ConfigError);
     expect(() => source('s', { startingPosition: 'AT_TIMESTAMP' as never })).toThrow(ConfigError);
