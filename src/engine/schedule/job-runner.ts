@@ -11,21 +11,23 @@ import {
 import type { Sink } from '../graph';
 import type { Invoker, Store } from '../io/ports';
 import {
-  CheckpointNode,
-  EmptyNode,
   type LineageNode,
   resultPartKey,
   type ShuffleDependency,
-  SourceNode,
   shuffleFileKey,
   storedPartKey,
-  UnionNode,
 } from '../plan';
 import { operatorOf, TaskFailedError } from './errors';
 import type { StageManifest } from './manifest';
 import { ShuffleOffsets } from './shuffle-offsets';
 import { DEFAULT_SPECULATION, runSpeculatively, type SpeculationPolicy } from './speculation';
-import { type Availability, buildFinalStage, type Stage } from './stages';
+import {
+  type Availability,
+  buildFinalStage,
+  jobLineageUnder,
+  type Stage,
+  siblingShuffleGroups,
+} from './stages';
 
 export interface RetryPolicy {
   /** Attempts per task before the batch fails (Spark's default is 4). */
@@ -193,26 +195,11 @@ export class BatchJobRunner {
     return present.every(Boolean);
   }
 
-  /**
-   * Shuffles of one parent node that are still to run, for the same partitions, are written by one set
-   * of tasks that computes the parent once (Spark would compute it once per shuffle unless persisted).
-   */
+  /** Sibling shuffles not yet started run as one set of tasks (see `siblingShuffleGroups`). */
   private fuseSiblingShuffles(root: Stage): void {
-    const byParent = new Map<string, Stage[]>();
-    const seen = new Set<string>();
-    const visit = (stage: Stage) => {
-      for (const parent of stage.parents) {
-        if (seen.has(parent.id)) continue;
-        seen.add(parent.id);
-        visit(parent);
-        if (this.running.has(parent.id) || this.fused.has(parent.id) || !parent.dep) continue;
-        const key = `${parent.dep.parent.id}|${parent.registered}|${parent.only?.join(',') ?? 'all'}`;
-        byParent.set(key, [...(byParent.get(key) ?? []), parent]);
-      }
-    };
-    visit(root);
-    for (const group of byParent.values()) {
-      if (group.length > 1) for (const member of group) this.fused.set(member.id, group);
+    const started = (stage: Stage) => this.running.has(stage.id) || this.fused.has(stage.id);
+    for (const group of siblingShuffleGroups(root, started)) {
+      for (const member of group) this.fused.set(member.id, group);
     }
   }
 
@@ -345,32 +332,14 @@ export class BatchJobRunner {
 
   /**
    * Driver code in foreachBatch (say `rdd.map(f).collect()`) runs here, but the job-made lineage under
-   * it (the stream's own operators, often the heavy part) need not: those nodes run as tasks first, and
-   * the driver part reads their partitions. Only nodes that do work are worth it; an input or a
-   * checkpoint is read here directly rather than copied through tasks.
+   * it need not: tasks compute it first (see `jobLineageUnder`) and the driver part reads the partitions.
    */
   private async computeJobLineageOf(stage: Stage, also: Stage[]): Promise<Map<string, unknown[][]>> {
     const roots = stage.dep ? [stage, ...also].map((s) => s.dep!.parent) : [stage.node];
-    const boundary = new Map<string, LineageNode<unknown>>();
-    const toSave = new Map<string, LineageNode<unknown>>();
-    const seen = new Set<string>();
-    const visit = (node: LineageNode<unknown>) => {
-      if (seen.has(node.id)) return;
-      seen.add(node.id);
-      if (node.registered) {
-        const saved = node.persisted || node.checkpointOf !== undefined;
-        // This batch's state or window: tasks compute and save it, and driver code reads it back.
-        if (saved && node.time === this.batchTime) toSave.set(node.id, node);
-        else if (doesWork(node)) boundary.set(node.id, node);
-        return;
-      }
-      // Shuffles under driver code are stages of their own, offloaded the same way when they run.
-      for (const dep of node.dependencies) if (dep.kind === 'narrow') visit(dep.parent);
-    };
-    roots.forEach(visit);
-    await Promise.all([...toSave.values()].map((node) => this.runFinal(node, { kind: 'materialize' })));
+    const { toSave, toCompute } = jobLineageUnder(roots, this.batchTime);
+    await Promise.all(toSave.map((node) => this.runFinal(node, { kind: 'materialize' })));
     const computed = await Promise.all(
-      [...boundary.values()].map(async (node) => [node.id, await this.partitionsOf(node)] as const),
+      toCompute.map(async (node) => [node.id, await this.partitionsOf(node)] as const),
     );
     return new Map(computed);
   }
@@ -437,15 +406,4 @@ export class BatchJobRunner {
     }
     return size > 0 ? { shuffleOffsets: known } : {};
   }
-}
-
-/**
- * Whether computing `node` costs more than reading its inputs: inputs, checkpoints, stored state and
- * unions of them are as cheap to read on the coordinator as a copy made by tasks would be.
- */
-function doesWork(node: LineageNode<unknown>): boolean {
-  if (node.persisted || node.checkpointOf !== undefined) return false;
-  if (node instanceof SourceNode || node instanceof EmptyNode || node instanceof CheckpointNode) return false;
-  if (node instanceof UnionNode) return node.dependencies.some((dep) => doesWork(dep.parent));
-  return true;
 }

@@ -1,4 +1,11 @@
-import type { LineageNode, ShuffleDependency } from '../plan';
+import {
+  CheckpointNode,
+  EmptyNode,
+  type LineageNode,
+  type ShuffleDependency,
+  SourceNode,
+  UnionNode,
+} from '../plan';
 
 /**
  * A stage pipelines narrow operators up to a shuffle boundary. A shuffle-map stage computes the parent
@@ -108,4 +115,64 @@ async function shuffleStage(
   stage.parents = above.parents;
   stage.reads = above.reads;
   return stage;
+}
+
+/**
+ * Shuffle-map stages under `root` that read the same parent node, for the same partitions, and are not
+ * `started` yet: each group can run as one set of tasks that computes the parent once and writes every
+ * shuffle (Spark would compute the parent once per shuffle unless it was persisted).
+ */
+export function siblingShuffleGroups(root: Stage, started: (stage: Stage) => boolean): Stage[][] {
+  const byParent = new Map<string, Stage[]>();
+  const seen = new Set<string>();
+  const visit = (stage: Stage) => {
+    for (const parent of stage.parents) {
+      if (seen.has(parent.id)) continue;
+      seen.add(parent.id);
+      visit(parent);
+      if (started(parent) || !parent.dep) continue;
+      const key = `${parent.dep.parent.id}|${parent.registered}|${parent.only?.join(',') ?? 'all'}`;
+      byParent.set(key, [...(byParent.get(key) ?? []), parent]);
+    }
+  };
+  visit(root);
+  return [...byParent.values()].filter((group) => group.length > 1);
+}
+
+/**
+ * The job-made nodes right under driver-made lineage (built in foreachBatch), which tasks can compute
+ * so that only the driver part runs on the coordinator: `toSave`, this batch's state or windows, to be
+ * materialized by tasks and read back from the store; `toCompute`, nodes whose partitions tasks compute
+ * and send back. Nodes cheaper to read than to copy through tasks (inputs, checkpoints, stored data of
+ * earlier batches) are left for the coordinator to read. Shuffles under driver code are stages of their
+ * own and are handled when they run.
+ */
+export function jobLineageUnder(
+  roots: readonly LineageNode<unknown>[],
+  batchTime: number,
+): { toSave: LineageNode<unknown>[]; toCompute: LineageNode<unknown>[] } {
+  const toSave = new Map<string, LineageNode<unknown>>();
+  const toCompute = new Map<string, LineageNode<unknown>>();
+  const seen = new Set<string>();
+  const visit = (node: LineageNode<unknown>) => {
+    if (seen.has(node.id)) return;
+    seen.add(node.id);
+    if (node.registered) {
+      const saved = node.persisted || node.checkpointOf !== undefined;
+      if (saved && node.time === batchTime) toSave.set(node.id, node);
+      else if (doesWork(node)) toCompute.set(node.id, node);
+      return;
+    }
+    for (const dep of node.dependencies) if (dep.kind === 'narrow') visit(dep.parent);
+  };
+  roots.forEach(visit);
+  return { toSave: [...toSave.values()], toCompute: [...toCompute.values()] };
+}
+
+/** Whether computing `node` costs more than reading what it reads (inputs, checkpoints, stored data). */
+function doesWork(node: LineageNode<unknown>): boolean {
+  if (node.persisted || node.checkpointOf !== undefined) return false;
+  if (node instanceof SourceNode || node instanceof EmptyNode || node instanceof CheckpointNode) return false;
+  if (node instanceof UnionNode) return node.dependencies.some((dep) => doesWork(dep.parent));
+  return true;
 }
