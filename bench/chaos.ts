@@ -51,8 +51,16 @@ export function inputsFor(seed: number, batches: number): string[][] {
   );
 }
 
-/** The job under test: a 5 s sliding window (incremental) and running totals, both into one sink. */
-export function chaosPipeline(words: DStream<string>, sink: StoreSink<Row>): void {
+/**
+ * The job under test: a 5 s sliding window (incremental) and running totals, both into one sink. With
+ * `driverOutputs`, also driver code in foreachBatch (a take and a collect over task-computed partitions),
+ * whose result per batch time is kept there: a re-run batch overwrites it with what must be the same.
+ */
+export function chaosPipeline(
+  words: DStream<string>,
+  sink: StoreSink<Row>,
+  driverOutputs?: Map<number, string>,
+): void {
   const pairs = words.map((w): Pair<string, number> => [w, 1]);
   const windowed = pairs
     .reduceByKeyAndWindow((a, b) => a + b, { window: '5s', slide: '1s', inverse: (a, b) => a - b })
@@ -60,12 +68,23 @@ export function chaosPipeline(words: DStream<string>, sink: StoreSink<Row>): voi
   const totals = pairs
     .updateStateByKey<string, number, number>((values, total) => (total ?? 0) + values.length)
     .map(([w, n]): Row => [`total:${w}`, n]);
-  windowed.union(totals).writeTo(sink);
+  const both = windowed.union(totals);
+  both.writeTo(sink);
+  if (driverOutputs) {
+    both.foreachBatch(async (rdd, time) => {
+      const top = await rdd
+        .filter(([key]) => key.startsWith('total:'))
+        .map(([key, n]) => `${key}=${n}`)
+        .take(4);
+      const keys = await rdd.map(([key]) => key).collect();
+      driverOutputs.set(time, canonicalJson([top, keys.length]));
+    });
+  }
 }
 
-function defineJob(inputs: string[][], sink: StoreSink<Row>): StreamingContext {
+function defineJob(inputs: string[][], sink: StoreSink<Row>, driver: Map<number, string>): StreamingContext {
   const ssc = new StreamingContext({ batchInterval: '1s', partitions: 3, name: 'chaos' });
-  chaosPipeline(ssc.queueStream(inputs), sink);
+  chaosPipeline(ssc.queueStream(inputs), sink, driver);
   return ssc;
 }
 
@@ -82,11 +101,12 @@ export async function runToEnd(
     ? { batch: 1 + Math.floor(random() * inputs.length), point: CRASH_POINTS[Math.floor(random() * 4)] }
     : undefined;
   let crashes = 0;
+  const driver = new Map<number, string>();
   for (let incarnation = 0; ; incarnation++) {
     const committed = (await lastCommittedBatch(store, 0))?.batchTime ?? 0;
     const remaining = inputs.length - committed / 1000;
     if (remaining <= 0) break;
-    const ssc = defineJob(inputs, sink);
+    const ssc = defineJob(inputs, sink, driver);
     const tasks = new InProcessInvoker<TaskSpec, TaskResult>(
       (spec) => runTask(spec, { store, graphFor: () => ssc.graph }),
       4,
@@ -127,7 +147,7 @@ export async function runToEnd(
   const outputs = new Map<number, Row[]>();
   for (const time of await sink.committedBatches(store))
     outputs.set(time, (await sink.readBatch(store, time)) ?? []);
-  return { outputs, crashes };
+  return { outputs, crashes, driver };
 }
 
 export async function runChaosSeed(seed: number, batches: number): Promise<SeedReport> {
@@ -138,7 +158,19 @@ export async function runChaosSeed(seed: number, batches: number): Promise<SeedR
   const store = new LossyStore(new MemoryStore(), randomLoss(0.1, random), counts);
   const faulty = await runToEnd(inputs, store, { seed, counts });
   const { mismatches, lost, duplicated } = compareOutputs(reference.outputs, faulty.outputs, batches);
-  return { seed, batches, faults: { ...counts, crashes: faulty.crashes }, mismatches, lost, duplicated };
+  // Driver code must have seen, for every batch, what it sees without faults.
+  let driverMismatches = 0;
+  for (let t = 1000; t <= batches * 1000; t += 1000) {
+    if (faulty.driver.get(t) !== reference.driver.get(t)) driverMismatches++;
+  }
+  return {
+    seed,
+    batches,
+    faults: { ...counts, crashes: faulty.crashes },
+    mismatches: mismatches + driverMismatches,
+    lost,
+    duplicated,
+  };
 }
 
 /** Per batch time, how the faulty run's sink output differs from the reference's. */
