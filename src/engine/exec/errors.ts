@@ -14,3 +14,6 @@ export class CorruptDataError extends ExecError {}
 
 /** A sink could not write a partition. */
 export class SinkWriteError extends ExecError {}
+
+/** A value that goes through a shuffle is not plain data (it holds a function, say). */
+export class ShuffleValueError extends ExecError {}

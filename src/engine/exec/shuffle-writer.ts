@@ -1,5 +1,6 @@
-import { type ShuffleDependency, type TaskContext, UserFunctionError } from '../plan';
+import { runsUserCombiner, type ShuffleDependency, type TaskContext, UserFunctionError } from '../plan';
 import { keyIdentity, partitionOf } from '../util/hash';
+import { ShuffleValueError } from './errors';
 
 /**
  * Computes one map partition of `dep` and splits its rows into reduce buckets, combining values per key
@@ -36,14 +37,18 @@ export async function bucketPartitionForEach(
       only.add(row, only.combines ? keys.slotOf((row as [unknown, unknown])[0]) : -1);
     });
   } else {
-    // A combining writer hands values to user functions that may keep and later mutate them (a reducer
-    // appending to its first argument). So when any writer combines, every writer but the first gets its
-    // own copy of an object value, as if the parent had been computed again for it.
-    const copies = writers.map((_, i) => i > 0 && combining > 0);
+    // A user combiner may keep a value and change it later (a reducer appending to an argument), so it
+    // must not share value objects with the other writers, which keep rows until they encode them. The
+    // planner fuses at most one such shuffle per group: it gets the rows as computed (with their
+    // prototypes), and every other writer a copy taken before the user code sees the row. Copies only
+    // feed encoding, which keeps plain data anyway.
+    const owner = deps.findIndex(runsUserCombiner);
+    const copies = writers.map((_, i) => owner >= 0 && i !== owner);
+    const copyOrder = [...writers.keys()].filter((i) => i !== owner).concat(owner >= 0 ? [owner] : []);
     await parent.forEach(mapPartition, ctx, (row) => {
       rows++;
       const slot = combining > 0 ? keys.slotOf((row as [unknown, unknown])[0]) : -1;
-      for (let i = 0; i < writers.length; i++) writers[i].add(copies[i] ? ownCopy(row) : row, slot);
+      for (const i of copyOrder) writers[i].add(copies[i] ? ownCopy(row, deps[i]) : row, slot);
     });
   }
   return { buckets: writers.map((w) => w.finish()), rows };
@@ -131,9 +136,17 @@ function bucketWriter(dep: ShuffleDependency, mapPartition: number, keys: KeyInd
   };
 }
 
-function ownCopy(row: unknown): unknown {
+function ownCopy(row: unknown, dep: ShuffleDependency): unknown {
   const value = (row as [unknown, unknown])[1];
-  return typeof value === 'object' && value !== null
-    ? [(row as [unknown, unknown])[0], structuredClone(value)]
-    : row;
+  if (typeof value !== 'object' || value === null) return row;
+  try {
+    return [(row as [unknown, unknown])[0], structuredClone(value)];
+  } catch (cause) {
+    throw new ShuffleValueError(
+      `${dep.operator}: a shuffled value cannot be copied (${cause instanceof Error ? cause.message : cause}); ` +
+        'values that go through a shuffle must be plain data (no functions or symbols)',
+      { operator: dep.operator, shuffle: dep.id },
+      { cause },
+    );
+  }
 }

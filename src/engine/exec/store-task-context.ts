@@ -22,14 +22,14 @@ export class StoreTaskContext implements TaskContext {
     readonly batchTime: number,
     private readonly store: Store,
     private readonly knownOffsets: ShuffleOffsets = {},
-    /** Partitions already computed by tasks, by node id (driver code run on the coordinator). */
-    private readonly given: ReadonlyMap<string, readonly unknown[][]> = new Map(),
+    /** Partitions tasks already computed, encoded, by node id (driver code run on the coordinator). */
+    private readonly given: ReadonlyMap<string, readonly Uint8Array[]> = new Map(),
   ) {}
 
   precomputed(node: LineageNode<unknown>, partition: number): Promise<unknown[]> | undefined {
-    const rows = this.given.get(node.id)?.[partition];
-    // A copy: driver code may change the array it gets, and the same partition may be read again.
-    return rows ? Promise.resolve(rows.slice()) : undefined;
+    const bytes = this.given.get(node.id)?.[partition];
+    // Decoded on every read: driver code may change the rows it gets, as a recomputation would allow.
+    return bytes ? Promise.resolve(decodeRows(bytes, `${node.id} partition ${partition}`)) : undefined;
   }
 
   async readInputBlock(streamId: number, time: number, partition: number): Promise<unknown[] | undefined> {

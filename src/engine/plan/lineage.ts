@@ -22,6 +22,13 @@ export interface Aggregator<V, C> {
   createCombiner(value: V): C;
   mergeValue(combiner: C, value: V): C;
   mergeCombiners(a: C, b: C): C;
+  /** Set on the engine's own aggregators, which never change the values they are given. */
+  readonly leavesValuesIntact?: true;
+}
+
+/** Whether map tasks of `dep` hand values to user functions that may change them. */
+export function runsUserCombiner(dep: ShuffleDependency): boolean {
+  return dep.mapSideCombine !== undefined && !dep.mapSideCombine.leavesValuesIntact;
 }
 
 /**

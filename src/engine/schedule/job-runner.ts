@@ -56,7 +56,10 @@ export class BatchJobRunner {
   /** Shuffle-map stages over the same parent, run as one set of tasks (by member stage id). */
   private readonly fused = new Map<string, Stage[]>();
   /** Runs bringing a node's partitions to the coordinator, shared by concurrent actions on it. */
-  private readonly collecting = new Map<string, Promise<unknown[][]>>();
+  private readonly collecting = new Map<string, Promise<Uint8Array[]>>();
+  /** Job-made nodes computed (or saved) by tasks for driver code, kept for the rest of the batch. */
+  private readonly forDriver = new Map<string, Promise<Uint8Array[]>>();
+  private readonly savedForDriver = new Map<string, Promise<void>>();
   private readonly taking = new Map<string, Promise<unknown[]>>();
   readonly stages: StageManifest[] = [];
 
@@ -75,16 +78,18 @@ export class BatchJobRunner {
 
   /** Computes every partition of `node` and returns the rows in partition order. */
   async collect<T>(node: LineageNode<T>): Promise<T[]> {
-    return (await this.partitionsOf(node as LineageNode<unknown>)).flat() as T[];
+    const parts = await this.encodedPartitionsOf(node as LineageNode<unknown>);
+    // Decoded per caller: concurrent actions on one RDD share a run, not row objects.
+    return parts.flatMap((bytes, p) => decodeRows(bytes, `${node.id} partition ${p}`)) as T[];
   }
 
-  /** Every partition of `node`, computed by tasks (or here, for driver-made lineage) and read back. */
-  private partitionsOf(node: LineageNode<unknown>): Promise<unknown[][]> {
+  /** Every partition of `node` as tasks (or, for driver-made lineage, this process) encoded it. */
+  private encodedPartitionsOf(node: LineageNode<unknown>): Promise<Uint8Array[]> {
     // Concurrent actions on one RDD share a run: they would write and delete the same result keys.
     let pending = this.collecting.get(node.id);
     if (!pending) {
       const all = Array.from({ length: node.numPartitions }, (_, p) => p);
-      pending = this.resultsOf(node, all).finally(() => this.collecting.delete(node.id));
+      pending = this.resultBytesOf(node, all).finally(() => this.collecting.delete(node.id));
       this.collecting.set(node.id, pending);
     }
     return pending;
@@ -112,22 +117,26 @@ export class BatchJobRunner {
         { length: Math.min(round, node.numPartitions - next) },
         (_, i) => next + i,
       );
-      const parts = await this.resultsOf(node, partitions, n - rows.length);
-      for (const part of parts) for (const row of part) if (rows.length < n) rows.push(row);
+      const parts = await this.resultBytesOf(node, partitions, n - rows.length);
+      for (const [i, bytes] of parts.entries()) {
+        for (const row of decodeRows(bytes, `${node.id} partition ${partitions[i]}`)) {
+          if (rows.length < n) rows.push(row);
+        }
+      }
       next += partitions.length;
     }
     return rows;
   }
 
-  /** Runs `partitions` of `node` as result tasks and reads their rows back (then deletes them). */
-  private async resultsOf(node: LineageNode<unknown>, partitions: number[], limit?: number) {
+  /** Runs `partitions` of `node` as result tasks and reads their encoded rows back (then deletes them). */
+  private async resultBytesOf(node: LineageNode<unknown>, partitions: number[], limit?: number) {
     await this.runFinal(node, { kind: 'result', limit }, partitions);
     const keys = partitions.map((p) => resultPartKey(node, p, limit));
     const parts = await Promise.all(
       keys.map(async (key) => {
         const bytes = await this.store.get(key);
         if (!bytes) throw new TaskFailedError(`result partition ${key} vanished before it was read`, { key });
-        return decodeRows(bytes, key);
+        return bytes;
       }),
     );
     // Results are transient: once read they can go.
@@ -208,6 +217,8 @@ export class BatchJobRunner {
     let pending = this.running.get(stage.id);
     if (!pending) {
       pending = (async () => {
+        // Another output planned at the same time may still be walking a member's lineage.
+        await Promise.all(group.map((member) => member.built));
         await Promise.all(
           group.flatMap((member) => member.parents).map((parent) => this.ensureShuffle(parent)),
         );
@@ -334,12 +345,20 @@ export class BatchJobRunner {
    * Driver code in foreachBatch (say `rdd.map(f).collect()`) runs here, but the job-made lineage under
    * it need not: tasks compute it first (see `jobLineageUnder`) and the driver part reads the partitions.
    */
-  private async computeJobLineageOf(stage: Stage, also: Stage[]): Promise<Map<string, unknown[][]>> {
+  private async computeJobLineageOf(stage: Stage, also: Stage[]): Promise<Map<string, Uint8Array[]>> {
     const roots = stage.dep ? [stage, ...also].map((s) => s.dep!.parent) : [stage.node];
     const { toSave, toCompute } = jobLineageUnder(roots, this.batchTime);
-    await Promise.all(toSave.map((node) => this.runFinal(node, { kind: 'materialize' })));
+    // Once per batch: take() rounds and later driver stages reuse what tasks already computed.
+    await Promise.all(
+      toSave.map((node) =>
+        remembered(this.savedForDriver, node.id, () => this.runFinal(node, { kind: 'materialize' })),
+      ),
+    );
     const computed = await Promise.all(
-      toCompute.map(async (node) => [node.id, await this.partitionsOf(node)] as const),
+      toCompute.map(
+        async (node) =>
+          [node.id, await remembered(this.forDriver, node.id, () => this.encodedPartitionsOf(node))] as const,
+      ),
     );
     return new Map(computed);
   }
@@ -351,7 +370,7 @@ export class BatchJobRunner {
     partition: number,
     action: FinalAction,
     also: Stage[],
-    given?: ReadonlyMap<string, unknown[][]>,
+    given?: ReadonlyMap<string, Uint8Array[]>,
   ) {
     const ctx = new StoreTaskContext(this.batchTime, this.store, this.shuffleOffsets.all(), given);
     const outcome =
@@ -406,4 +425,14 @@ export class BatchJobRunner {
     }
     return size > 0 ? { shuffleOffsets: known } : {};
   }
+}
+
+/** The promise `start` makes for `key`, made once. */
+function remembered<T>(cache: Map<string, Promise<T>>, key: string, start: () => Promise<T>): Promise<T> {
+  let pending = cache.get(key);
+  if (!pending) {
+    pending = start();
+    cache.set(key, pending);
+  }
+  return pending;
 }

@@ -2,6 +2,7 @@ import {
   CheckpointNode,
   EmptyNode,
   type LineageNode,
+  runsUserCombiner,
   type ShuffleDependency,
   SourceNode,
   UnionNode,
@@ -24,6 +25,12 @@ export interface Stage {
   parents: Stage[];
   /** Every shuffle its tasks may read (those that ran and those whose files were all there). */
   reads: ShuffleDependency[];
+  /**
+   * Settles once `parents` and `reads` are complete. A shuffle stage is shared as soon as it is made (so
+   * a diamond in the lineage gets one stage), while its own walk may still be under way for another
+   * output planned at the same time.
+   */
+  built?: Promise<void>;
   /** Made by job code (runs as tasks) or by driver code in foreachBatch (runs in the coordinator). */
   registered: boolean;
 }
@@ -111,9 +118,12 @@ async function shuffleStage(
   // Registered before the walk below, so a diamond in the lineage shares one stage.
   shuffleStages.set(dep.id, stage);
   // Lineage above the shuffle is walked for all partitions: a conservative superset of what `only` needs.
-  const above = await missingParentStages(dep.parent, shuffleStages, availability);
-  stage.parents = above.parents;
-  stage.reads = above.reads;
+  const walk = missingParentStages(dep.parent, shuffleStages, availability).then((above) => {
+    stage.parents = above.parents;
+    stage.reads = above.reads;
+  });
+  stage.built = walk;
+  await walk;
   return stage;
 }
 
@@ -136,7 +146,15 @@ export function siblingShuffleGroups(root: Stage, started: (stage: Stage) => boo
     }
   };
   visit(root);
-  return [...byParent.values()].filter((group) => group.length > 1);
+  // At most one shuffle with a user combiner per group: it works on the rows as computed, and the others
+  // on copies (see bucketPartitionForEach); two of them would each need the originals.
+  const groups: Stage[][] = [];
+  for (const siblings of byParent.values()) {
+    const user = siblings.filter((s) => runsUserCombiner(s.dep!));
+    const fused = [...siblings.filter((s) => !runsUserCombiner(s.dep!)), ...user.slice(0, 1)];
+    if (fused.length > 1) groups.push(fused);
+  }
+  return groups;
 }
 
 /**
@@ -157,10 +175,15 @@ export function jobLineageUnder(
   const visit = (node: LineageNode<unknown>) => {
     if (seen.has(node.id)) return;
     seen.add(node.id);
-    if (node.registered) {
-      const saved = node.persisted || node.checkpointOf !== undefined;
-      if (saved && node.time === batchTime) toSave.set(node.id, node);
-      else if (doesWork(node)) toCompute.set(node.id, node);
+    const saved = node.persisted || node.checkpointOf !== undefined;
+    if (node.registered && saved) {
+      // This batch's state or window slice is saved by tasks; earlier batches' are read from the store.
+      if (node.time === batchTime) toSave.set(node.id, node);
+      return;
+    }
+    // A union does no work itself (a window is a union of slices): look at what it unites.
+    if (node.registered && !(node instanceof UnionNode)) {
+      if (doesWork(node)) toCompute.set(node.id, node);
       return;
     }
     for (const dep of node.dependencies) if (dep.kind === 'narrow') visit(dep.parent);
@@ -169,10 +192,7 @@ export function jobLineageUnder(
   return { toSave: [...toSave.values()], toCompute: [...toCompute.values()] };
 }
 
-/** Whether computing `node` costs more than reading what it reads (inputs, checkpoints, stored data). */
+/** Whether computing `node` costs more than reading what it reads (an input, a checkpoint). */
 function doesWork(node: LineageNode<unknown>): boolean {
-  if (node.persisted || node.checkpointOf !== undefined) return false;
-  if (node instanceof SourceNode || node instanceof EmptyNode || node instanceof CheckpointNode) return false;
-  if (node instanceof UnionNode) return node.dependencies.some((dep) => doesWork(dep.parent));
-  return true;
+  return !(node instanceof SourceNode || node instanceof EmptyNode || node instanceof CheckpointNode);
 }

@@ -271,6 +271,109 @@ describe('batch manifests', () => {
   });
 });
 
+describe('driver code over task-computed partitions', () => {
+  it('gives driver code its own rows: changing them in one branch does not show in another', async () => {
+    const ssc = new StreamingContext({ batchInterval: 1000, partitions: 2, name: 'own-rows' });
+    let seen: { n: number }[] = [];
+    ssc
+      .queueStream([[1, 2]])
+      .map((x) => ({ n: x }))
+      .foreachBatch(async (rdd) => {
+        const changed = rdd.map((o) => {
+          o.n = 99;
+          return o;
+        });
+        seen = await rdd.union(changed).collect();
+      });
+    const { error } = await runContext(ssc, { batches: 1 });
+    expect(error).toBeUndefined();
+    expect(seen.map((o) => o.n)).toEqual([1, 2, 99, 99]);
+  });
+
+  it('computes the stream operators under take() once, however many rounds take() needs', async () => {
+    const ssc = new StreamingContext({ batchInterval: 1000, partitions: 16, name: 'take-once' });
+    const input = Array.from({ length: 200 }, (_, i) => i);
+    let mapCalls = 0;
+    let taken: number[] = [];
+    ssc
+      .queueStream([input])
+      .map((x) => {
+        mapCalls++;
+        return x;
+      })
+      .foreachBatch(async (rdd) => {
+        // Only the last partition holds a match: take() needs rounds of 1, 4 and 11 partitions.
+        taken = await rdd.filter((x) => x === 199).take(1);
+      });
+    const { store, error } = await runContext(ssc, { batches: 1 });
+    expect(error).toBeUndefined();
+    expect(taken).toEqual([199]);
+    expect(mapCalls).toBe(input.length);
+    const stages = (await readManifest(store, 1000))!.stages;
+    expect(stages.filter((s) => s.location === 'tasks').map((s) => [s.operator, s.partitions])).toEqual([
+      ['map', 16],
+    ]);
+    expect(stages.filter((s) => s.location === 'coordinator').map((s) => s.partitions)).toEqual([1, 4, 11]);
+  });
+
+  it('runs two actions planned at the same time over a two-shuffle lineage in the right order', async () => {
+    const ssc = new StreamingContext({ batchInterval: 1000, partitions: 2, name: 'concurrent-plans' });
+    let seen: [WordCount[], WordCount[]] = [[], []];
+    ssc
+      .queueStream([['a', 'b', 'a', 'c']])
+      .map((w): WordCount => [w, 1])
+      .reduceByKey((x, y) => x + y, 3)
+      .map(([w, n]): WordCount => [`${w}${n}`, n])
+      .reduceByKey((x, y) => x + y, 2)
+      .foreachBatch(async (rdd) => {
+        const both = await Promise.all([
+          rdd.map(([w, n]): WordCount => [w, n * 10]).collect(),
+          rdd.map(([w, n]): WordCount => [w.toUpperCase(), n]).collect(),
+        ]);
+        seen = [both[0].sort(), both[1].sort()];
+      });
+    const { error } = await runContext(ssc, { batches: 1 });
+    expect(error).toBeUndefined();
+    expect(seen).toEqual([
+      [
+        ['a2', 20],
+        ['b1', 10],
+        ['c1', 10],
+      ],
+      [
+        ['A2', 2],
+        ['B1', 1],
+        ['C1', 1],
+      ],
+    ]);
+  });
+
+  it("has tasks save this batch's window slice when driver code reads a window", async () => {
+    const ssc = new StreamingContext({ batchInterval: 1000, partitions: 2, name: 'window-driver' });
+    const seen: number[][] = [];
+    ssc
+      .queueStream([[1, 2], [3], [4, 5]])
+      .map((x) => x * 10)
+      .window({ window: '2s' })
+      .foreachBatch(async (rdd) => {
+        seen.push((await rdd.map((x) => x + 1).collect()).sort((a, b) => a - b));
+      });
+    const { store, error } = await runContext(ssc, { batches: 3 });
+    expect(error).toBeUndefined();
+    expect(seen).toEqual([
+      [11, 21],
+      [11, 21, 31],
+      [31, 41, 51],
+    ]);
+    for (const time of [1000, 2000, 3000]) {
+      const stages = (await readManifest(store, time))!.stages;
+      expect(stages.filter((s) => s.location === 'tasks').map((s) => [s.kind, s.operator])).toEqual([
+        ['materialize', 'map'],
+      ]);
+    }
+  });
+});
+
 describe('shared shuffles', () => {
   it('a second output on the same reduced stream does not run its shuffle-map stage again in a batch', async () => {
     let mapCalls = 0;

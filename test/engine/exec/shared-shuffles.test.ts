@@ -195,7 +195,7 @@ describe('a reduce function that mutates its first argument', () => {
     ['the mutating reducer first', true],
     ['the mutating reducer second', false],
   ])(
-    'keeps results independent when a reduce function mutates its first argument (%s)',
+    'keeps two reducers over one parent apart, even when one mutates its first argument (%s)',
     async (_what, mutatingFirst) => {
       const ssc = new StreamingContext({ batchInterval: 1000, partitions: 2, name: 'mutating' });
       const pairs = ssc.queueStream(numbered()).map((pair) => pair);
@@ -209,7 +209,10 @@ describe('a reduce function that mutates its first argument', () => {
       const { store, error } = await runContext(ssc, { batches: 1 });
 
       expect(error).toBeUndefined();
-      expect(shuffleMapStages(await readManifest(store, 1000))[0].alsoWrites).toHaveLength(1);
+      // Two user reducers each need the rows as computed, so their shuffles are not fused.
+      const stages = shuffleMapStages(await readManifest(store, 1000));
+      expect(stages).toHaveLength(2);
+      expect(stages.every((s) => s.alsoWrites === undefined)).toBe(true);
       const actual = new Map(
         outputs.get(1000)!.map(([key, [x, y]]) => {
           const [all, total] = mutatingFirst ? [x, y] : [y, x];
@@ -251,6 +254,61 @@ describe('a reduce function that mutates its first argument', () => {
       expect(actual).toEqual(expected);
     },
   );
+});
+
+describe('a fused user reducer and its siblings', () => {
+  const words = ['a', 'a', 'a', 'b'];
+
+  it('keeps the values a groupByKey sees when the reducer folds into its second argument', async () => {
+    const ssc = new StreamingContext({ batchInterval: 1000, partitions: 1, name: 'fold-second' });
+    const pairs = ssc.queueStream([words]).map((w): Pair<string, { n: number }> => [w, { n: 1 }]);
+    const summed = pairs.reduceByKey((a, b) => {
+      b.n += a.n;
+      return b;
+    }, 2);
+    const outputs = new Map<number, Pair<string, [{ n: number }, { n: number }[]]>[]>();
+    summed.join(pairs.groupByKey(2), 2).foreachBatch(collectInto(outputs));
+
+    const { store, error } = await runContext(ssc, { batches: 1 });
+
+    expect(error).toBeUndefined();
+    expect(shuffleMapStages(await readManifest(store, 1000))[0].alsoWrites).toHaveLength(1);
+    expect(new Map(outputs.get(1000))).toEqual(
+      new Map([
+        ['a', [{ n: 3 }, [{ n: 1 }, { n: 1 }, { n: 1 }]]],
+        ['b', [{ n: 1 }, [{ n: 1 }]]],
+      ]),
+    );
+  });
+
+  it('hands the reducer the values as computed, class instances included', async () => {
+    class Tally {
+      constructor(public n: number) {}
+      add(other: Tally): Tally {
+        return new Tally(this.n + other.n);
+      }
+    }
+    const ssc = new StreamingContext({ batchInterval: 1000, partitions: 1, name: 'instances' });
+    const pairs = ssc.queueStream([words]).map((w): Pair<string, Tally> => [w, new Tally(1)]);
+    const summed = pairs.reduceByKey((a, b) => a.add(b), 2).mapValues((t) => t.n);
+    const outputs = new Map<number, Pair<string, [number, number]>[]>();
+    summed
+      .join(
+        pairs.groupByKey(2).mapValues((ts) => ts.length),
+        2,
+      )
+      .foreachBatch(collectInto(outputs));
+
+    const { error } = await runContext(ssc, { batches: 1 });
+
+    expect(error).toBeUndefined();
+    expect(new Map(outputs.get(1000))).toEqual(
+      new Map([
+        ['a', [3, 3]],
+        ['b', [1, 1]],
+      ]),
+    );
+  });
 });
 
 describe('bucketPartitionForEach', () => {

@@ -25,10 +25,14 @@ export class RecordNode<T, U> extends LineageNode<U> {
   }
 
   override async forEach(partition: number, ctx: TaskContext, emit: (row: U) => void): Promise<void> {
-    // Persisted or precomputed rows come as a whole partition: compute() handles that.
-    if (this.persisted || this.checkpointOf !== undefined || ctx.precomputed?.(this, partition)) {
-      return super.forEach(partition, ctx, emit);
+    const given = ctx.precomputed?.(this, partition);
+    if (given) {
+      const rows = (await given) as U[];
+      for (let i = 0; i < rows.length; i++) emit(rows[i]);
+      return;
     }
+    // Persisted rows come from (or go to) the store as a whole partition: compute() handles that.
+    if (this.persisted || this.checkpointOf !== undefined) return super.forEach(partition, ctx, emit);
     return this.pipe(partition, ctx, emit);
   }
 

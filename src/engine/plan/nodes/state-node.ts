@@ -31,6 +31,7 @@ const GROUP_VALUES: Aggregator<unknown, unknown[]> = {
     return values;
   },
   mergeCombiners: (a, b) => a.concat(b),
+  leavesValuesIntact: true,
 };
 
 /**
