@@ -183,11 +183,11 @@ function statefulJob() {
 }
 
 /**
- * The shuffle id of a shuffle file key `batches/<time>/shuffle/<node key>~<index>/<map>`: shuffle ids are
- * `<node key>@<time>~<index>` (see plan/scope.ts and plan/nodes/shuffled-node.ts).
+ * The shuffle id of a shuffle file key `batches/<time>/shuffle/<node key>~<index>[.<layout>]/<map>`:
+ * shuffle ids are `<node key>@<time>~<index>` (see plan/scope.ts and plan/nodes/shuffled-node.ts).
  */
 function shuffleIdOf(key: string): string {
-  const match = /^batches\/(\d{15})\/shuffle\/(.+)~(\d+)\/\d+$/.exec(key);
+  const match = /^batches\/(\d{15})\/shuffle\/(.+)~(\d+)(?:\.[a-z]+)?\/\d+$/.exec(key);
   if (!match) throw new Error(`not a shuffle file key: ${key}`);
   return `${match[2]}@${Number(match[1])}~${match[3]}`;
 }

@@ -20,12 +20,19 @@ export function makeShuffleDependency(
   owner: LineageNode<unknown>,
   index: number,
   parent: LineageNode<unknown>,
-  options: { partitions: number; partitionBy: 'hash' | 'roundRobin'; mapSideCombine?: Aggregator<any, any> },
+  options: {
+    partitions: number;
+    partitionBy: 'hash' | 'roundRobin';
+    mapSideCombine?: Aggregator<any, any>;
+    /** Names the file layout when it differs from plain rows, so files of another layout are never read. */
+    layout?: string;
+  },
 ): ShuffleDependency {
+  const layout = options.layout ? `.${options.layout}` : '';
   return {
     kind: 'shuffle',
     id: `${owner.id}~${index}`,
-    keyName: `${owner.keyName}~${index}`,
+    keyName: `${owner.keyName}~${index}${layout}`,
     time: owner.time,
     parent,
     partitions: options.partitions,

@@ -59,6 +59,8 @@ export class StateNode<K, V, R> extends LineageNode<R> {
           partitions,
           partitionBy: 'hash',
           mapSideCombine: GROUP_VALUES,
+          // Rows are [key, values]; files written as one row per value (older sluice) are not read.
+          layout: 'grouped',
         });
   }
 
