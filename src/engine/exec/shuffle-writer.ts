@@ -44,11 +44,11 @@ export async function bucketPartitionForEach(
     // feed encoding, which keeps plain data anyway.
     const owner = deps.findIndex(runsUserCombiner);
     const copies = writers.map((_, i) => owner >= 0 && i !== owner);
-    const copyOrder = [...writers.keys()].filter((i) => i !== owner).concat(owner >= 0 ? [owner] : []);
+    const ownerLast = [...writers.keys()].filter((i) => i !== owner).concat(owner >= 0 ? [owner] : []);
     await parent.forEach(mapPartition, ctx, (row) => {
       rows++;
       const slot = combining > 0 ? keys.slotOf((row as [unknown, unknown])[0]) : -1;
-      for (const i of copyOrder) writers[i].add(copies[i] ? ownCopy(row, deps[i]) : row, slot);
+      for (const i of ownerLast) writers[i].add(copies[i] ? ownCopy(row, deps[i]) : row, slot);
     });
   }
   return { buckets: writers.map((w) => w.finish()), rows };
