@@ -7,6 +7,7 @@ import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws
 import { ConfigError, RemoteError } from '../util/errors';
 import { InvokeCancelledError, InvokeError } from './errors';
 import type { InvokeOptions, Invoker } from './ports';
+import { Slots } from './slots';
 
 export interface RetryOptions {
   /** Tries in all, the first one included. */
@@ -70,8 +71,7 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
   private readonly client: LambdaSender;
   private readonly retry: RetryOptions;
   private readonly sleep: (ms: number) => Promise<void>;
-  private active = 0;
-  private readonly waiting: Array<{ start(): void; cancel(error: InvokeError): void }> = [];
+  private readonly slots: Slots;
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Aborts the HTTP requests still open when the invoker is closed. */
   private readonly abort = new AbortController();
@@ -94,6 +94,13 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
     }
     this.parallelism = parallelism;
     this.functionName = options.functionName;
+    this.slots = new Slots(
+      parallelism,
+      () =>
+        new InvokeCancelledError('invocation cancelled before it started: its result is no longer needed', {
+          functionName: this.functionName,
+        }),
+    );
     this.client = options.client as LambdaSender;
     this.retry = retry;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -109,12 +116,12 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
         this.error('the task request cannot be sent: it is not JSON-serializable', {}, cause),
       );
     }
-    const run = this.acquire(options?.signal).then(async () => {
+    const run = this.slots.acquire(options?.signal).then(async () => {
       options?.onStart?.();
       try {
         return await this.attempt(payload);
       } finally {
-        this.release();
+        this.slots.release();
       }
     });
     this.inFlight.add(run);
@@ -129,9 +136,7 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
-      for (const waiter of this.waiting.splice(0)) {
-        waiter.cancel(this.error('the invoker was closed before the invocation started'));
-      }
+      this.slots.rejectWaiting(() => this.error('the invoker was closed before the invocation started'));
       this.abort.abort();
     }
     await Promise.allSettled([...this.inFlight]);
@@ -214,45 +219,6 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
     const asked =
       typeof retryAfter === 'string' || typeof retryAfter === 'number' ? Number(retryAfter) * 1000 : 0;
     return Math.round(Math.max(delay, Math.min(this.retry.maxMs, Number.isFinite(asked) ? asked : 0)));
-  }
-
-  /** A slot for one invocation; a waiter whose result is no longer wanted leaves the queue. */
-  private acquire(signal?: AbortSignal): Promise<void> {
-    const cancelled = () =>
-      new InvokeCancelledError('invocation cancelled before it started: its result is no longer needed', {
-        functionName: this.functionName,
-      });
-    if (signal?.aborted) return Promise.reject(cancelled());
-    if (this.active < this.parallelism) {
-      this.active++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      const waiter = { start: resolve, cancel: reject };
-      this.waiting.push(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const at = this.waiting.indexOf(waiter);
-          if (at < 0) return;
-          this.waiting.splice(at, 1);
-          reject(cancelled());
-        },
-        { once: true },
-      );
-    });
-  }
-
-  /**
-   * The slot passes to the next waiter (so `active` stays put) once the finished invocation's callers
-   * have reacted: a backup queued right behind its original is cancelled before it could start.
-   */
-  private release(): void {
-    setImmediate(() => {
-      const next = this.waiting.shift();
-      if (next) next.start();
-      else this.active--;
-    });
   }
 
   private error(message: string, context: Record<string, unknown> = {}, cause?: unknown): InvokeError {

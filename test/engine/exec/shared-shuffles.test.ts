@@ -11,7 +11,6 @@ import {
   decodeRows,
   ExecError,
   encodeRows,
-  InvalidTaskSpecError,
   parseTaskSpec,
   runTask,
   type TaskSpec,
@@ -28,6 +27,7 @@ import {
 import { type BatchManifest, readManifest } from '../../../src/engine/schedule';
 import { chainMessages, listManifests, runContext } from '../coordinator/helpers';
 import { sortedMultiset } from '../operations/helpers';
+import { rejection } from './helpers';
 
 type WordCount = Pair<string, number>;
 
@@ -634,16 +634,6 @@ describe('parseTaskSpec and alsoShuffles', () => {
     partition: 0,
     attempt: 0,
   };
-
-  function rejection(input: unknown): InvalidTaskSpecError {
-    try {
-      parseTaskSpec(input);
-    } catch (error) {
-      expect(error).toBeInstanceOf(InvalidTaskSpecError);
-      return error as InvalidTaskSpecError;
-    }
-    throw new Error(`parseTaskSpec accepted ${JSON.stringify(input)}`);
-  }
 
   it('accepts alsoShuffles on a shuffleMap description and returns it unchanged', () => {
     const spec = {

@@ -22,6 +22,7 @@ import {
 } from '../../../src/engine/plan';
 import { runBatches } from '../../../src/engine/testing';
 import { canonicalJson, hashKey, keyIdentity, partitionOf } from '../../../src/engine/util/hash';
+import { rejection } from './helpers';
 
 const VALID: TaskSpec = {
   v: 1,
@@ -33,16 +34,6 @@ const VALID: TaskSpec = {
   partition: 0,
   attempt: 0,
 };
-
-function rejection(input: unknown): InvalidTaskSpecError {
-  try {
-    parseTaskSpec(input);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidTaskSpecError);
-    return error as InvalidTaskSpecError;
-  }
-  throw new Error(`parseTaskSpec accepted ${JSON.stringify(input)}`);
-}
 
 function without(key: keyof TaskSpec): Record<string, unknown> {
   const copy: Record<string, unknown> = { ...VALID };
