@@ -1,4 +1,4 @@
-import { StoreError } from '../../src/engine/io/errors';
+import { isConditionFailed, StoreError } from '../../src/engine/io/errors';
 import type { Store } from '../../src/engine/io/ports';
 
 const bytes = (...values: number[]) => new Uint8Array(values);
@@ -250,6 +250,85 @@ export function describeStoreBehaviour(
         expect(await store.list('nope/')).toEqual([]);
         expect(await store.list('a/c')).toEqual([]);
         expect(await store.list('a/b/')).toEqual([]);
+      });
+    });
+
+    describe('conditional writes', () => {
+      const refused = async (write: Promise<unknown>) => {
+        const error = await write.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(isConditionFailed(error)).toBe(true);
+      };
+
+      it('creates a key only when it is absent', async () => {
+        const version = await store.putIf('meta/lease', text('first'), { ifAbsent: true });
+        expect(typeof version).toBe('string');
+        await refused(store.putIf('meta/lease', text('second'), { ifAbsent: true }));
+        expect(await store.get('meta/lease')).toEqual(text('first'));
+      });
+
+      it('returns the version a later compare-and-set needs', async () => {
+        const created = await store.putIf('meta/lease', text('one'), { ifAbsent: true });
+        const read = await store.getVersioned('meta/lease');
+        expect(read).toEqual({ body: text('one'), version: created });
+        const replaced = await store.putIf('meta/lease', text('two'), { ifVersion: created });
+        expect((await store.getVersioned('meta/lease'))?.version).toBe(replaced);
+        expect(await store.get('meta/lease')).toEqual(text('two'));
+      });
+
+      it('refuses a compare-and-set with a version that is no longer current', async () => {
+        const first = await store.putIf('meta/lease', text('one'), { ifAbsent: true });
+        await store.putIf('meta/lease', text('two'), { ifVersion: first });
+        await refused(store.putIf('meta/lease', text('three'), { ifVersion: first }));
+        expect(await store.get('meta/lease')).toEqual(text('two'));
+      });
+
+      it('refuses a compare-and-set of a key that does not exist', async () => {
+        await store.put('meta/other', text('x'));
+        const version = (await store.getVersioned('meta/other'))!.version;
+        await refused(store.putIf('meta/missing', text('x'), { ifVersion: version }));
+        expect(await store.has('meta/missing')).toBe(false);
+      });
+
+      it('lets exactly one of several concurrent creators win', async () => {
+        const attempts = Array.from({ length: 8 }, (_, i) =>
+          store.putIf('meta/commit', text(`writer ${i}`), { ifAbsent: true }).then(
+            () => i,
+            (e: unknown) => {
+              if (!isConditionFailed(e)) throw e;
+              return -1;
+            },
+          ),
+        );
+        const winners = (await Promise.all(attempts)).filter((i) => i >= 0);
+        expect(winners).toHaveLength(1);
+        expect(await store.get('meta/commit')).toEqual(text(`writer ${winners[0]}`));
+      });
+
+      it('lets exactly one of several concurrent compare-and-sets of one version win', async () => {
+        const base = await store.putIf('meta/lease', text('base'), { ifAbsent: true });
+        const attempts = Array.from({ length: 6 }, (_, i) =>
+          store.putIf('meta/lease', text(`taker ${i}`), { ifVersion: base }).then(
+            () => i,
+            (e: unknown) => {
+              if (!isConditionFailed(e)) throw e;
+              return -1;
+            },
+          ),
+        );
+        const winners = (await Promise.all(attempts)).filter((i) => i >= 0);
+        expect(winners).toHaveLength(1);
+        expect(await store.get('meta/lease')).toEqual(text(`taker ${winners[0]}`));
+      });
+
+      it('has no version for a key that was never written, and a fresh one after delete and create', async () => {
+        expect(await store.getVersioned('meta/none')).toBeUndefined();
+        await store.putIf('meta/again', text('a'), { ifAbsent: true });
+        await store.delete(['meta/again']);
+        await store.putIf('meta/again', text('b'), { ifAbsent: true });
+        expect(await store.get('meta/again')).toEqual(text('b'));
       });
     });
   });

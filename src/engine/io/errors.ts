@@ -5,6 +5,18 @@ export class IoError extends SluiceError {}
 
 export class StoreError extends IoError {}
 
+/**
+ * A conditional write found the object created or changed by another writer: someone else won. Domain
+ * code turns it into its own meaning (lease taken over, batch already committed).
+ */
+export class ConditionFailedError extends StoreError {}
+
+/** True for ConditionFailedError, also after it crossed a thread boundary as a RemoteError. */
+export function isConditionFailed(error: unknown): boolean {
+  if (error instanceof ConditionFailedError) return true;
+  return (error as { remoteName?: unknown } | undefined)?.remoteName === 'ConditionFailedError';
+}
+
 export class InvokeError extends IoError {}
 
 /** The caller no longer wanted the result (another copy of the task won) before the task started. */

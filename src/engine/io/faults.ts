@@ -3,7 +3,7 @@
  * decision comes from a seeded generator, so a failing seed can be replayed.
  */
 import { InvokeError } from './errors';
-import type { InvokeOptions, Invoker, Store, StoreEntry } from './ports';
+import type { InvokeOptions, Invoker, Store, StoreEntry, VersionedObject, WriteCondition } from './ports';
 
 /** A small, fast, seedable PRNG (mulberry32); Math.random cannot be replayed. */
 export function seededRandom(seed: number): () => number {
@@ -90,14 +90,28 @@ export class LossyStore implements Store {
 
   async put(key: string, body: Uint8Array): Promise<void> {
     await this.inner.put(key, body);
+    await this.afterWrite(key, body);
+  }
+
+  private async afterWrite(key: string, body: Uint8Array): Promise<void> {
     const committed = /^manifests\/(\d+)\.json$/.exec(key);
     if (committed && new TextDecoder().decode(body).includes('"status":"committed"')) {
       await this.loseSome(Number(committed[1]));
     }
   }
 
+  async putIf(key: string, body: Uint8Array, condition: WriteCondition): Promise<string> {
+    const version = await this.inner.putIf(key, body, condition);
+    await this.afterWrite(key, body);
+    return version;
+  }
+
   get(key: string): Promise<Uint8Array | undefined> {
     return this.inner.get(key);
+  }
+
+  getVersioned(key: string): Promise<VersionedObject | undefined> {
+    return this.inner.getVersioned(key);
   }
 
   getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {

@@ -1,10 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { StoreError } from './errors';
+import { ConditionFailedError, StoreError } from './errors';
 import { byKey, checkRange } from './memory-store';
-import type { Store, StoreEntry } from './ports';
+import type { Store, StoreEntry, VersionedObject, WriteCondition } from './ports';
+
+/** A lock left by a process that died mid compare-and-set is broken after this long. */
+const STALE_LOCK_MS = 10_000;
 
 /**
  * Names of in-flight writes start with this. Keys may not use it, so `list` can skip temp files without
@@ -41,6 +44,72 @@ export class FsStore implements Store {
     } catch (err) {
       await fs.rm(temp, { force: true }).catch(() => undefined);
       throw this.fail('put', key, err);
+    }
+  }
+
+  /**
+   * Create-once is a hard link of a finished temp file (fails if the name exists); compare-and-set holds
+   * a lock file beside the key, so processes sharing the directory agree on who won.
+   */
+  async putIf(key: string, body: Uint8Array, condition: WriteCondition): Promise<string> {
+    const file = this.pathOf(key);
+    const dir = path.dirname(file);
+    try {
+      await fs.mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw this.fail('putIf', key, err);
+    }
+    const temp = path.join(dir, FS_STORE_TEMP_PREFIX + randomBytes(8).toString('hex'));
+    try {
+      await fs.writeFile(temp, body, { flag: 'wx' });
+      if ('ifAbsent' in condition) {
+        try {
+          await fs.link(temp, file);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw refused(key, condition);
+          throw err;
+        }
+      } else {
+        await this.withLock(file, async () => {
+          const current = await this.getVersioned(key);
+          if (current?.version !== condition.ifVersion) throw refused(key, condition);
+          await fs.rename(temp, file);
+        });
+      }
+      return versionOf(body);
+    } catch (err) {
+      if (err instanceof ConditionFailedError) throw err;
+      throw this.fail('putIf', key, err);
+    } finally {
+      await fs.rm(temp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  async getVersioned(key: string): Promise<VersionedObject | undefined> {
+    const body = await this.get(key);
+    return body ? { body, version: versionOf(body) } : undefined;
+  }
+
+  private async withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+    const lock = path.join(path.dirname(file), `${FS_STORE_TEMP_PREFIX}lock-${path.basename(file)}`);
+    for (;;) {
+      try {
+        await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const age = await fs.stat(lock).then(
+          (st) => Date.now() - st.mtimeMs,
+          () => 0,
+        );
+        if (age > STALE_LOCK_MS) await fs.rm(lock, { force: true });
+        else await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await fs.rm(lock, { force: true });
     }
   }
 
@@ -165,6 +234,19 @@ export class FsStore implements Store {
       { cause },
     );
   }
+}
+
+/** Content-addressed, like an S3 ETag of a single-part upload: equal bytes, equal version. */
+function versionOf(body: Uint8Array): string {
+  return createHash('md5').update(body).digest('hex');
+}
+
+function refused(key: string, condition: WriteCondition): ConditionFailedError {
+  const why = 'ifAbsent' in condition ? 'it already exists' : 'it changed since it was read';
+  return new ConditionFailedError(`conditional write of store key ${JSON.stringify(key)} refused: ${why}`, {
+    key,
+    condition,
+  });
 }
 
 /** Rejects keys that could escape the root or name one file two ways. */

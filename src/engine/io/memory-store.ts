@@ -1,5 +1,5 @@
-import { StoreError } from './errors';
-import type { Store, StoreEntry } from './ports';
+import { ConditionFailedError, StoreError } from './errors';
+import type { Store, StoreEntry, VersionedObject, WriteCondition } from './ports';
 
 /**
  * Checks a `getRange` request. `end` may run past the object (or be `Infinity`) and is clamped by the
@@ -19,10 +19,38 @@ export function checkRange(key: string, start: number, end: number): void {
 /** An in-process store for tests and local runs. */
 export class MemoryStore implements Store {
   private readonly objects = new Map<string, Uint8Array>();
+  /** Each write of a key gets a new version; the check and the write happen in one synchronous step. */
+  private readonly versions = new Map<string, string>();
+  private writes = 0;
 
   async put(key: string, body: Uint8Array): Promise<void> {
+    this.write(key, body);
+  }
+
+  async putIf(key: string, body: Uint8Array, condition: WriteCondition): Promise<string> {
+    const current = this.versions.get(key);
+    const holds = 'ifAbsent' in condition ? current === undefined : current === condition.ifVersion;
+    if (!holds) {
+      throw new ConditionFailedError(
+        `conditional write of store key ${JSON.stringify(key)} refused: ${'ifAbsent' in condition ? 'it already exists' : 'it changed since it was read'}`,
+        { key, condition },
+      );
+    }
+    return this.write(key, body);
+  }
+
+  async getVersioned(key: string): Promise<VersionedObject | undefined> {
+    const body = this.objects.get(key);
+    const version = this.versions.get(key);
+    return body && version ? { body: body.slice(), version } : undefined;
+  }
+
+  private write(key: string, body: Uint8Array): string {
     // Callers reuse encode buffers, so keep our own copy.
     this.objects.set(key, body.slice());
+    const version = `m${++this.writes}`;
+    this.versions.set(key, version);
+    return version;
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -42,7 +70,10 @@ export class MemoryStore implements Store {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    for (const key of keys) this.objects.delete(key);
+    for (const key of keys) {
+      this.objects.delete(key);
+      this.versions.delete(key);
+    }
   }
 
   async list(prefix: string): Promise<StoreEntry[]> {

@@ -8,6 +8,18 @@ export interface StoreEntry {
   size: number;
 }
 
+/**
+ * When a conditional write may happen: only if no object exists (create-once), or only if the object is
+ * still the version the writer read (compare-and-set). S3's `If-None-Match: *` and `If-Match: <etag>`.
+ */
+export type WriteCondition = { ifAbsent: true } | { ifVersion: string };
+
+/** An object with the opaque version a later conditional write compares against (S3's ETag). */
+export interface VersionedObject {
+  body: Uint8Array;
+  version: string;
+}
+
 /** A flat key/value blob store: memory, a directory, or an S3 bucket prefix. */
 export interface Store {
   /** Writes (or overwrites) an object. Writes of the same key with the same bytes are harmless. */
@@ -21,6 +33,13 @@ export interface Store {
   delete(keys: readonly string[]): Promise<void>;
   /** Objects whose key starts with `prefix`, in lexicographic key order. */
   list(prefix: string): Promise<StoreEntry[]>;
+  /**
+   * Writes only when `condition` holds, atomically with the check, and returns the new version. Throws
+   * ConditionFailedError when it does not hold: another writer won (S3's 412, or 409 on a race).
+   */
+  putIf(key: string, body: Uint8Array, condition: WriteCondition): Promise<string>;
+  /** The object and its current version, or `undefined` when there is no such object. */
+  getVersioned(key: string): Promise<VersionedObject | undefined>;
 }
 
 export interface InvokeOptions {

@@ -1,4 +1,4 @@
-import type { Store, StoreEntry } from './ports';
+import type { Store, StoreEntry, VersionedObject, WriteCondition } from './ports';
 
 /** A view of another store under a key prefix, e.g. one job's `jobs/wordcount/` area of a shared bucket. */
 export class PrefixedStore implements Store {
@@ -11,8 +11,16 @@ export class PrefixedStore implements Store {
     return this.inner.put(this.prefix + key, body);
   }
 
+  putIf(key: string, body: Uint8Array, condition: WriteCondition): Promise<string> {
+    return this.inner.putIf(this.prefix + key, body, condition);
+  }
+
   get(key: string): Promise<Uint8Array | undefined> {
     return this.inner.get(this.prefix + key);
+  }
+
+  getVersioned(key: string): Promise<VersionedObject | undefined> {
+    return this.inner.getVersioned(this.prefix + key);
   }
 
   getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {

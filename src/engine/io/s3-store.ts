@@ -10,9 +10,9 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { StoreError } from './errors';
+import { ConditionFailedError, StoreError } from './errors';
 import { byKey, checkRange } from './memory-store';
-import type { Store, StoreEntry } from './ports';
+import type { Store, StoreEntry, VersionedObject, WriteCondition } from './ports';
 
 /** S3's own limit on keys per DeleteObjects request. */
 const DELETE_BATCH = 1000;
@@ -66,6 +66,50 @@ export class S3Store implements Store {
       );
     } catch (err) {
       throw this.fail('put', key, err);
+    }
+  }
+
+  /** S3 conditional writes: `If-None-Match: *` to create once, `If-Match: <etag>` to compare and set. */
+  async putIf(key: string, body: Uint8Array, condition: WriteCondition): Promise<string> {
+    const Key = this.keyOf(key);
+    try {
+      const out = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key,
+          Body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+          ContentLength: body.byteLength,
+          ...('ifAbsent' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifVersion }),
+        }),
+      );
+      if (!out.ETag)
+        throw new StoreError(`s3 store: put of ${JSON.stringify(key)} returned no ETag`, { key });
+      return out.ETag;
+    } catch (err) {
+      // 412: the condition did not hold. 409: a concurrent conditional write of the key won the race.
+      if (statusOf(err) === 412 || statusOf(err) === 409) {
+        throw new ConditionFailedError(
+          `conditional write of store key ${JSON.stringify(key)} refused by S3 (${errorName(err)}): another writer won`,
+          { key, bucket: this.bucket, condition },
+          { cause: err },
+        );
+      }
+      throw this.fail('putIf', key, err);
+    }
+  }
+
+  async getVersioned(key: string): Promise<VersionedObject | undefined> {
+    const Key = this.keyOf(key);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+      const body = await readBody(out);
+      if (!out.ETag)
+        throw new StoreError(`s3 store: get of ${JSON.stringify(key)} returned no ETag`, { key });
+      return { body, version: out.ETag };
+    } catch (err) {
+      if (errorName(err) === 'NoSuchKey') return undefined;
+      if (err instanceof StoreError) throw err;
+      throw this.fail('getVersioned', key, err);
     }
   }
 

@@ -4,7 +4,7 @@
  */
 import { type MessagePort, parentPort } from 'node:worker_threads';
 import { RemoteError, serializeError } from '../util/errors';
-import type { Store, StoreEntry } from './ports';
+import type { Store, StoreEntry, VersionedObject, WriteCondition } from './ports';
 import {
   MessageBatcher,
   type ParentMessage,
@@ -41,8 +41,17 @@ export class RemoteStore implements Store {
     return this.call('put', [key, packed.bytes], packed.transfer);
   }
 
+  putIf(key: string, body: Uint8Array, condition: WriteCondition): Promise<string> {
+    const packed = packBytes(body);
+    return this.call('putIf', [key, packed.bytes, condition], packed.transfer);
+  }
+
   get(key: string): Promise<Uint8Array | undefined> {
     return this.call('get', [key]);
+  }
+
+  getVersioned(key: string): Promise<VersionedObject | undefined> {
+    return this.call('getVersioned', [key]);
   }
 
   getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {

@@ -344,8 +344,12 @@ function callStore(store: Store, call: StoreCall): Promise<StoreResult<StoreMeth
   switch (call.method) {
     case 'put':
       return store.put(...call.args);
+    case 'putIf':
+      return store.putIf(...call.args);
     case 'get':
       return store.get(...call.args);
+    case 'getVersioned':
+      return store.getVersioned(...call.args);
     case 'getRange':
       return store.getRange(...call.args);
     case 'has':
