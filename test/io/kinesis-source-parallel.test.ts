@@ -5,6 +5,7 @@ import {
   ListShardsCommand,
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-kinesis';
+import { SystemClock } from '../../src/engine/io/clock';
 import { SourceError } from '../../src/engine/io/errors';
 import { KinesisSource, type KinesisSourceOptions } from '../../src/engine/io/kinesis-source';
 import type { SourceBatch, SourceInterval, SourceRange } from '../../src/engine/io/ports';
@@ -179,6 +180,7 @@ describe('KinesisSource reading shards concurrently', () => {
         first: String((n + 1) * 1_000_000),
         last: String((n + 1) * 1_000_000 + 2),
         count: 3,
+        millisBehindLatest: 0,
       })),
     );
     const oneByOne = await source<unknown>(fakeKinesis(shards), { decoder: 'json', readConcurrency: 1 }).read(
@@ -252,8 +254,10 @@ describe('KinesisSource reading shards concurrently', () => {
       delay: scrambled,
       fail: (n, call) => (n === 1 && call <= 2 ? throttled() : undefined),
     });
-    const sleep = jest.fn((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    const batch = await source(fake, { sleep, backoff: { baseMs: 10, maxMs: 20, maxRetries: 3 } }).read(
+    const system = new SystemClock();
+    const sleep = jest.fn((time: number) => system.sleepUntil(time));
+    const clock = { now: () => system.now(), sleepUntil: sleep };
+    const batch = await source(fake, { clock, retry: { baseMs: 10, maxMs: 20, maxAttempts: 4 } }).read(
       interval(0),
       undefined,
     );

@@ -10,6 +10,7 @@ import {
   type PutRecordsResultEntry,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
+import { ManualClock } from '../../src/engine/io/clock';
 import { bytes, decoderFor, json, utf8 } from '../../src/engine/io/decoders';
 import { SourceError } from '../../src/engine/io/errors';
 import { KinesisSource, type KinesisSourceOptions } from '../../src/engine/io/kinesis-source';
@@ -172,8 +173,20 @@ describe('KinesisSource', () => {
 
     expect(batch.records).toEqual(['a1', 'a2', 'b1', 'b2']);
     expect(batch.ranges).toEqual([
-      { shard: SHARD0, first: puts[1].SequenceNumber, last: puts[3].SequenceNumber, count: 2 },
-      { shard: SHARD1, first: puts[0].SequenceNumber, last: puts[2].SequenceNumber, count: 2 },
+      {
+        shard: SHARD0,
+        first: puts[1].SequenceNumber,
+        last: puts[3].SequenceNumber,
+        count: 2,
+        millisBehindLatest: 0,
+      },
+      {
+        shard: SHARD1,
+        first: puts[0].SequenceNumber,
+        last: puts[2].SequenceNumber,
+        count: 2,
+        millisBehindLatest: 0,
+      },
     ]);
   });
 
@@ -216,8 +229,8 @@ describe('KinesisSource', () => {
       records: [],
       deadLetters: [],
       ranges: [
-        { shard: SHARD0, first: '', last: '', count: 0 },
-        { shard: SHARD1, first: '', last: '', count: 0 },
+        { shard: SHARD0, first: '', last: '', count: 0, millisBehindLatest: 0 },
+        { shard: SHARD1, first: '', last: '', count: 0, millisBehindLatest: 0 },
       ],
     });
 
@@ -228,8 +241,8 @@ describe('KinesisSource', () => {
     for (const batch of [again, stillEmpty]) {
       expect(batch.records).toEqual([]);
       expect(batch.ranges).toEqual([
-        { shard: SHARD0, first: '', last: puts[0].SequenceNumber, count: 0 },
-        { shard: SHARD1, first: '', last: '', count: 0 },
+        { shard: SHARD0, first: '', last: puts[0].SequenceNumber, count: 0, millisBehindLatest: 0 },
+        { shard: SHARD1, first: '', last: '', count: 0, millisBehindLatest: 0 },
       ]);
     }
   });
@@ -246,7 +259,7 @@ describe('KinesisSource', () => {
     const fourth = await src.read(interval(3), third.ranges);
 
     expect([first, second, third, fourth].map((b) => b.records)).toEqual([[], [], ['n1'], ['n2']]);
-    expect(first.ranges).toEqual([{ shard: SHARD0, first: '', last: '', count: 0 }]);
+    expect(first.ranges).toEqual([{ shard: SHARD0, first: '', last: '', count: 0, millisBehindLatest: 0 }]);
   });
 
   it('decodes records with the json, bytes or a custom decoder', async () => {
@@ -281,7 +294,13 @@ describe('KinesisSource', () => {
     ]);
     // Dead letters are consumed too: the next batch does not see them again.
     expect(batch.ranges).toEqual([
-      { shard: SHARD0, first: puts[0].SequenceNumber, last: puts[3].SequenceNumber, count: 4 },
+      {
+        shard: SHARD0,
+        first: puts[0].SequenceNumber,
+        last: puts[3].SequenceNumber,
+        count: 4,
+        millisBehindLatest: 0,
+      },
     ]);
   });
 
@@ -308,7 +327,13 @@ describe('KinesisSource', () => {
       },
     ]);
     expect(batch.ranges).toEqual([
-      { shard: SHARD0, first: puts[0].SequenceNumber, last: puts[2].SequenceNumber, count: 7 },
+      {
+        shard: SHARD0,
+        first: puts[0].SequenceNumber,
+        last: puts[2].SequenceNumber,
+        count: 7,
+        millisBehindLatest: 0,
+      },
     ]);
     expect(await src.replay(batch.ranges, interval(0))).toEqual(batch.records);
   });
@@ -437,6 +462,20 @@ describe('KinesisSource', () => {
   });
 
   describe('when Kinesis throttles', () => {
+    /** Fake time that jumps at once; `sleep` sees each wait in ms. */
+    function recordingClock() {
+      const manual = new ManualClock(0, { autoAdvance: true });
+      const sleep = jest.fn((ms: number) => ms);
+      const clock = {
+        now: () => manual.now(),
+        sleepUntil: (time: number) => {
+          sleep(time - manual.now());
+          return manual.sleepUntil(time);
+        },
+      };
+      return { clock, sleep };
+    }
+
     const throttled = () =>
       new ProvisionedThroughputExceededException({ message: 'Rate exceeded for shard', $metadata: {} });
 
@@ -463,17 +502,19 @@ describe('KinesisSource', () => {
           MillisBehindLatest: 0,
         };
       });
-      const sleep = jest.fn(async (_ms: number) => {});
+      const { clock, sleep } = recordingClock();
       const src = new KinesisSource({
         streamName: 'busy',
         client: stub,
-        sleep,
-        backoff: { baseMs: 100, maxMs: 10_000, maxRetries: 5 },
+        clock,
+        retry: { baseMs: 100, maxMs: 10_000, maxAttempts: 6 },
       });
 
       const batch = await src.read(interval(0), undefined);
       expect(batch.records).toEqual(['made it']);
-      expect(batch.ranges).toEqual([{ shard: SHARD0, first: '7', last: '7', count: 1 }]);
+      expect(batch.ranges).toEqual([
+        { shard: SHARD0, first: '7', last: '7', count: 1, millisBehindLatest: 0 },
+      ]);
       const [[first], [second]] = sleep.mock.calls;
       expect(first).toBeGreaterThanOrEqual(50);
       expect(first).toBeLessThanOrEqual(100);
@@ -486,12 +527,12 @@ describe('KinesisSource', () => {
       const stub = stubClient(async () => {
         throw throttled();
       });
-      const sleep = jest.fn(async (_ms: number) => {});
+      const { clock, sleep } = recordingClock();
       const src = new KinesisSource({
         streamName: 'busy',
         client: stub,
-        sleep,
-        backoff: { baseMs: 10, maxMs: 15, maxRetries: 3 },
+        clock,
+        retry: { baseMs: 10, maxMs: 15, maxAttempts: 4 },
       });
 
       const error = await src.read(interval(0), undefined).then(

@@ -1,5 +1,6 @@
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ManualClock, SystemClock } from '../../src/engine/io/clock';
 import { InvokeError } from '../../src/engine/io/errors';
 import {
   LambdaInvoker,
@@ -7,6 +8,7 @@ import {
   type LambdaSender,
 } from '../../src/engine/io/lambda-invoker';
 import { type LocalLambda, startLocalLambda } from '../../src/engine/io/local-lambda';
+import type { Clock } from '../../src/engine/io/ports';
 import { ConfigError, RemoteError } from '../../src/engine/util/errors';
 
 const encoder = new TextEncoder();
@@ -110,6 +112,19 @@ function awsError(name: string, status: number, extra: Record<string, unknown> =
   });
 }
 
+/** A clock that records each wait in ms: fake time (jumps at once) unless `real`. */
+function recordingClock(sleeps: number[] = [], real = false): Clock & { sleeps: number[] } {
+  const inner: Clock = real ? new SystemClock() : new ManualClock(0, { autoAdvance: true });
+  return {
+    sleeps,
+    now: () => inner.now(),
+    sleepUntil: (time) => {
+      sleeps.push(time - inner.now());
+      return inner.sleepUntil(time);
+    },
+  };
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => {
@@ -179,10 +194,7 @@ describe('LambdaInvoker against the local Lambda endpoint', () => {
     const throttled = invoker({
       functionName: 'slow',
       retry: { baseMs: 5, maxMs: 20, maxAttempts: 50 },
-      sleep: (ms) => {
-        sleeps.push(ms);
-        return delay(ms);
-      },
+      clock: recordingClock(sleeps, true),
     });
     const results = await Promise.all([throttled.invoke({}), throttled.invoke({})]);
     expect(results).toEqual(['slow done', 'slow done']);
@@ -221,9 +233,7 @@ describe('LambdaInvoker retries', () => {
     const result = await invoker({
       client,
       retry: { baseMs: 100, maxMs: 1000, maxAttempts: 5 },
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
+      clock: recordingClock(sleeps),
     }).invoke({});
     expect(result).toEqual({ ok: true });
     expect(client.send).toHaveBeenCalledTimes(3);
@@ -241,9 +251,7 @@ describe('LambdaInvoker retries', () => {
     await invoker({
       client,
       retry: { baseMs: 10, maxMs: 5000 },
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
+      clock: recordingClock(sleeps),
     }).invoke({});
     expect(sleeps).toEqual([2000]);
   });
@@ -254,7 +262,7 @@ describe('LambdaInvoker retries', () => {
       Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
       awsError('TimeoutError', 0),
     ]);
-    const result = await invoker({ client, sleep: async () => undefined }).invoke({});
+    const result = await invoker({ client, clock: recordingClock() }).invoke({});
     expect(result).toEqual({ ok: true });
     expect(client.send).toHaveBeenCalledTimes(4);
   });
@@ -267,7 +275,7 @@ describe('LambdaInvoker retries', () => {
         client,
         functionName: 'busy-fn',
         retry: { maxAttempts: 3, baseMs: 1, maxMs: 1 },
-        sleep: async () => undefined,
+        clock: recordingClock(),
       }).invoke({}),
     );
     expect(err).toBeInstanceOf(InvokeError);
@@ -281,7 +289,7 @@ describe('LambdaInvoker retries', () => {
 
   it('does not retry a request Lambda rejects as invalid', async () => {
     const client = flakyClient([awsError('RequestTooLargeException', 413)]);
-    const err = await rejection(invoker({ client, sleep: async () => undefined }).invoke({}));
+    const err = await rejection(invoker({ client, clock: recordingClock() }).invoke({}));
     expect(err).toBeInstanceOf(InvokeError);
     expect((err as InvokeError).message).toMatch(
       /^invoking Lambda function "double" failed: RequestTooLarge/,

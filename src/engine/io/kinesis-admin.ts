@@ -1,41 +1,111 @@
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
-  type KinesisClient,
   PutRecordsCommand,
   type PutRecordsRequestEntry,
+  type PutRecordsResultEntry,
 } from '@aws-sdk/client-kinesis';
+import { describeAwsError, isRetryableAwsError } from './aws-errors';
 import { SourceError } from './errors';
+import type { KinesisSender } from './kinesis/calls';
+import type { Clock } from './ports';
+import { type RetryOptions, type RetryPolicy, retryPolicy, sleep, withRetry } from './retry';
+
+/** Retries of admin and producer calls (throttling, transient failures); waits go through `clock`. */
+export interface KinesisAdminOptions {
+  retry?: Partial<RetryOptions>;
+  clock?: Clock;
+}
+
+const ADMIN_RETRY: RetryOptions = { maxAttempts: 11, baseMs: 50, maxMs: 5000 };
+
+function policy(options: KinesisAdminOptions = {}): RetryPolicy {
+  return retryPolicy({ ...options.retry, clock: options.clock }, ADMIN_RETRY);
+}
+
+function call<R>(retry: RetryPolicy, what: string, streamName: string, run: () => Promise<R>): Promise<R> {
+  return withRetry(retry, run, {
+    giveUp: ({ error, attempts }) =>
+      new SourceError(
+        `${what} on Kinesis stream "${streamName}" failed after ${attempts} attempt(s): ${describeAwsError(error)}`,
+        { streamName, operation: what, attempts },
+        { cause: error },
+      ),
+  });
+}
 
 /** Creates the stream unless it exists, and waits until it is ACTIVE. */
-export async function ensureStream(client: KinesisClient, streamName: string, shards: number): Promise<void> {
+export async function ensureStream(
+  client: KinesisSender,
+  streamName: string,
+  shards: number,
+  options: KinesisAdminOptions = {},
+): Promise<void> {
+  const retry = policy(options);
   try {
-    await client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shards }));
+    await withRetry(retry, () =>
+      client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shards })),
+    );
   } catch (error) {
     if ((error as { name?: string }).name !== 'ResourceInUseException') throw error;
   }
   for (let attempt = 0; attempt < 100; attempt++) {
-    const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    const summary = await call(retry, 'DescribeStreamSummary', streamName, () =>
+      client.send(new DescribeStreamSummaryCommand({ StreamName: streamName })),
+    );
     if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(retry.clock, 50);
   }
   throw new SourceError(`stream ${streamName} did not become ACTIVE`, { streamName });
 }
 
-/** PutRecords in chunks of 500 (the API's limit), resending only the entries Kinesis rejected. */
+/**
+ * PutRecords in chunks of 500 (the API's limit), resending only the entries Kinesis rejected (a partial
+ * failure, usually ProvisionedThroughputExceededException) with backoff; a throttled or failed call as a
+ * whole is retried the same way.
+ */
 export async function putAll(
-  client: KinesisClient,
+  client: KinesisSender,
   streamName: string,
   entries: PutRecordsRequestEntry[],
+  options: KinesisAdminOptions = {},
 ): Promise<void> {
+  const retry = policy(options);
   for (let start = 0; start < entries.length; start += 500) {
     let pending = entries.slice(start, start + 500);
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 10) throw new SourceError(`PutRecords to ${streamName} kept failing`, { streamName });
-      const result = await client.send(new PutRecordsCommand({ StreamName: streamName, Records: pending }));
-      pending = pending.filter((_, i) => result.Records?.[i]?.ErrorCode);
-      if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-    }
+    let rejected: PutRecordsResultEntry | undefined;
+    await withRetry(
+      retry,
+      async () => {
+        const result = await client.send(new PutRecordsCommand({ StreamName: streamName, Records: pending }));
+        const failed = pending.filter((_, i) => result.Records?.[i]?.ErrorCode);
+        rejected = result.Records?.find((r) => r.ErrorCode);
+        pending = failed;
+        if (failed.length > 0) throw new PartialFailure(failed.length, rejected);
+      },
+      {
+        retryable: (error) => error instanceof PartialFailure || isRetryableAwsError(error),
+        giveUp: ({ error, attempts }) =>
+          new SourceError(
+            `PutRecords to ${streamName} kept failing: ${pending.length} record(s) still rejected after ${attempts} attempt(s) (${
+              error instanceof PartialFailure
+                ? `${rejected?.ErrorCode}: ${rejected?.ErrorMessage}`
+                : describeAwsError(error)
+            })`,
+            { streamName, attempts, pending: pending.length },
+            { cause: error },
+          ),
+      },
+    );
+  }
+}
+
+class PartialFailure extends Error {
+  constructor(
+    readonly failed: number,
+    readonly sample: PutRecordsResultEntry | undefined,
+  ) {
+    super(`${failed} record(s) rejected: ${sample?.ErrorCode ?? 'unknown'}`);
   }
 }
 
@@ -47,7 +117,7 @@ export interface Producer {
 
 /** Puts `generate(i)` for i = 0, 1, 2 ... at about `ratePerSecond`, in PutRecords calls every 100 ms. */
 export function startProducer(
-  client: KinesisClient,
+  client: KinesisSender,
   streamName: string,
   ratePerSecond: number,
   generate: (index: number) => string,

@@ -5,18 +5,13 @@
  */
 import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ConfigError, RemoteError } from '../util/errors';
+import { awsErrorCode, describeAwsError, isRetryableAwsError } from './aws-errors';
 import { InvokeCancelledError, InvokeError } from './errors';
-import type { InvokeOptions, Invoker } from './ports';
+import type { Clock, InvokeOptions, Invoker } from './ports';
+import { type RetryOptions, type RetryPolicy, retryPolicy, withRetry } from './retry';
 import { Slots } from './slots';
 
-export interface RetryOptions {
-  /** Tries in all, the first one included. */
-  maxAttempts: number;
-  /** Backoff before the first retry; it doubles with each further retry... */
-  baseMs: number;
-  /** ...up to this. */
-  maxMs: number;
-}
+export type { RetryOptions } from './retry';
 
 /** What LambdaInvoker needs of a LambdaClient, so tests can pass a fake. */
 export interface LambdaSender {
@@ -32,35 +27,13 @@ export interface LambdaInvokerOptions {
   functionName: string;
   /** Invocations in flight at once; more wait in a queue. Default 64. */
   parallelism?: number;
+  /** Retries of throttled or transiently failed invocations (see io/retry.ts); default 8 tries, 100 ms..10 s. */
   retry?: Partial<RetryOptions>;
-  /** Waits between retries; injectable for tests. */
-  sleep?: (ms: number) => Promise<void>;
+  /** Where retries wait; a ManualClock in tests. Default: the system clock. */
+  clock?: Clock;
 }
 
 const DEFAULT_RETRY: RetryOptions = { maxAttempts: 8, baseMs: 100, maxMs: 10_000 };
-
-const TRANSIENT_ERRORS = new Set([
-  'TooManyRequestsException',
-  'ThrottlingException',
-  'ServiceException',
-  'EC2ThrottledException',
-  'ResourceNotReadyException',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -69,8 +42,7 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
   readonly parallelism: number;
   readonly functionName: string;
   private readonly client: LambdaSender;
-  private readonly retry: RetryOptions;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly retry: RetryPolicy;
   private readonly slots: Slots;
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Aborts the HTTP requests still open when the invoker is closed. */
@@ -85,13 +57,7 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
     if (!options.functionName) {
       throw new ConfigError('LambdaInvoker needs a function name', { functionName: options.functionName });
     }
-    const retry = { ...DEFAULT_RETRY, ...options.retry };
-    if (!Number.isInteger(retry.maxAttempts) || retry.maxAttempts < 1 || !(retry.baseMs >= 0)) {
-      throw new ConfigError('retry needs maxAttempts >= 1 and baseMs >= 0', { ...retry });
-    }
-    if (!(retry.maxMs >= retry.baseMs)) {
-      throw new ConfigError('retry.maxMs must be at least retry.baseMs', { ...retry });
-    }
+    const retry = retryPolicy({ ...options.retry, clock: options.clock }, DEFAULT_RETRY);
     this.parallelism = parallelism;
     this.functionName = options.functionName;
     this.slots = new Slots(
@@ -103,7 +69,6 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
     );
     this.client = options.client as LambdaSender;
     this.retry = retry;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   invoke(request: Req, options?: InvokeOptions): Promise<Res> {
@@ -142,46 +107,44 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
     await Promise.allSettled([...this.inFlight]);
   }
 
+  /** Lambda's own failures (throttling, service errors, the network) are retried; the function's are not. */
   private async attempt(payload: Uint8Array): Promise<Res> {
     const command = new InvokeCommand({
       FunctionName: this.functionName,
       InvocationType: 'RequestResponse',
       Payload: payload,
     });
-    for (let attempt = 1; ; attempt++) {
-      let out: InvokeCommandOutput;
-      try {
-        out = await this.client.send(command, { abortSignal: this.abort.signal });
-      } catch (cause) {
-        if (this.closed)
-          throw this.error('the invoker was closed while the invocation was running', {}, cause);
-        if (errorName(cause) === 'ResourceNotFoundException') {
-          throw this.error(
-            `Lambda function "${this.functionName}" does not exist`,
-            { attempts: attempt },
+    const out = await withRetry(
+      this.retry,
+      () => this.client.send(command, { abortSignal: this.abort.signal }),
+      {
+        retryable: (cause) => !this.closed && isRetryable(cause),
+        stop: (cause) =>
+          this.closed
+            ? this.error('the invoker was closed while retrying the invocation', {}, cause)
+            : undefined,
+        giveUp: ({ error: cause, attempts, exhausted }) => {
+          if (this.closed)
+            return this.error('the invoker was closed while the invocation was running', {}, cause);
+          if (awsErrorCode(cause) === 'ResourceNotFoundException') {
+            return this.error(`Lambda function "${this.functionName}" does not exist`, { attempts }, cause);
+          }
+          if (!exhausted) {
+            return this.error(
+              `invoking Lambda function "${this.functionName}" failed: ${describeAwsError(cause)}`,
+              {},
+              cause,
+            );
+          }
+          return this.error(
+            `invoking Lambda function "${this.functionName}" failed after ${attempts} attempts: ${describeAwsError(cause)}`,
+            { attempts },
             cause,
           );
-        }
-        if (!isTransient(cause)) {
-          throw this.error(
-            `invoking Lambda function "${this.functionName}" failed: ${describeError(cause)}`,
-            {},
-            cause,
-          );
-        }
-        if (attempt >= this.retry.maxAttempts) {
-          throw this.error(
-            `invoking Lambda function "${this.functionName}" failed after ${attempt} attempts: ${describeError(cause)}`,
-            { attempts: attempt },
-            cause,
-          );
-        }
-        await this.sleep(this.backoff(attempt, cause));
-        if (this.closed) throw this.error('the invoker was closed while retrying the invocation', {}, cause);
-        continue;
-      }
-      return this.decode(out);
-    }
+        },
+      },
+    );
+    return this.decode(out);
   }
 
   private decode(out: InvokeCommandOutput): Res {
@@ -211,16 +174,6 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
     }
   }
 
-  /** Exponential backoff with jitter in its upper half, so a throttled fleet spreads out but still waits. */
-  private backoff(attempt: number, cause: unknown): number {
-    const cap = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** (attempt - 1));
-    const delay = cap / 2 + (Math.random() * cap) / 2;
-    const retryAfter = (cause as { retryAfterSeconds?: unknown }).retryAfterSeconds;
-    const asked =
-      typeof retryAfter === 'string' || typeof retryAfter === 'number' ? Number(retryAfter) * 1000 : 0;
-    return Math.round(Math.max(delay, Math.min(this.retry.maxMs, Number.isFinite(asked) ? asked : 0)));
-  }
-
   private error(message: string, context: Record<string, unknown> = {}, cause?: unknown): InvokeError {
     return new InvokeError(
       message,
@@ -231,22 +184,10 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
 }
 
 /** Throttling, Lambda's own 5xx errors and network failures: the function did not get to fail. */
-function isTransient(err: unknown): boolean {
-  const e = err as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
-  if (typeof e?.name === 'string' && TRANSIENT_ERRORS.has(e.name)) return true;
-  if (typeof e?.code === 'string' && NETWORK_CODES.has(e.code)) return true;
-  const status = e?.$metadata?.httpStatusCode;
-  return status !== undefined && (status === 429 || status >= 500);
-}
-
-function errorName(err: unknown): string | undefined {
-  const name = (err as { name?: unknown } | undefined)?.name;
-  return typeof name === 'string' ? name : undefined;
-}
-
-function describeError(err: unknown): string {
-  const e = err as { name?: unknown; message?: unknown } | undefined;
-  return typeof e?.message === 'string' ? `${String(e.name ?? 'Error')}: ${e.message}` : String(err);
+function isRetryable(cause: unknown): boolean {
+  // Aborted by close(): not a failure of Lambda's.
+  if (awsErrorCode(cause) === 'AbortError') return false;
+  return isRetryableAwsError(cause);
 }
 
 function parseJson(text: string): unknown {

@@ -80,6 +80,14 @@ export interface SourceRange {
   /** Last position consumed: the next batch continues after it ('' when nothing was ever read). */
   last: string;
   count: number;
+  /** How far the shard's reader was behind its tip after this batch's read (Kinesis MillisBehindLatest). */
+  millisBehindLatest?: number;
+  /**
+   * Records lost before this batch: the position after `from` had expired from the source (trimmed), and
+   * reading went on at `to` (exclusive bounds; `to` unknown when nothing was read yet). Only when the user
+   * asked to skip such gaps.
+   */
+  gap?: { from: string; to?: string; reason: string };
 }
 
 /** A record that could not be decoded; stored as a dead letter and counted, never silently dropped. */
