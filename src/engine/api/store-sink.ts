@@ -1,5 +1,6 @@
 import type { Sink, SinkBatchInfo, SinkPartitionInfo } from '../graph';
 import { InvalidGraphError } from '../graph';
+import { isConditionFailed } from '../io/errors';
 import type { Store } from '../io/ports';
 import { padTime } from '../plan';
 
@@ -8,8 +9,9 @@ const COMMIT_MARKER = '_COMMITTED';
 /**
  * Writes every batch to the job's store as JSON Lines, one object per partition:
  * `sinks/<name>/<batch time>/part-<partition>.jsonl`, then a commit marker once all partitions are in.
- * A retried task overwrites its own object with the same bytes, so readers that only look at committed
- * batches see each batch's output exactly once.
+ * Parts and the marker are written once (create-if-absent): a retried or speculative task finds its part
+ * already there (the same bytes, as tasks are deterministic), and a stale coordinator can never replace
+ * committed output. Readers that only look at committed batches see each batch's output exactly once.
  */
 export class StoreSink<T> implements Sink<T> {
   constructor(readonly name: string) {
@@ -22,7 +24,7 @@ export class StoreSink<T> implements Sink<T> {
 
   async writePartition(rows: T[], info: SinkPartitionInfo): Promise<void> {
     const text = rows.map((row, i) => this.line(row, i, info)).join('\n');
-    await info.store.put(partKey(this.name, info.batchTime, info.partition), new TextEncoder().encode(text));
+    await createOnce(info.store, partKey(this.name, info.batchTime, info.partition), text);
   }
 
   private line(row: T, index: number, info: SinkPartitionInfo): string {
@@ -38,10 +40,7 @@ export class StoreSink<T> implements Sink<T> {
 
   async commitBatch(info: SinkBatchInfo): Promise<void> {
     const marker = JSON.stringify({ batchTime: info.batchTime, partitions: info.numPartitions });
-    await info.store.put(
-      `${batchDir(this.name, info.batchTime)}${COMMIT_MARKER}`,
-      new TextEncoder().encode(marker),
-    );
+    await createOnce(info.store, `${batchDir(this.name, info.batchTime)}${COMMIT_MARKER}`, marker);
   }
 
   /** Batch times with committed output, in order. */
@@ -65,6 +64,15 @@ export class StoreSink<T> implements Sink<T> {
       if (text.length > 0) for (const line of text.split('\n')) rows.push(JSON.parse(line) as T);
     }
     return rows;
+  }
+}
+
+/** Writes `text` unless the key exists: output once written is never replaced. */
+async function createOnce(store: Store, key: string, text: string): Promise<void> {
+  try {
+    await store.putIf(key, new TextEncoder().encode(text), { ifAbsent: true });
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
   }
 }
 

@@ -1,10 +1,10 @@
+import { manifestKey } from '../catalog/layout';
 import type { Store } from '../io/ports';
 import {
   checkpointKey,
   type InputRange,
   inputBlockKey,
   type LineageNode,
-  manifestKey,
   type ShuffleDependency,
   shuffleFileKey,
   storedPartKey,

@@ -55,6 +55,14 @@ export abstract class DStreamNode<T> {
   /** Builds the lineage for `time`; runs inside this node's id scope. Undefined when nothing is produced. */
   protected abstract compute(time: number): RDD<T> | undefined;
 
+  /**
+   * Partitions of the data this stream keeps across batches (input blocks, state, incremental windows),
+   * recorded with the job: a restart with a different count would misread what was stored.
+   */
+  get storedPartitions(): number | undefined {
+    return undefined;
+  }
+
   /** How far back this stream reads its parents, given how long it must itself be remembered. */
   protected parentRememberMs(): number {
     return this.rememberMs;

@@ -24,6 +24,10 @@ export class InputDStream<T> extends DStreamNode<T> {
     return { batchIndex, batchTime: time, intervalMs: this.graph.batchMs };
   }
 
+  override get storedPartitions(): number {
+    return this.partitions;
+  }
+
   protected compute(time: number): RDD<T> {
     const { direct, replay } = this.source;
     const interval = this.interval(time);

@@ -44,6 +44,10 @@ export class ReducedWindowedDStream<K, V> extends DStreamNode<Pair<K, V>> {
     return this.rememberDurationMs + this.windowMs;
   }
 
+  override get storedPartitions(): number {
+    return this.partitions;
+  }
+
   protected compute(time: number): RDD<Pair<K, V>> | undefined {
     const step = this.reduced.slideMs;
     const previousTime = time - this.windowSlideMs;

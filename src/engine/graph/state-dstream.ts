@@ -39,6 +39,10 @@ export class StateDStream<K, V, R> extends DStreamNode<R> {
     return true;
   }
 
+  override get storedPartitions(): number {
+    return this.definition.partitions;
+  }
+
   protected compute(time: number): RDD<R> | undefined {
     const batch = this.parent.getOrCompute(time);
     if (!batch) return undefined;

@@ -1,16 +1,16 @@
+import { padTime, TRANSIENT_PREFIX } from '../catalog/layout';
 import type { LineageNode, ShuffleDependency } from './lineage';
 
-/**
- * Where everything lives in the store, relative to the job's prefix. Keys are pure functions of
- * lineage identities, so a re-run or speculative task writes the same bytes to the same key.
- * Batch times are zero-padded so that listing a prefix returns them in time order.
- */
-export function padTime(time: number): string {
-  return String(time).padStart(15, '0');
-}
+export { padTime, TRANSIENT_PREFIX };
 
+/**
+ * Where batch data lives in the job's store. Keys are pure functions of lineage identities, so a re-run
+ * or speculative task writes the same bytes to the same key. Batch times are zero-padded so that listing
+ * a prefix returns them in time order. Everything under `batches/` is transient (recomputable from
+ * lineage); checkpoints are durable, since a job resumes from them. Metadata keys: catalog/layout.ts.
+ */
 export function batchPrefix(time: number): string {
-  return `batches/${padTime(time)}/`;
+  return `${TRANSIENT_PREFIX}${padTime(time)}/`;
 }
 
 export function inputBlockKey(streamId: number, time: number, partition: number): string {
@@ -33,17 +33,12 @@ export function storedPartKey(node: LineageNode<unknown>, partition: number): st
   return `${batchPrefix(node.time)}stored/${node.keyName}/${partition}`;
 }
 
+export const CHECKPOINT_PREFIX = 'checkpoints/';
+
+export function checkpointPrefix(time: number): string {
+  return `${CHECKPOINT_PREFIX}${padTime(time)}/`;
+}
+
 export function checkpointKey(streamId: number, time: number, partition: number): string {
-  return `${batchPrefix(time)}checkpoint/s${streamId}/${partition}`;
-}
-
-export const MANIFEST_PREFIX = 'manifests/';
-
-export function manifestKey(time: number): string {
-  return `${MANIFEST_PREFIX}${padTime(time)}.json`;
-}
-
-/** A record the source could not decode, kept with its shard and position for inspection or replay. */
-export function deadLetterKey(streamId: number, time: number, shard: string, position: string): string {
-  return `deadletters/${padTime(time)}/s${streamId}/${shard}/${position}.json`;
+  return `${checkpointPrefix(time)}s${streamId}/${partition}`;
 }

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { JobDefinition } from '../api/job';
+import { jobStoreIn } from '../catalog/layout';
 import { FsStore } from '../io/fs-store';
 import type { Store } from '../io/ports';
-import { PrefixedStore } from '../io/prefixed-store';
 import { S3Store, s3ClientFor } from '../io/s3-store';
 import { RuntimeError } from './errors';
 
@@ -81,6 +81,7 @@ export function storeFrom(location: string, s3Endpoint?: string): Store {
   return new S3Store({ client: s3ClientFor({ endpoint: s3Endpoint }), bucket: s3[1], prefix });
 }
 
+/** One job's view of the root store: metadata under `jobs/<job>/`, transient data under `transient/<job>/`. */
 export function jobStore(root: Store, job: string): Store {
-  return new PrefixedStore(root, `jobs/${job}/`);
+  return jobStoreIn(root, job);
 }

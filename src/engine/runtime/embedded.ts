@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { contextFor } from '../api/job';
 import type { StreamingContext } from '../api/streaming-context';
+import { jobStoreIn } from '../catalog/layout';
 import type { TaskResult, TaskSpec } from '../exec';
 import { MemoryStore } from '../io/memory-store';
 import type { Clock, Invoker, Store } from '../io/ports';
-import { PrefixedStore } from '../io/prefixed-store';
 import { WorkerPoolInvoker } from '../io/worker-pool';
 import type { BatchInfo, RetryPolicy } from '../schedule';
 import { RuntimeError } from './errors';
@@ -46,7 +46,7 @@ export function startEmbedded(options: EmbeddedOptions): EmbeddedJob {
   const definition = loadJobModule(jobModule);
   const context = contextFor(definition, options.log);
   const rootStore = options.store ?? new MemoryStore();
-  const store = new PrefixedStore(rootStore, `jobs/${context.name}/`);
+  const store = jobStoreIn(rootStore, context.name);
   const invoker: Invoker<TaskSpec, TaskResult> | undefined =
     runtime === 'threads'
       ? new WorkerPoolInvoker<TaskSpec, TaskResult>({

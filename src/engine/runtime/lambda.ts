@@ -7,7 +7,7 @@ import { SystemClock } from '../io/clock';
 import { InProcessInvoker } from '../io/in-process-invoker';
 import { LambdaInvoker } from '../io/lambda-invoker';
 import type { Clock, Invoker, Store } from '../io/ports';
-import { type BatchInfo, loadOrCreateJobState } from '../schedule';
+import type { BatchInfo } from '../schedule';
 import { jobStore, type RuntimeConfig } from './config';
 import { RuntimeError } from './errors';
 import { loadJobModule, taskEnvironment } from './job-loader';
@@ -83,11 +83,6 @@ export async function startCoordinator(
   const context = contextFor(definition, options.log);
   const store = (options.wrapStore ?? ((s: Store) => s))(jobStore(config.store, context.name));
   const clock = options.clock ?? new SystemClock();
-  const state = await loadOrCreateJobState(store, {
-    job: context.name,
-    batchMs: context.batchMs,
-    zeroTime: Math.floor(clock.now() / context.batchMs) * context.batchMs,
-  });
   const base = options.invoker ?? taskInvoker(config, store, context);
   const invoker = options.wrapInvoker ? options.wrapInvoker(base) : base;
   context.start({
@@ -95,11 +90,12 @@ export async function startCoordinator(
     store,
     clock,
     invoker,
-    zeroTime: state.zeroTime,
     onBatch: options.onBatch,
   });
   const done = context.awaitTermination();
   done.catch(() => undefined);
+  // Bad configuration (a missing bucket or stream, a changed job) fails the start, not a later batch.
+  await Promise.race([context.coordinator!.resume(), done]);
   return { context, store, done, stop: () => context.stop() };
 }
 

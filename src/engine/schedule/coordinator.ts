@@ -1,38 +1,35 @@
 import { randomUUID } from 'node:crypto';
-import type { TaskResult, TaskSpec } from '../exec';
-import { encodeRows } from '../exec';
-import type { BatchJob, DStreamGraph, InputDStream } from '../graph';
-import type { Clock, DeadLetter, Invoker, SourceRange, Store } from '../io/ports';
-import {
-  batchPrefix,
-  checkpointKey,
-  deadLetterKey,
-  IdScope,
-  inputBlockKey,
-  type LineageNode,
-  MANIFEST_PREFIX,
-  manifestKey,
-  RDD,
-} from '../plan';
-import { splitEvenly } from '../util/split';
-import { BatchFailedError, CoordinatorCrash, type CrashPoint, operatorOf, ScheduleError } from './errors';
-import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
-import { lastCommittedBatch } from './job-state';
-import { Lease, StaleCoordinatorError } from './lease';
 import {
   type BatchManifest,
   type CheckpointManifest,
   type InputManifest,
-  readManifest,
-  writeManifest,
-} from './manifest';
+  JobCatalog,
+  Lease,
+  loadOrCreateJobState,
+  StaleCoordinatorError,
+} from '../catalog';
+import type { TaskResult, TaskSpec } from '../exec';
+import type { BatchJob, DStreamGraph } from '../graph';
+import type { Clock, Invoker, Store } from '../io/ports';
+import { checkpointKey, IdScope, type LineageNode, RDD } from '../plan';
+import { Cleaner } from './cleaner';
+import {
+  BatchFailedError,
+  CoordinatorCrash,
+  type CrashPoint,
+  isRetryableBatchFailure,
+  operatorOf,
+  ScheduleError,
+} from './errors';
+import { InputTracker } from './input-tracker';
+import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
 import { ShuffleOffsets } from './shuffle-offsets';
 import { DEFAULT_SPECULATION, type SpeculationPolicy } from './speculation';
 
 export interface CoordinatorOptions {
   job: string;
   graph: DStreamGraph;
-  /** The job's store, already scoped to the job's prefix. */
+  /** The job's store, already scoped to the job (see catalog/layout.ts `jobStoreIn`). */
   store: Store;
   invoker: Invoker<TaskSpec, TaskResult>;
   clock: Clock;
@@ -49,6 +46,16 @@ export interface CoordinatorOptions {
   leaseTtlMs?: number;
   /** Committed batches whose manifests are kept for monitoring (default 100); older ones are deleted. */
   manifestHistory?: number;
+  /**
+   * A batch that failed for a reason that may pass (store, source or invoke errors, throttling) is run
+   * again in place this many times, with backoff, before the coordinator gives up (default 3). Failures
+   * of user code repeat deterministically and are not retried.
+   */
+  batchRetries?: number;
+  /** First backoff between batch retries (default 1 s, doubling, at most 30 s). */
+  batchRetryBackoffMs?: number;
+  /** Where notable events go (a rebuilt job identity, a retried batch); default: nowhere. */
+  log?: (line: string) => void;
 }
 
 /** What a finished batch looked like, for humans and monitors. */
@@ -59,30 +66,44 @@ export interface BatchInfo {
   processingMs: number;
   stages: number;
   tasks: number;
+  /** Records set aside as dead letters in this batch (undecodable, or failing user code). */
+  deadLetters: number;
 }
 
 /**
- * The coordinator's loop: on every batch tick, read each input's interval into blocks, write the batch
- * manifest, run the outputs' jobs in definition order, commit. Batches run one at a time and in order,
- * so no batch is committed before an earlier one.
+ * The coordinator's loop (Spark's JobGenerator): on every batch tick, decide each input's interval,
+ * claim the batch by writing its manifest (create-once), write the inputs, run the outputs' jobs in
+ * definition order, commit (compare-and-set). Batches run one at a time and in order, so no batch is
+ * committed before an earlier one; every externally visible write is preceded by proof of the lease.
  */
 export class Coordinator {
   private readonly retry: RetryPolicy;
   private readonly speculation: SpeculationPolicy;
+  private readonly catalog: JobCatalog;
+  private readonly inputs: InputTracker;
+  private readonly cleaner: Cleaner;
   private nextBatchIndex = 0;
-  private resumed = false;
+  private resuming?: Promise<void>;
   private lease?: Lease;
-  /** Per input stream, the ranges of the last committed batch: where the next batch continues. */
-  private readonly positions = new Map<number, SourceRange[]>();
-  /** Batch data before this time has been deleted. */
-  private collectedBefore?: number;
+  /** The batch this coordinator claimed and has not committed: its manifest version and inputs. */
+  private claimed?: { time: number; version: string; inputs?: InputManifest[] };
+  /** Batches this coordinator has not looked for an earlier attempt of yet start after this time. */
+  private checkedEarlierUpTo = Number.NEGATIVE_INFINITY;
   /** Where each recent shuffle file's segments start, so reducers skip reading headers. */
   private readonly shuffleOffsets = new ShuffleOffsets();
-  private manifestsBefore?: number;
+  private successor?: string;
 
   constructor(private readonly options: CoordinatorOptions) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.speculation = { ...DEFAULT_SPECULATION, ...options.speculation };
+    this.catalog = new JobCatalog(options.store);
+    this.inputs = new InputTracker(options.graph, options.store);
+    this.cleaner = new Cleaner(
+      options.graph,
+      this.catalog,
+      this.shuffleOffsets,
+      options.manifestHistory ?? 100,
+    );
   }
 
   get graph(): DStreamGraph {
@@ -94,22 +115,55 @@ export class Coordinator {
     return this.graph.zeroTime + this.graph.batchMs * (this.nextBatchIndex + 1);
   }
 
+  /** When this coordinator's lease runs out unless renewed (undefined before it started). */
+  get leaseExpiresAt(): number | undefined {
+    return this.lease?.expiresAt;
+  }
+
+  /** On stop, hand the lease to this successor instead of releasing it, so only it may continue. */
+  handOverOnStop(successor: string): void {
+    this.successor = successor;
+  }
+
   /** Runs batches until `batches` have run or `signal` aborts (a running batch finishes first). */
   async run(options: { batches?: number; signal?: AbortSignal } = {}): Promise<void> {
     const { batches = Number.POSITIVE_INFINITY, signal } = options;
+    // A coordinator that stopped (and gave up its lease) takes it again before running more batches.
+    if (!this.lease) this.resuming = undefined;
     await this.resume();
     try {
       for (let done = 0; done < batches && !signal?.aborted; done++) {
         const time = this.nextBatchTime;
         if (!(await sleepUnlessAborted(this.options.clock, time, signal))) return;
-        await this.runBatch(time);
+        await this.runBatchRetrying(time);
       }
     } catch (error) {
-      // A crashed coordinator releases nothing: the next one waits for the lease to expire.
-      if (error instanceof CoordinatorCrash) this.lease = undefined;
+      // A crashed or replaced coordinator writes nothing more: the next one takes the lease.
+      if (error instanceof CoordinatorCrash || error instanceof StaleCoordinatorError) this.lease = undefined;
       throw error;
     } finally {
-      await this.lease?.release().catch(() => undefined);
+      const lease = this.lease;
+      this.lease = undefined;
+      if (lease && this.successor) await lease.handOver(this.successor).catch(() => lease.release());
+      else await lease?.release();
+    }
+  }
+
+  /** Runs a batch; a failure that may pass is retried in place with backoff before the run gives up. */
+  private async runBatchRetrying(time: number): Promise<BatchInfo> {
+    const retries = this.options.batchRetries ?? 3;
+    const base = this.options.batchRetryBackoffMs ?? 1000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.runBatch(time);
+      } catch (error) {
+        if (!(error instanceof BatchFailedError) || attempt >= retries || !isRetryableBatchFailure(error)) {
+          throw error;
+        }
+        const waitMs = Math.min(30_000, base * 2 ** attempt);
+        this.options.log?.(`batch ${time} failed (${error.message}); retrying in ${waitMs} ms`);
+        await this.options.clock.sleepUntil(this.options.clock.now() + waitMs);
+      }
     }
   }
 
@@ -117,22 +171,42 @@ export class Coordinator {
     if (this.options.crashAt?.(point, time)) throw new CoordinatorCrash(point, time);
   }
 
-  /** Continues after the newest committed batch in the store, so no committed batch runs twice. */
-  async resume(): Promise<void> {
-    if (this.resumed) return;
-    this.resumed = true;
-    const { store, clock } = this.options;
-    this.lease = await Lease.acquire(
-      store,
+  /**
+   * Takes the lease and continues after the newest committed batch, with the job's recorded zero time,
+   * so no committed batch runs twice. A failed start gives the lease back at once.
+   */
+  resume(): Promise<void> {
+    this.resuming ??= this.takeOver();
+    return this.resuming;
+  }
+
+  private async takeOver(): Promise<void> {
+    const { clock, job } = this.options;
+    const lease = await Lease.acquire(
+      this.catalog,
       clock,
       this.options.owner ?? randomUUID(),
       this.options.leaseTtlMs ?? 3 * this.graph.batchMs + 30_000,
     );
-    await Promise.all(this.graph.inputs.map((input) => input.source.validate?.()));
-    const last = await lastCommittedBatch(this.options.store, this.graph.zeroTime);
-    if (!last) return;
-    this.nextBatchIndex = Math.round((last.batchTime - this.graph.zeroTime) / this.graph.batchMs);
-    for (const input of last.inputs) this.positions.set(input.stream, input.ranges);
+    try {
+      const state = await loadOrCreateJobState(this.catalog, {
+        job,
+        zeroTime: this.graph.zeroTime,
+        batchMs: this.graph.batchMs,
+        partitions: storedPartitionsOf(this.graph),
+      });
+      this.graph.zeroTime = state.zeroTime;
+      await Promise.all(this.graph.inputs.map((input) => input.source.validate?.()));
+      const last = await this.catalog.lastCommitted(state.zeroTime);
+      if (last) {
+        this.nextBatchIndex = Math.round((last.batchTime - this.graph.zeroTime) / this.graph.batchMs);
+        this.inputs.committed(last.inputs);
+      }
+    } catch (error) {
+      await lease.release();
+      throw error;
+    }
+    this.lease = lease;
   }
 
   /** Runs one batch to commit. Throws BatchFailedError (and leaves a failed manifest) if it cannot. */
@@ -170,9 +244,7 @@ export class Coordinator {
     );
     let operator = 'input';
     try {
-      await this.lease?.renew();
-      manifest.inputs = await this.batchInputs(time);
-      await writeManifest(store, manifest);
+      await this.claim(time, manifest);
       this.maybeCrash('after-manifest', time);
       operator = 'lineage generation';
       const jobs = graph.generateJobs(time);
@@ -185,6 +257,7 @@ export class Coordinator {
       manifest.rdds = describeLineage(jobs.map((j) => j.rdd.node));
       for (const batchJob of jobs) {
         operator = batchJob.output.describe();
+        await this.lease?.assertHeld();
         await this.runOutput(batchJob, runner);
         this.maybeCrash('mid-fanout', time);
       }
@@ -200,13 +273,11 @@ export class Coordinator {
         message: error instanceof Error ? error.message : String(error),
         operator: failedIn,
       };
-      await writeManifest(store, manifest).catch(() => undefined);
+      await this.writeManifest(manifest).catch(() => undefined);
       throw new BatchFailedError(time, failedIn, error);
     }
     const finishedAt = clock.now();
-    // The fence: a coordinator that was replaced while this batch ran must not commit it.
     this.maybeCrash('before-commit', time);
-    await this.lease?.check();
     manifest.status = 'committed';
     manifest.stages = runner.stages;
     if (runner.lost.length > 0) {
@@ -219,12 +290,15 @@ export class Coordinator {
     }
     manifest.timing.finishedAt = finishedAt;
     manifest.timing.processingMs = finishedAt - startedAt;
-    await writeManifest(store, manifest);
+    // The fence: a coordinator that was replaced while this batch ran cannot commit it.
+    await this.lease?.assertHeld();
+    await this.writeManifest(manifest);
+    this.claimed = undefined;
     this.maybeCrash('after-commit', time);
     this.nextBatchIndex++;
-    for (const input of manifest.inputs) this.positions.set(input.stream, input.ranges);
+    this.inputs.committed(manifest.inputs);
     graph.forget(time);
-    await this.collectGarbage(time - graph.maxRememberMs() + graph.batchMs);
+    await this.cleaner.collect(time - graph.maxRememberMs() + graph.batchMs, this.nextBatchTime);
     const info: BatchInfo = {
       batchTime: time,
       records: manifest.inputs.reduce((sum, i) => sum + i.records, 0),
@@ -232,81 +306,65 @@ export class Coordinator {
       processingMs: finishedAt - startedAt,
       stages: runner.stages.length,
       tasks: runner.stages.reduce((sum, s) => sum + s.partitions, 0),
+      deadLetters: countDeadLetters(manifest),
     };
     this.options.onBatch?.(info);
     return info;
   }
 
   /**
-   * The batch's inputs. A batch that was started before (a failed attempt, or a coordinator that died)
-   * keeps the inputs its manifest recorded: its blocks, cached partitions and sink output were made from
-   * them, so reading the source afresh (Kinesis would return more records) would mix two inputs. The
-   * manifest acts as the write-ahead log of the batch.
+   * Claims the batch and fixes its inputs. A batch that was started before (a failed attempt, or a
+   * coordinator that died) keeps the inputs its manifest recorded: its blocks, cached partitions and sink
+   * output were made from them, so reading the source afresh would mix two inputs. The manifest is the
+   * batch's write-ahead log, and writing it is the claim: created once, then replaced only from the
+   * version read, so of two coordinators only one can own a batch. Inputs are written after the claim.
    */
-  private async batchInputs(time: number): Promise<InputManifest[]> {
-    const earlier = await readManifest(this.options.store, time);
-    // Only a manifest that recorded every input counts: an attempt can fail before its inputs are in.
-    const recorded =
-      earlier &&
-      earlier.status !== 'committed' &&
-      earlier.zeroTime === this.graph.zeroTime &&
-      this.graph.inputs.every((input) => earlier.inputs.some((i) => i.stream === input.id));
-    if (recorded) return earlier.inputs;
-    return Promise.all(this.graph.inputs.map((input) => this.writeInput(input, time)));
-  }
-
-  /**
-   * Records where the input's interval comes from. Sources that tasks can read directly only have their
-   * ranges noted; the others are read here and written as one block per partition (contiguous, in order).
-   */
-  private async writeInput(input: InputDStream<unknown>, time: number): Promise<InputManifest> {
-    const interval = input.interval(time);
-    const base = { stream: input.id, name: input.name };
-    if (input.source.direct) {
-      const ranges = input.source.direct.ranges(interval, input.partitions);
-      const records = ranges.reduce((sum, r) => sum + r.count, 0);
-      return { ...base, records, ranges, blocks: [], direct: true };
+  private async claim(time: number, manifest: BatchManifest): Promise<void> {
+    await this.lease?.assertHeld();
+    if (this.claimed?.time !== time) {
+      this.claimed = undefined;
+      const earlier = await this.earlierAttempt(time);
+      if (earlier?.value.status === 'committed') {
+        throw new StaleCoordinatorError(`batch ${time} was already committed by another coordinator`, {
+          time,
+        });
+      }
+      if (earlier) {
+        const recorded =
+          earlier.value.zeroTime === this.graph.zeroTime &&
+          this.graph.inputs.every((input) => earlier.value.inputs.some((i) => i.stream === input.id));
+        this.claimed = {
+          time,
+          version: earlier.version,
+          inputs: recorded ? earlier.value.inputs : undefined,
+        };
+      }
     }
-    const batch = await input.source.read(interval, this.positions.get(input.id));
-    const blocks = splitEvenly(batch.records, input.partitions);
-    const written = await Promise.all(
-      blocks.map(async (rows, partition) => {
-        const key = inputBlockKey(input.id, time, partition);
-        await this.options.store.put(key, encodeRows(rows));
-        return { key, records: rows.length };
-      }),
-    );
-    const deadLetters = await this.writeDeadLetters(input, time, batch.deadLetters ?? []);
-    return {
-      ...base,
-      records: batch.records.length,
-      ranges: batch.ranges,
-      blocks: written,
-      direct: false,
-      ...(deadLetters > 0 ? { deadLetters } : {}),
-    };
+    if (this.claimed?.inputs) {
+      manifest.inputs = this.claimed.inputs;
+      await this.writeManifest(manifest);
+      return;
+    }
+    const decided = await this.inputs.decide(time);
+    manifest.inputs = decided.map((d) => d.manifest);
+    await this.writeManifest(manifest);
+    await this.lease?.assertHeld();
+    await this.inputs.write(time, decided);
   }
 
-  /** Records the source could not decode go to the store, one object each, with where they came from. */
-  private async writeDeadLetters(input: InputDStream<unknown>, time: number, letters: readonly DeadLetter[]) {
-    await Promise.all(
-      letters.map((letter) =>
-        this.options.store.put(
-          deadLetterKey(input.id, time, letter.shard, letter.position),
-          new TextEncoder().encode(
-            JSON.stringify({
-              stream: input.name,
-              batchTime: time,
-              shard: letter.shard,
-              position: letter.position,
-              error: letter.error,
-              data: Buffer.from(letter.data).toString('base64'),
-            }),
-          ),
-        ),
-      ),
-    );
-    return letters.length;
+  /** Only the first batch after a resume can have an earlier attempt; later ones cost no read. */
+  private async earlierAttempt(time: number) {
+    if (time <= this.checkedEarlierUpTo) return undefined;
+    this.checkedEarlierUpTo = time;
+    return this.catalog.readManifest(time);
+  }
+
+  private async writeManifest(manifest: BatchManifest): Promise<void> {
+    const time = manifest.batchTime;
+    const expected = this.claimed?.time === time ? this.claimed.version : undefined;
+    const version = await this.catalog.writeManifest(manifest, expected);
+    const inputs = manifest.inputs.length === this.graph.inputs.length ? manifest.inputs : undefined;
+    this.claimed = { time, version, inputs };
   }
 
   private async runOutput(batchJob: BatchJob, runner: BatchJobRunner): Promise<void> {
@@ -314,6 +372,7 @@ export class Coordinator {
     const action = output.action;
     if (action.kind === 'sink') {
       await runner.runFinal(rdd.node, { kind: 'sink', sink: action.sink, output: output.outputIndex });
+      await this.lease?.assertHeld();
       await action.sink.commitBatch({
         batchTime: time,
         numPartitions: rdd.numPartitions,
@@ -347,45 +406,29 @@ export class Coordinator {
     return written;
   }
 
-  /** Manifests past the history the coordinator keeps for monitoring (the newest is always kept). */
-  private async expiredManifests(): Promise<string[]> {
-    // Replaying a lost input block needs its manifest for as long as any batch may read that input.
-    const needed = Math.ceil(this.graph.maxRememberMs() / this.graph.batchMs) + 1;
-    const history = Math.max(1, needed, this.options.manifestHistory ?? 100);
-    const newestToDrop = this.nextBatchTime - this.graph.batchMs * (history + 1);
-    if (this.manifestsBefore === undefined) {
-      const oldest = (await this.options.store.list(MANIFEST_PREFIX))[0]?.key;
-      this.manifestsBefore = oldest
-        ? Number(oldest.slice(MANIFEST_PREFIX.length, -'.json'.length))
-        : newestToDrop + this.graph.batchMs;
-    }
-    const keys: string[] = [];
-    for (let t = this.manifestsBefore; t <= newestToDrop; t += this.graph.batchMs) keys.push(manifestKey(t));
-    this.manifestsBefore = Math.max(this.manifestsBefore, newestToDrop + this.graph.batchMs);
-    return keys;
+  /** Deletes what no later batch can reach (see Cleaner). */
+  collectGarbage(keepFrom: number): Promise<void> {
+    return this.cleaner.collect(keepFrom, this.nextBatchTime);
   }
+}
 
-  /**
-   * Deletes batch data (blocks, shuffle files, cached partitions, checkpoints) and manifests older than
-   * `keepFrom`: no later batch, window or recovery can reach them. The newest committed manifest always
-   * stays (a restarted coordinator resumes from it).
-   */
-  async collectGarbage(keepFrom: number): Promise<void> {
-    const { store } = this.options;
-    if (this.collectedBefore === undefined) {
-      // First collection of this coordinator: find the oldest leftover batch with one listing.
-      const oldest = (await store.list('batches/'))[0]?.key;
-      this.collectedBefore = oldest ? Number(oldest.split('/')[1]) : keepFrom;
-    }
-    const doomed: string[] = [];
-    for (let t = this.collectedBefore; t < keepFrom; t += this.graph.batchMs) {
-      for (const entry of await store.list(batchPrefix(t))) doomed.push(entry.key);
-    }
-    doomed.push(...(await this.expiredManifests()));
-    this.collectedBefore = Math.max(this.collectedBefore, keepFrom);
-    this.shuffleOffsets.forgetBefore(keepFrom);
-    if (doomed.length > 0) await store.delete(doomed);
+/** The partition counts a restart must keep, by stream. */
+function storedPartitionsOf(graph: DStreamGraph): Record<string, number> {
+  const shape: Record<string, number> = {};
+  for (const stream of graph.streams) {
+    const partitions = stream.storedPartitions;
+    if (partitions !== undefined) shape[`${stream.id}:${stream.operator}`] = partitions;
   }
+  return shape;
+}
+
+function countDeadLetters(manifest: BatchManifest): number {
+  const decoded = manifest.inputs.reduce((sum, i) => sum + (i.deadLetters ?? 0), 0);
+  const poisoned = manifest.stages.reduce(
+    (sum, s) => sum + ((s as { deadLettered?: number }).deadLettered ?? 0),
+    0,
+  );
+  return decoded + poisoned;
 }
 
 function describeLineage(roots: LineageNode<unknown>[]) {

@@ -36,3 +36,35 @@ export function operatorOf(error: unknown): string | undefined {
   const context = (error as { context?: Record<string, unknown> })?.context;
   return typeof context?.operator === 'string' ? context.operator : undefined;
 }
+
+/** Failures of the world around the batch (store, source, invocation), which may pass on a retry. */
+const PASSING = new Set([
+  'IoError',
+  'StoreError',
+  'InvokeError',
+  'SourceError',
+  'MissingDataError',
+  'CorruptDataError',
+  'TimeoutError',
+]);
+/** Failures that would repeat: user code, the graph, configuration. */
+const REPEATING = new Set([
+  'UserFunctionError',
+  'ConditionFailedError',
+  'StaleCoordinatorError',
+  'JobMismatchError',
+]);
+
+/**
+ * Whether running a failed batch again may succeed: some error in its cause chain is an I/O failure
+ * (also when it crossed a thread or Lambda boundary), and none is a deterministic one.
+ */
+export function isRetryableBatchFailure(error: unknown): boolean {
+  let passing = false;
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    const name = (e as { remoteName?: string }).remoteName ?? e.name;
+    if (REPEATING.has(name)) return false;
+    if (PASSING.has(name) || e.constructor.name === 'StoreError') passing = true;
+  }
+  return passing;
+}

@@ -278,6 +278,7 @@ export class BatchJobRunner {
       rows: outcomes.reduce((sum, o) => sum + o.rows, 0),
       bytes: outcomes.reduce((sum, o) => sum + o.bytes, 0),
       durationMs: Date.now() - started,
+      ...deadLettered(outcomes),
       ...(backups > 0 ? { speculated: backups, speculativeWins: backupWins } : {}),
       // Stages of earlier batches only run when their output was lost.
       ...(stage.node.time < this.batchTime ? { recovery: true } : {}),
@@ -393,6 +394,7 @@ export class BatchJobRunner {
       bytes: number;
       offsets?: number[];
       alsoOffsets?: number[][];
+      deadLettered?: number;
       attempts: number;
     };
   }
@@ -425,6 +427,12 @@ export class BatchJobRunner {
     }
     return size > 0 ? { shuffleOffsets: known } : {};
   }
+}
+
+/** Input records the stage's tasks left out as poison (onRecordError 'dead-letter'), when any. */
+function deadLettered(outcomes: readonly { deadLettered?: number }[]): { deadLettered?: number } {
+  const total = outcomes.reduce((sum, o) => sum + (o.deadLettered ?? 0), 0);
+  return total > 0 ? { deadLettered: total } : {};
 }
 
 /** The promise `start` makes for `key`, made once. */

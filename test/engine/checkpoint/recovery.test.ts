@@ -127,7 +127,7 @@ describe('checkpoints and lineage', () => {
       if ((await readManifest(job.store, t))?.checkpoints?.length) checkpointed.push(t);
     }
     expect(checkpointed).toEqual([4000, 8000]);
-    expect((await job.store.list('batches/000000000008000/checkpoint/')).length).toBe(2);
+    expect((await job.store.list('checkpoints/000000000008000/')).length).toBe(2);
   });
 });
 

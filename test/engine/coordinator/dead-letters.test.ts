@@ -41,19 +41,13 @@ describe('dead letters', () => {
     ]);
     const manifest = await readManifest(store, 1000);
     expect(manifest?.inputs[0]).toMatchObject({ records: 3, deadLetters: 3 });
+    // One object per batch and shard, not one request per bad record.
     const letters = await store.list('deadletters/000000000001000/');
-    expect(letters.map((e) => e.key)).toEqual([
-      'deadletters/000000000001000/s0/shard-0/0-1.json',
-      'deadletters/000000000001000/s0/shard-0/0-3.json',
-      'deadletters/000000000001000/s0/shard-0/0-5.json',
-    ]);
-    const letter = JSON.parse(new TextDecoder().decode(await store.get(letters[0].key)));
-    expect(letter).toMatchObject({
-      stream: 'flaky',
-      shard: 'shard-0',
-      position: '0-1',
-      error: 'invalid utf-8',
-    });
-    expect(Buffer.from(letter.data, 'base64')).toEqual(Buffer.from([0xff, 1]));
+    expect(letters.map((e) => e.key)).toEqual(['deadletters/000000000001000/s0/shard-0.json']);
+    const object = JSON.parse(new TextDecoder().decode(await store.get(letters[0].key)));
+    expect(object).toMatchObject({ stream: 'flaky', shard: 'shard-0', batchTime: 1000 });
+    expect(object.letters.map((l: { position: string }) => l.position)).toEqual(['0-1', '0-3', '0-5']);
+    expect(object.letters[0]).toMatchObject({ position: '0-1', error: 'invalid utf-8' });
+    expect(Buffer.from(object.letters[0].data, 'base64')).toEqual(Buffer.from([0xff, 1]));
   });
 });

@@ -3,10 +3,10 @@
  * completion on an auto-advancing manual clock and hand back the store, the batch infos and the error.
  */
 import type { StreamingContext } from '../../../src/engine/api';
+import { MANIFEST_PREFIX } from '../../../src/engine/catalog';
 import { ManualClock } from '../../../src/engine/io/clock';
 import { MemoryStore } from '../../../src/engine/io/memory-store';
 import type { Store } from '../../../src/engine/io/ports';
-import { MANIFEST_PREFIX } from '../../../src/engine/plan';
 import type { BatchInfo, BatchManifest, RetryPolicy } from '../../../src/engine/schedule';
 
 export interface RunContextOptions {

@@ -1,0 +1,107 @@
+import { isConditionFailed } from '../io/errors';
+import type { Clock } from '../io/ports';
+import { LeaseHeldError, StaleCoordinatorError } from './errors';
+import type { JobCatalog, LeaseRecord } from './job-catalog';
+
+/**
+ * One coordinator per job, fenced in storage: the lease is taken, renewed, handed over and released by
+ * compare-and-set, and its epoch grows with every takeover. A coordinator proves it still holds the
+ * lease before every externally visible write (`assertHeld`): while the lease is certainly unexpired by
+ * its own clock that costs nothing, otherwise it renews, which fails once another coordinator took over.
+ */
+export class Lease {
+  private constructor(
+    private readonly catalog: JobCatalog,
+    private readonly clock: Clock,
+    private readonly ttlMs: number,
+    private record: LeaseRecord,
+    private version: string,
+  ) {}
+
+  get epoch(): number {
+    return this.record.epoch;
+  }
+
+  get owner(): string {
+    return this.record.owner;
+  }
+
+  get expiresAt(): number {
+    return this.record.expiresAt;
+  }
+
+  static async acquire(catalog: JobCatalog, clock: Clock, owner: string, ttlMs: number): Promise<Lease> {
+    const current = await catalog.readLease();
+    const held = current?.value;
+    const now = clock.now();
+    if (held && held.owner !== owner && held.expiresAt > now) {
+      const handedToUs = held.handedTo === owner;
+      if (!handedToUs && !(held.released && held.handedTo === undefined)) {
+        throw new LeaseHeldError(
+          `coordinator ${held.owner} holds this job's lease (epoch ${held.epoch}) until ${new Date(held.expiresAt).toISOString()}; ` +
+            'only one coordinator may run a job: stop the other one, or wait for its lease to expire',
+          { holder: held.owner, epoch: held.epoch, expiresAt: held.expiresAt, handedTo: held.handedTo },
+        );
+      }
+    }
+    const record: LeaseRecord = { epoch: (held?.epoch ?? 0) + 1, owner, expiresAt: now + ttlMs };
+    try {
+      const version = await catalog.writeLease(record, current?.version);
+      return new Lease(catalog, clock, ttlMs, record, version);
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      throw new LeaseHeldError(
+        "another coordinator took this job's lease at the same time",
+        { owner },
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** Extends the lease by compare-and-set; StaleCoordinatorError if another coordinator took it over. */
+  async renew(): Promise<void> {
+    await this.replace({ ...this.record, expiresAt: this.clock.now() + this.ttlMs });
+  }
+
+  /**
+   * Proves the lease is still ours before an externally visible write. Free while at least a third of
+   * its time-to-live is left by our own clock (no one else may take it before expiry); else a renewal.
+   */
+  async assertHeld(): Promise<void> {
+    if (this.record.released || this.record.handedTo !== undefined) {
+      throw new StaleCoordinatorError(
+        `coordinator ${this.record.owner} (epoch ${this.record.epoch}) already gave up its lease`,
+        { epoch: this.record.epoch },
+      );
+    }
+    if (this.clock.now() < this.record.expiresAt - this.ttlMs / 3) return;
+    await this.renew();
+  }
+
+  /** Lets the next coordinator start at once (a clean stop). */
+  async release(): Promise<void> {
+    await this.replace({ ...this.record, released: true }).catch(() => undefined);
+  }
+
+  /** Hands the lease to a named successor: only it may take the lease before it expires. */
+  async handOver(successor: string): Promise<void> {
+    await this.replace({ ...this.record, released: true, handedTo: successor });
+  }
+
+  private async replace(next: LeaseRecord): Promise<void> {
+    try {
+      this.version = await this.catalog.writeLease(next, this.version);
+      this.record = next;
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      const current = (await this.catalog.readLease().catch(() => undefined))?.value;
+      throw new StaleCoordinatorError(
+        `coordinator ${this.record.owner} (epoch ${this.record.epoch}) was replaced by ${current?.owner} (epoch ${current?.epoch}); it stops without committing`,
+        { epoch: this.record.epoch, current: current?.epoch },
+        { cause: error },
+      );
+    }
+  }
+}
