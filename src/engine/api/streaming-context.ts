@@ -1,5 +1,11 @@
 import { runTask, type TaskResult, type TaskSpec } from '../exec';
-import { DStreamGraph, InputDStream, InvalidGraphError } from '../graph';
+import {
+  DStreamGraph,
+  InputDStream,
+  InvalidGraphError,
+  type RecordErrorOption,
+  recordErrorPolicy,
+} from '../graph';
 import { kinesisClient } from '../io/aws-clients';
 import { SystemClock } from '../io/clock';
 import { type GeneratorOptions, GeneratorSource } from '../io/generator-source';
@@ -28,6 +34,12 @@ export interface StreamingContextOptions {
   name?: string;
   /** Where print() writes (default: stdout). */
   log?: (line: string) => void;
+  /**
+   * When user code (map, filter, flatMap, a map-side reducer ...) throws on input records: `'dead-letter'`
+   * (default) isolates those records, writes them to `deadletters/<time>/poison/` and completes the batch
+   * without them; `'fail'` fails the batch with an error naming the first such record's position.
+   */
+  onRecordError?: RecordErrorOption;
 }
 
 export type KinesisStreamOptions<T> = Omit<KinesisSourceOptions<T>, 'client' | 'sleep'> &
@@ -85,6 +97,7 @@ export class StreamingContext {
     }
     this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
     this.graph = new DStreamGraph(this.batchMs, this.defaultPartitions);
+    this.graph.recordErrors = recordErrorPolicy(options.onRecordError);
   }
 
   /** One array per batch: batch i receives `batches[i]`. For tests and examples. */

@@ -17,3 +17,9 @@ export class SinkWriteError extends ExecError {}
 
 /** A value that goes through a shuffle is not plain data (it holds a function, say). */
 export class ShuffleValueError extends ExecError {}
+
+/**
+ * User code fails on an input record and the job said `onRecordError: 'fail'`, or more records fail
+ * than the dead-letter limits allow: names the record's position (stream, shard, place in the batch).
+ */
+export class PoisonRecordError extends ExecError {}

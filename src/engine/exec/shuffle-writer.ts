@@ -123,7 +123,7 @@ function bucketWriter(dep: ShuffleDependency, mapPartition: number, keys: KeyInd
         if (slot === combiners.length) combiners.push(aggregator.createCombiner(value));
         else combiners[slot] = aggregator.mergeValue(combiners[slot], value);
       } catch (error) {
-        throw new UserFunctionError(dep.operator, dep.id, mapPartition, error);
+        throw new UserFunctionError(dep.operator, dep.id, mapPartition, error, keys.keys[slot]);
       }
     },
     finish: () => {

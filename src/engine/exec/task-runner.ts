@@ -9,6 +9,7 @@ import {
 } from '../plan';
 import { encodeRows, encodeShuffleFile } from './codec';
 import { ExecError, SinkWriteError } from './errors';
+import { probeTask, runIsolating } from './record-isolation';
 import { bucketPartition, bucketPartitionForEach } from './shuffle-writer';
 import { StoreTaskContext } from './store-task-context';
 import { parseTaskSpec, type TaskResult, type TaskSpec } from './task-spec';
@@ -28,7 +29,18 @@ export async function runTask(request: unknown, env: TaskEnvironment): Promise<T
   graph.forget(spec.batchTime - graph.batchMs);
   const node = graph.findNode(spec.node, spec.batchTime);
   const ctx = new StoreTaskContext(spec.batchTime, env.store, spec.shuffleOffsets);
-  const outcome = await runOn(spec, node, graph, ctx, env.store);
+  // User code failing on input records: isolate them (graph.recordErrors says how), see record-isolation.
+  const outcome = await runIsolating({
+    store: env.store,
+    context: ctx,
+    policy: graph.recordErrors,
+    batchTime: node.time > 0 ? node.time : spec.batchTime,
+    node: spec.node,
+    partition: spec.partition,
+    run: (runCtx) => runOn(spec, node, graph, runCtx, env.store),
+    probe: (probeCtx) =>
+      probeTask(node, spec.partition, probeCtx, shufflesOf(spec, node, graph), bucketPartitionForEach),
+  });
   await ctx.flush();
   return {
     ...outcome,
@@ -79,6 +91,17 @@ async function runOn(
       return writeSinkPartition(node, output.action.sink, spec.partition, ctx, store);
     }
   }
+}
+
+/** The shuffles a shuffle-map task writes (undefined for other kinds). */
+function shufflesOf(spec: TaskSpec, node: LineageNode<unknown>, graph: DStreamGraph) {
+  if (spec.kind !== 'shuffleMap') return undefined;
+  return [
+    shuffleDependency(node, spec.shuffle!),
+    ...(spec.alsoShuffles ?? []).map((s) =>
+      shuffleDependency(graph.findNode(s.node, spec.batchTime), s.shuffle),
+    ),
+  ];
 }
 
 function shuffleDependency(node: LineageNode<unknown>, index: number): ShuffleDependency {

@@ -71,6 +71,11 @@ export interface TaskResult {
   offsets?: number[];
   /** Offsets of the files written for `alsoShuffles`, in the same order. */
   alsoOffsets?: number[][];
+  /**
+   * Input records left out because user code failed on them (onRecordError 'dead-letter'); they are in
+   * the task's dead-letter object, `deadletters/<time>/poison/<node>/<partition>.json`.
+   */
+  deadLettered?: number;
 }
 
 export function parseTaskSpec(input: unknown): TaskSpec {

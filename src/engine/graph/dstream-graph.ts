@@ -4,6 +4,7 @@ import { type DStreamNode, defaultCheckpointMs, type GraphHandle } from './dstre
 import { InvalidGraphError } from './errors';
 import { InputDStream } from './input-dstream';
 import type { OutputDStream } from './output-dstream';
+import { DEFAULT_RECORD_ERRORS, type RecordErrorPolicy } from './record-errors';
 
 /** One output operation's work for one batch. */
 export interface BatchJob {
@@ -22,6 +23,8 @@ export class DStreamGraph implements GraphHandle {
   private readonly lineage = new Map<string, LineageNode<unknown>>();
   private started = false;
   zeroTime = 0;
+  /** What tasks do when user code fails on input records (the context's `onRecordError`). */
+  recordErrors: RecordErrorPolicy = DEFAULT_RECORD_ERRORS;
 
   constructor(
     readonly batchMs: number,

@@ -3,6 +3,7 @@ export * from './dstream-node';
 export * from './errors';
 export * from './input-dstream';
 export * from './output-dstream';
+export * from './record-errors';
 export * from './reduced-windowed-dstream';
 export * from './sink';
 export * from './state-dstream';

@@ -10,16 +10,32 @@ export class UserFunctionError extends PlanError {
     readonly nodeId: string,
     readonly partition: number,
     cause: unknown,
+    /** The key being merged, when the function runs per key (reduce side of a shuffle). */
+    readonly key?: unknown,
   ) {
     const reason = cause instanceof Error ? cause.message : String(cause);
+    const at = key === undefined ? '' : ` at key ${describeKey(key)}`;
     super(
-      `${operator} failed on partition ${partition} (${nodeId}): ${reason}`,
-      { operator, nodeId, partition },
+      `${operator} failed on partition ${partition} (${nodeId})${at}: ${reason}`,
+      key === undefined
+        ? { operator, nodeId, partition }
+        : { operator, nodeId, partition, key: describeKey(key) },
       {
         cause,
       },
     );
   }
+}
+
+/** A short, readable form of a key for error messages. */
+function describeKey(key: unknown): string {
+  let text: string;
+  try {
+    text = typeof key === 'string' ? JSON.stringify(key) : (JSON.stringify(key) ?? String(key));
+  } catch {
+    text = String(key);
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }
 
 /** An action such as collect() was called where it cannot run (outside foreachBatch). */

@@ -81,6 +81,11 @@ export interface TaskContext {
    * job-made part of its lineage computed by tasks), or undefined.
    */
   precomputed?(node: LineageNode<unknown>, partition: number): Promise<unknown[]> | undefined;
+  /**
+   * The records of an input partition the task may use: all of them unless some were isolated as
+   * poison (records that make user code fail; see exec/record-isolation.ts). Absent means all.
+   */
+  inputRecords?(streamId: number, time: number, partition: number, rows: unknown[]): unknown[];
   /** Runs `compute` once per node partition within this task; later callers get the same promise. */
   once(node: LineageNode<unknown>, partition: number, compute: () => Promise<unknown[]>): Promise<unknown[]>;
 }

@@ -65,14 +65,17 @@ export class ShuffledNode<T> extends LineageNode<T> {
     const segments = await ctx.readShuffle(this.shuffle, partition);
     const aggregator = this.options.aggregator;
     if (!aggregator) return segments.length === 1 ? (segments[0] as T[]) : (segments.flat() as T[]);
+    const merging: { key?: unknown } = {};
     try {
       return mergeByKey(
         segments as [unknown, unknown][][],
         aggregator,
         this.shuffle.mapSideCombine !== undefined,
+        merging,
       );
     } catch (error) {
-      throw new UserFunctionError(this.operator, this.id, partition, error);
+      // No single input record to blame on the reduce side: name the key being merged instead.
+      throw new UserFunctionError(this.operator, this.id, partition, error, merging.key);
     }
   }
 }
@@ -81,11 +84,14 @@ function mergeByKey<V, C>(
   segments: [unknown, unknown][][],
   aggregator: Aggregator<V, C>,
   rowsAreCombiners: boolean,
+  /** Holds the key being merged, so an error can name it. */
+  merging: { key?: unknown },
 ): any[] {
   const merged = new Map<unknown, [unknown, C]>();
   for (const rows of segments) {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i];
+      merging.key = row[0];
       const id = keyIdentity(row[0]);
       const entry = merged.get(id);
       if (entry === undefined) {

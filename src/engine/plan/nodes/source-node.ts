@@ -28,6 +28,14 @@ export class SourceNode<T> extends LineageNode<T> {
   }
 
   protected async computePartition(partition: number, ctx: TaskContext): Promise<T[]> {
+    const rows = await this.readPartition(partition, ctx);
+    return ctx.inputRecords
+      ? (ctx.inputRecords(this.streamId, this.batchTime, partition, rows) as T[])
+      : rows;
+  }
+
+  /** Every record of the partition, as the source gave it. */
+  private async readPartition(partition: number, ctx: TaskContext): Promise<T[]> {
     if (this.reads.direct) return this.reads.direct(partition);
     const block = await ctx.readInputBlock(this.streamId, this.batchTime, partition);
     if (block) return block as T[];
