@@ -1,0 +1,127 @@
+import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { putAll } from '../../src/engine/io/kinesis-admin';
+import { KinesisSource, type KinesisSourceOptions } from '../../src/engine/io/kinesis-source';
+import type { SourceBatch, SourceInterval, SourceRange } from '../../src/engine/io/ports';
+import { ConfigError } from '../../src/engine/util/errors';
+import { createStream, type LocalKinesis, startKinesalite } from '../support/kinesalite';
+import { kplAggregate } from '../support/kpl';
+
+let kinesis: LocalKinesis;
+let client: KinesisClient;
+let streams = 0;
+
+beforeAll(async () => {
+  kinesis = await startKinesalite();
+  client = kinesis.client;
+});
+
+afterAll(async () => {
+  await kinesis?.stop();
+});
+
+const interval = (batchIndex: number): SourceInterval => ({
+  batchIndex,
+  batchTime: (batchIndex + 1) * 1000,
+  intervalMs: 1000,
+});
+
+async function newStream(): Promise<string> {
+  const stream = `caps-${++streams}`;
+  await createStream(client, stream, 1);
+  return stream;
+}
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+async function readBatches<T>(src: KinesisSource<T>, count: number) {
+  const batches: SourceBatch<T>[] = [];
+  let after: SourceRange[] | undefined;
+  for (let i = 0; i < count; i++) {
+    const batch = await src.read(interval(i), after);
+    batches.push(batch);
+    after = batch.ranges;
+  }
+  return batches;
+}
+
+function source(stream: string, options: Partial<KinesisSourceOptions<string>> = {}) {
+  return new KinesisSource<string>({ streamName: stream, client, ...options });
+}
+
+describe('KinesisSource caps per shard and batch', () => {
+  it('drains a 25,000-record backlog over several batches under the default cap', async () => {
+    const stream = await newStream();
+    const entries: PutRecordsRequestEntry[] = Array.from({ length: 25_000 }, (_, i) => ({
+      Data: text(`r${i}`),
+      PartitionKey: `k${i % 16}`,
+    }));
+    await putAll(client, stream, entries);
+    const src = source(stream);
+
+    const batches = await readBatches(src, 4);
+
+    expect(batches.map((b) => b.records.length)).toEqual([10_000, 10_000, 5_000, 0]);
+    expect(batches.map((b) => b.ranges[0].count)).toEqual([10_000, 10_000, 5_000, 0]);
+    const all = batches.flatMap((b) => b.records);
+    expect(all).toEqual(entries.map((_, i) => `r${i}`));
+    // A replay of a capped batch's range is exact.
+    const fresh = source(stream);
+    expect(await fresh.replay(batches[1].ranges, interval(1))).toEqual(batches[1].records);
+  }, 30_000);
+
+  it('counts de-aggregated KPL user records against the cap', async () => {
+    const stream = await newStream();
+    const users = (prefix: string) =>
+      ['1', '2', '3'].map((n) => ({ partitionKey: `${prefix}${n}`, data: Buffer.from(`${prefix}${n}`) }));
+    const [blobA] = await kplAggregate(users('a'));
+    const [blobB] = await kplAggregate(users('b'));
+    await client.send(
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: [text('x'), blobA, text('y'), blobB, text('z')].map((Data) => ({ Data, PartitionKey: 'k' })),
+      }),
+    );
+
+    // 4 user records per batch: x + a1..a3, then y + b1..b3, then z.
+    const four = await readBatches(source(stream, { maxRecordsPerShard: 4 }), 4);
+    expect(four.map((b) => b.records)).toEqual([['x', 'a1', 'a2', 'a3'], ['y', 'b1', 'b2', 'b3'], ['z'], []]);
+
+    // An aggregate that would straddle the cap waits for the next batch, where it is consumed whole.
+    const src = source(stream, { maxRecordsPerShard: 2 });
+    const two = await readBatches(src, 6);
+    expect(two.map((b) => b.records)).toEqual([
+      ['x'],
+      ['a1', 'a2', 'a3'],
+      ['y'],
+      ['b1', 'b2', 'b3'],
+      ['z'],
+      [],
+    ]);
+    for (const [i, batch] of two.entries()) {
+      expect(batch.ranges[0].count).toBe(batch.records.length);
+      expect(await src.replay(batch.ranges, interval(i))).toEqual(batch.records);
+    }
+  });
+
+  it('caps the bytes read from a shard per batch', async () => {
+    const stream = await newStream();
+    const records = Array.from({ length: 5 }, (_, i) => `${i}`.padEnd(100, '.'));
+    await putAll(
+      client,
+      stream,
+      records.map((r) => ({ Data: text(r), PartitionKey: 'k' })),
+    );
+
+    const batches = await readBatches(source(stream, { maxBytesPerShard: 250 }), 4);
+
+    expect(batches.map((b) => b.records.length)).toEqual([2, 2, 1, 0]);
+    expect(batches.flatMap((b) => b.records)).toEqual(records);
+  });
+
+  it('rejects caps that are not whole numbers of at least 1', () => {
+    expect(() => source('s', { maxBytesPerShard: 0 })).toThrow(ConfigError);
+    expect(() => source('s', { maxBytesPerShard: 1.5 })).toThrow(/maxBytesPerShard must be a whole number/);
+    expect(() => source('s', { maxRecordsPerShard: -1 })).toThrow(/maxRecordsPerShard/);
+    expect(() => source('s', { maxRecordsPerShard: Number.POSITIVE_INFINITY })).not.toThrow();
+  });
+});
