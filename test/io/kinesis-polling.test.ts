@@ -181,6 +181,82 @@ describe('KinesisSource polling through empty pages', () => {
   });
 });
 
+describe('KinesisSource kept iterators expiring', () => {
+  /** One shard holding records '1'..'3'; iterators are 'pos:N' (next index N); 'stale' ones have expired. */
+  function stub() {
+    const records = ['1', '2', '3'];
+    const calls: string[] = [];
+    const send = jest.fn(async (command: unknown) => {
+      if (command instanceof ListShardsCommand) {
+        return { Shards: [{ ShardId: SHARD0, SequenceNumberRange: { StartingSequenceNumber: '1' } }] };
+      }
+      if (command instanceof GetShardIteratorCommand) {
+        const { ShardIteratorType: type, StartingSequenceNumber: at } = command.input;
+        calls.push(`iterator ${type}${at ? ` ${at}` : ''}`);
+        const index = type === 'AT_SEQUENCE_NUMBER' ? records.indexOf(at!) : 0;
+        return { ShardIterator: `pos:${index}` };
+      }
+      if (command instanceof GetRecordsCommand) {
+        const iterator = command.input.ShardIterator!;
+        calls.push(`records ${iterator}`);
+        if (iterator === 'stale') {
+          throw Object.assign(new Error('Iterator expired'), {
+            name: 'ExpiredIteratorException',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        const from = Number(iterator.slice(4));
+        const to = Math.min(records.length, from + (command.input.Limit ?? 10_000));
+        return {
+          Records: records
+            .slice(from, to)
+            .map((r) => ({ SequenceNumber: r, Data: new TextEncoder().encode(`r${r}`) })),
+          // The first answer hands out an iterator that will have expired by the next batch.
+          NextShardIterator: from === 0 ? 'stale' : `pos:${to}`,
+          MillisBehindLatest: 0,
+        };
+      }
+      throw new Error(`unexpected ${String(command)}`);
+    });
+    return { client: { send }, calls };
+  }
+
+  it('re-opens at the committed record when a kept iterator has expired, reading nothing twice', async () => {
+    const { client, calls } = stub();
+    const clock = new ManualClock(0, { autoAdvance: true });
+    const src = new KinesisSource({ streamName: 's', client, clock, maxRecordsPerShard: 2 });
+    const first = await src.read({ batchIndex: 0, batchTime: 1000, intervalMs: 1000 }, undefined);
+    const second = await src.read({ batchIndex: 1, batchTime: 2000, intervalMs: 1000 }, first.ranges);
+
+    expect(first.records).toEqual(['r1', 'r2']);
+    expect(second.records).toEqual(['r3']);
+    expect(calls).toEqual([
+      'iterator TRIM_HORIZON',
+      'records pos:0',
+      'records stale',
+      'iterator AT_SEQUENCE_NUMBER 2',
+      'records pos:1',
+    ]);
+  });
+
+  it('does not reuse an iterator kept for longer than Kinesis keeps it valid', async () => {
+    const { client, calls } = stub();
+    const clock = new ManualClock(0, { autoAdvance: true });
+    const src = new KinesisSource({ streamName: 's', client, clock });
+    const first = await src.read({ batchIndex: 0, batchTime: 1000, intervalMs: 1000 }, undefined);
+    clock.advance(5 * 60_000);
+    const later = await src.read({ batchIndex: 1, batchTime: clock.now(), intervalMs: 1000 }, first.ranges);
+
+    expect(first.records).toEqual(['r1', 'r2', 'r3']);
+    expect(later.records).toEqual([]);
+    expect(calls.filter((c) => c.startsWith('iterator'))).toEqual([
+      'iterator TRIM_HORIZON',
+      'iterator AT_SEQUENCE_NUMBER 3',
+    ]);
+    expect(calls).not.toContain('records stale');
+  });
+});
+
 describe('RateLimiter', () => {
   it('lets 5 calls per key start in any second and makes the 6th wait on the clock', async () => {
     const clock = new ManualClock(0);

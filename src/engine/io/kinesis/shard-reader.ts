@@ -82,9 +82,12 @@ export class ShardReader<T> {
       if (part.count >= this.caps.records || part.bytes >= this.caps.bytes) break;
       // Always one call per batch; more only while they can start within the budget.
       if (calls > 0 && this.calls.getRecordsLimit.nextSlot(shard) > request.deadline) break;
-      const extra = cursor.expect ? 1 : 0;
-      const limit = Math.min(GET_RECORDS_LIMIT, this.caps.records - part.count + extra);
-      const out = await this.getRecords(request, cursor, part, limit);
+      // One more when the committed record is read again (it is dropped, not counted).
+      const limitFor = (at: Kept) =>
+        Math.min(GET_RECORDS_LIMIT, this.caps.records - part.count + (at.expect ? 1 : 0));
+      const answer = await this.getRecords(request, cursor, part, limitFor);
+      const out = answer?.out;
+      const limit = answer?.limit ?? 0;
       if (out === undefined) {
         part.ended = true;
         break;
@@ -160,11 +163,12 @@ export class ShardReader<T> {
     request: ShardReadRequest,
     cursor: Kept,
     part: ShardPart<T>,
-    limit: number,
-  ): Promise<GetRecordsCommandOutput | undefined> {
+    limitFor: (cursor: Kept) => number,
+  ): Promise<{ out: GetRecordsCommandOutput; limit: number } | undefined> {
     for (let reopened = 0; ; reopened++) {
       try {
-        return await this.calls.getRecords(request.shard, cursor.iterator, limit);
+        const limit = limitFor(cursor);
+        return { out: await this.calls.getRecords(request.shard, cursor.iterator, limit), limit };
       } catch (error) {
         const expired = error instanceof SourceError && error.context.code === 'ExpiredIteratorException';
         if (!expired || reopened >= 2) throw error;
