@@ -119,7 +119,13 @@ describe('StoreSink', () => {
 
   it('reads a failed, uncommitted batch as undefined even when some partitions were written', async () => {
     const sink = new StoreSink<number>('partial');
-    const ssc = context(2);
+    // A record the map throws on fails the batch (the default would dead-letter it and commit).
+    const ssc = new StreamingContext({
+      batchInterval: 1000,
+      partitions: 2,
+      name: 'sinks',
+      onRecordError: 'fail',
+    });
     ssc
       .queueStream([
         [1, 2],
