@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import {
   type BatchManifest,
   type CheckpointManifest,
-  type InputManifest,
   JobCatalog,
   Lease,
   loadOrCreateJobState,
@@ -11,7 +10,9 @@ import {
 import type { TaskResult, TaskSpec } from '../exec';
 import type { BatchJob, DStreamGraph } from '../graph';
 import type { Clock, Invoker, Store } from '../io/ports';
-import { checkpointKey, IdScope, type LineageNode, RDD } from '../plan';
+import { checkpointKey, IdScope, RDD } from '../plan';
+import { type BatchInfo, countDeadLetters, countGaps, describeLineage, maxLag } from './batch-info';
+import { BatchLog } from './batch-log';
 import { Cleaner } from './cleaner';
 import {
   BatchFailedError,
@@ -25,6 +26,9 @@ import { InputTracker } from './input-tracker';
 import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
 import { ShuffleOffsets } from './shuffle-offsets';
 import { DEFAULT_SPECULATION, type SpeculationPolicy } from './speculation';
+import { sleep, sleepUnlessAborted } from './waiting';
+
+export type { BatchInfo } from './batch-info';
 
 export interface CoordinatorOptions {
   job: string;
@@ -58,18 +62,6 @@ export interface CoordinatorOptions {
   log?: (line: string) => void;
 }
 
-/** What a finished batch looked like, for humans and monitors. */
-export interface BatchInfo {
-  batchTime: number;
-  records: number;
-  schedulingDelayMs: number;
-  processingMs: number;
-  stages: number;
-  tasks: number;
-  /** Records set aside as dead letters in this batch (undecodable, or failing user code). */
-  deadLetters: number;
-}
-
 /**
  * The coordinator's loop (Spark's JobGenerator): on every batch tick, decide each input's interval,
  * claim the batch by writing its manifest (create-once), write the inputs, run the outputs' jobs in
@@ -85,10 +77,7 @@ export class Coordinator {
   private nextBatchIndex = 0;
   private resuming?: Promise<void>;
   private lease?: Lease;
-  /** The batch this coordinator claimed and has not committed: its manifest version and inputs. */
-  private claimed?: { time: number; version: string; inputs?: InputManifest[] };
-  /** Batches this coordinator has not looked for an earlier attempt of yet start after this time. */
-  private checkedEarlierUpTo = Number.NEGATIVE_INFINITY;
+  private readonly log: BatchLog;
   /** Where each recent shuffle file's segments start, so reducers skip reading headers. */
   private readonly shuffleOffsets = new ShuffleOffsets();
   private successor?: string;
@@ -98,6 +87,7 @@ export class Coordinator {
     this.speculation = { ...DEFAULT_SPECULATION, ...options.speculation };
     this.catalog = new JobCatalog(options.store);
     this.inputs = new InputTracker(options.graph, options.store);
+    this.log = new BatchLog(this.catalog, options.graph);
     this.cleaner = new Cleaner(
       options.graph,
       this.catalog,
@@ -273,7 +263,7 @@ export class Coordinator {
         message: error instanceof Error ? error.message : String(error),
         operator: failedIn,
       };
-      await this.writeManifest(manifest).catch(() => undefined);
+      await this.log.write(manifest).catch(() => undefined);
       throw new BatchFailedError(time, failedIn, error);
     }
     const finishedAt = clock.now();
@@ -292,8 +282,8 @@ export class Coordinator {
     manifest.timing.processingMs = finishedAt - startedAt;
     // The fence: a coordinator that was replaced while this batch ran cannot commit it.
     await this.lease?.assertHeld();
-    await this.writeManifest(manifest);
-    this.claimed = undefined;
+    await this.log.write(manifest);
+    this.log.committed();
     this.maybeCrash('after-commit', time);
     this.nextBatchIndex++;
     this.inputs.committed(manifest.inputs);
@@ -308,63 +298,31 @@ export class Coordinator {
       tasks: runner.stages.reduce((sum, s) => sum + s.partitions, 0),
       deadLetters: countDeadLetters(manifest),
     };
+    const lagMs = maxLag(manifest);
+    if (lagMs !== undefined) info.lagMs = lagMs;
+    const gaps = countGaps(manifest);
+    if (gaps > 0) info.gaps = gaps;
     this.options.onBatch?.(info);
     return info;
   }
 
   /**
-   * Claims the batch and fixes its inputs. A batch that was started before (a failed attempt, or a
-   * coordinator that died) keeps the inputs its manifest recorded: its blocks, cached partitions and sink
-   * output were made from them, so reading the source afresh would mix two inputs. The manifest is the
-   * batch's write-ahead log, and writing it is the claim: created once, then replaced only from the
-   * version read, so of two coordinators only one can own a batch. Inputs are written after the claim.
+   * Claims the batch (see BatchLog) and fixes its inputs: those an earlier attempt recorded, or the next
+   * interval of each source. Inputs are written only once the claim succeeded.
    */
   private async claim(time: number, manifest: BatchManifest): Promise<void> {
     await this.lease?.assertHeld();
-    if (this.claimed?.time !== time) {
-      this.claimed = undefined;
-      const earlier = await this.earlierAttempt(time);
-      if (earlier?.value.status === 'committed') {
-        throw new StaleCoordinatorError(`batch ${time} was already committed by another coordinator`, {
-          time,
-        });
-      }
-      if (earlier) {
-        const recorded =
-          earlier.value.zeroTime === this.graph.zeroTime &&
-          this.graph.inputs.every((input) => earlier.value.inputs.some((i) => i.stream === input.id));
-        this.claimed = {
-          time,
-          version: earlier.version,
-          inputs: recorded ? earlier.value.inputs : undefined,
-        };
-      }
-    }
-    if (this.claimed?.inputs) {
-      manifest.inputs = this.claimed.inputs;
-      await this.writeManifest(manifest);
+    const recorded = await this.log.recordedInputs(time);
+    if (recorded) {
+      manifest.inputs = recorded;
+      await this.log.write(manifest);
       return;
     }
     const decided = await this.inputs.decide(time);
     manifest.inputs = decided.map((d) => d.manifest);
-    await this.writeManifest(manifest);
+    await this.log.write(manifest);
     await this.lease?.assertHeld();
     await this.inputs.write(time, decided);
-  }
-
-  /** Only the first batch after a resume can have an earlier attempt; later ones cost no read. */
-  private async earlierAttempt(time: number) {
-    if (time <= this.checkedEarlierUpTo) return undefined;
-    this.checkedEarlierUpTo = time;
-    return this.catalog.readManifest(time);
-  }
-
-  private async writeManifest(manifest: BatchManifest): Promise<void> {
-    const time = manifest.batchTime;
-    const expected = this.claimed?.time === time ? this.claimed.version : undefined;
-    const version = await this.catalog.writeManifest(manifest, expected);
-    const inputs = manifest.inputs.length === this.graph.inputs.length ? manifest.inputs : undefined;
-    this.claimed = { time, version, inputs };
   }
 
   private async runOutput(batchJob: BatchJob, runner: BatchJobRunner): Promise<void> {
@@ -420,44 +378,4 @@ function storedPartitionsOf(graph: DStreamGraph): Record<string, number> {
     if (partitions !== undefined) shape[`${stream.id}:${stream.operator}`] = partitions;
   }
   return shape;
-}
-
-function countDeadLetters(manifest: BatchManifest): number {
-  const decoded = manifest.inputs.reduce((sum, i) => sum + (i.deadLetters ?? 0), 0);
-  const poisoned = manifest.stages.reduce(
-    (sum, s) => sum + ((s as { deadLettered?: number }).deadLettered ?? 0),
-    0,
-  );
-  return decoded + poisoned;
-}
-
-function describeLineage(roots: LineageNode<unknown>[]) {
-  const seen = new Map<string, { id: string; operator: string; partitions: number }>();
-  const visit = (node: LineageNode<unknown>) => {
-    if (seen.has(node.id)) return;
-    seen.set(node.id, { id: node.id, operator: node.operator, partitions: node.numPartitions });
-    for (const dep of node.dependencies) visit(dep.parent);
-  };
-  roots.forEach(visit);
-  return [...seen.values()];
-}
-
-function sleep(ms: number): Promise<void> {
-  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function sleepUnlessAborted(clock: Clock, time: number, signal?: AbortSignal): Promise<boolean> {
-  if (!signal) {
-    await clock.sleepUntil(time);
-    return true;
-  }
-  if (signal.aborted) return false;
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<false>((resolve) => {
-    onAbort = () => resolve(false);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  const result = await Promise.race([clock.sleepUntil(time).then(() => true), aborted]);
-  signal.removeEventListener('abort', onAbort!);
-  return result;
 }
