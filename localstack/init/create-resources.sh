@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs inside LocalStack once it is ready: the stream and bucket that `sls deploy --stage local` expects
-# (the stack creates them too; creating them first lets the producer start before the deploy finishes).
+# Runs inside LocalStack once it is ready. It creates nothing on purpose: `sls deploy --stage local` creates
+# the stream (sluice-local-events), the bucket (sluice-local-data) and the failure queue itself, and
+# LocalStack's CloudFormation fails when a stack's stream already exists. (To read a stream created
+# elsewhere, deploy with --param="streamArn=arn:aws:kinesis:us-east-1:000000000000:stream/<name>"
+# --param="stream=<name>"; then the stack creates no stream.)
 set -euo pipefail
-awslocal kinesis create-stream --stream-name sluice-local-events --shard-count 2 || true
-awslocal s3 mb s3://sluice-local-data || true
-awslocal kinesis wait stream-exists --stream-name sluice-local-events
-echo "sluice: stream sluice-local-events and bucket sluice-local-data are ready"
+echo "sluice: LocalStack is ready; run 'npx serverless deploy --stage local'"
