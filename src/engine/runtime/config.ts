@@ -1,11 +1,11 @@
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { JobDefinition } from '../api/job';
 import { jobStoreIn } from '../catalog/layout';
 import { FsStore } from '../io/fs-store';
 import type { Store } from '../io/ports';
 import { S3Store, s3ClientFor } from '../io/s3-store';
-import { RuntimeError } from './errors';
+import { JobLoadError, RuntimeError } from './errors';
 
 /** A job given as code already loaded (the Lambda bundle's registry) or as a module path (embedded). */
 export type JobSource = JobDefinition | string;
@@ -25,8 +25,11 @@ const JobPathsSchema = z.string().transform((text, ctx) => {
 /** Configuration a deployed function reads from its environment; every field is checked at start. */
 const EnvSchema = z.object({
   SLUICE_STORE: z
-    .string({ error: 'is required: s3://bucket/prefix/ on AWS, or a directory path on one machine' })
-    .min(1, 'must not be empty: s3://bucket/prefix/ or a directory path'),
+    .string({
+      error:
+        "is required: s3://bucket/prefix/ on AWS, or an absolute or './'-relative directory path on one machine",
+    })
+    .min(1, "must not be empty: s3://bucket/prefix/, or an absolute or './'-relative directory path"),
   SLUICE_JOBS: JobPathsSchema.optional(),
   SLUICE_TASK_FUNCTION: z.string().min(1).optional(),
   SLUICE_TASK_PARALLELISM: z.coerce.number().int().positive().optional(),
@@ -73,12 +76,69 @@ export function configFromEnv(
   };
 }
 
-/** `s3://bucket/prefix/` is an S3 store; anything else is a directory. */
-export function storeFrom(location: string, s3Endpoint?: string): Store {
-  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location);
-  if (!s3) return new FsStore({ root: resolve(location.replace(/^file:\/\//, '')) });
-  const prefix = s3[2] && !s3[2].endsWith('/') ? `${s3[2]}/` : s3[2];
-  return new S3Store({ client: s3ClientFor({ endpoint: s3Endpoint }), bucket: s3[1], prefix });
+/** The forms SLUICE_STORE accepts, for error messages. */
+export const STORE_FORMS =
+  "s3://bucket/prefix/ (S3), an absolute directory path such as /var/lib/sluice, or a './'-relative one such as ./data";
+
+/** Where a store lives, parsed from its configured location. */
+export type StoreLocation = { kind: 's3'; bucket: string; prefix: string } | { kind: 'fs'; root: string };
+
+/** S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens, starting and ending alphanumeric. */
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * Parses a store location: `s3://bucket/prefix/`, an absolute path (or a `file:///absolute/path` URL), or a
+ * path relative to the working directory spelled `./dir` (or `../dir`). Anything else (`s3:/typo`,
+ * `bucket/prefix`, `file:relative`) is refused rather than taken for a directory named after the typo.
+ */
+export function parseStoreLocation(location: string, variable = 'SLUICE_STORE'): StoreLocation {
+  const refuse = (why: string): never => {
+    throw new RuntimeError(`invalid configuration: ${variable} '${location}' ${why}; use ${STORE_FORMS}`, {
+      variable,
+      value: location,
+      accepted: STORE_FORMS,
+    });
+  };
+  if (/^s3:\/\//i.test(location)) {
+    const [, bucket = '', rest = ''] = /^s3:\/\/([^/]*)\/?(.*)$/i.exec(location) ?? [];
+    if (!BUCKET.test(bucket)) refuse(`names no valid S3 bucket ('${bucket}')`);
+    if (rest.startsWith('/') || rest.includes('//')) refuse('has an empty segment in its prefix');
+    return { kind: 's3', bucket, prefix: rest && !rest.endsWith('/') ? `${rest}/` : rest };
+  }
+  if (/^file:\/\/\//i.test(location)) return { kind: 'fs', root: resolve(location.slice('file://'.length)) };
+  if (isAbsolute(location)) return { kind: 'fs', root: resolve(location) };
+  if (/^\.\.?\//.test(location)) return { kind: 'fs', root: resolve(location) };
+  if (/^s3:/i.test(location)) return refuse("is not an S3 location: it must start with 's3://'");
+  if (/^[a-z][a-z0-9+.-]*:/i.test(location))
+    return refuse('is neither an s3:// location nor a directory path');
+  return refuse("is ambiguous: a relative directory must start with './'");
+}
+
+/** The store at a location checked by `parseStoreLocation`: S3 (through `s3Endpoint` when given) or a directory. */
+export function storeFrom(location: string, s3Endpoint?: string, variable = 'SLUICE_STORE'): Store {
+  const parsed = parseStoreLocation(location, variable);
+  if (parsed.kind === 'fs') return new FsStore({ root: parsed.root });
+  return new S3Store({
+    client: s3ClientFor({ endpoint: s3Endpoint }),
+    bucket: parsed.bucket,
+    prefix: parsed.prefix,
+  });
+}
+
+/**
+ * The job named `name` among the configured ones, by own property only (so `constructor` or `__proto__`
+ * is an unknown job, not an inherited member of Object).
+ */
+export function configuredJob(jobs: Record<string, JobSource>, name: string): JobSource {
+  const source = Object.hasOwn(jobs, name) ? jobs[name] : undefined;
+  if (source === undefined || source === null) {
+    const known = Object.keys(jobs);
+    throw new JobLoadError(
+      `unknown job '${name}': configured jobs are ${known.length > 0 ? known.join(', ') : '(none)'}`,
+      { job: name, configured: known },
+    );
+  }
+  return source;
 }
 
 /** One job's view of the root store: metadata under `jobs/<job>/`, transient data under `transient/<job>/`. */

@@ -1,31 +1,34 @@
 import { z } from 'zod';
 import { contextFor, type JobDefinition } from '../api/job';
 import type { StartOptions, StreamingContext } from '../api/streaming-context';
-import { runTask, type TaskEnvironment, type TaskResult, type TaskSpec } from '../exec';
+import { parseTaskSpec, runTask, type TaskResult, type TaskSpec } from '../exec';
 import { lambdaClient } from '../io/aws-clients';
 import { SystemClock } from '../io/clock';
 import { InProcessInvoker } from '../io/in-process-invoker';
 import { LambdaInvoker } from '../io/lambda-invoker';
 import type { Clock, Invoker, Store } from '../io/ports';
 import type { BatchInfo } from '../schedule';
-import { jobStore, type RuntimeConfig } from './config';
+import { configuredJob, jobStore, type RuntimeConfig } from './config';
 import { RuntimeError } from './errors';
-import { loadJobModule, taskEnvironment } from './job-loader';
+import { type CheckedTaskEnvironment, loadJobModule, taskEnvironment } from './job-loader';
 
 /**
  * The task function's body: run exactly one task description. Environments are per job (each job has
  * its own store prefix) and kept for the life of the process, so a warm function reuses the graph.
  */
 export function taskFunction(config: RuntimeConfig): (event: unknown) => Promise<TaskResult> {
-  const environments = new Map<string, TaskEnvironment>();
-  return (event) => {
-    const job = typeof (event as { job?: unknown })?.job === 'string' ? (event as { job: string }).job : '';
-    let environment = environments.get(job);
+  const environments = new Map<string, CheckedTaskEnvironment>();
+  return async (event) => {
+    // Malformed payloads, unknown jobs and times that do not fit the job's stored identity are refused
+    // before any job code runs or anything is written.
+    const spec = parseTaskSpec(event);
+    configuredJob(config.jobs, spec.job);
+    let environment = environments.get(spec.job);
     if (!environment) {
-      environment = taskEnvironment(jobStore(config.store, job), config.jobs);
-      environments.set(job, environment);
+      environment = taskEnvironment(jobStore(config.store, spec.job), config.jobs);
+      environments.set(spec.job, environment);
     }
-    return runTask(event, environment);
+    return environment.run(spec);
   };
 }
 
@@ -70,15 +73,7 @@ export async function startCoordinator(
   config: RuntimeConfig,
   options: CoordinatorStartOptions,
 ): Promise<RunningCoordinator> {
-  const source = config.jobs[options.job];
-  if (!source) {
-    throw new RuntimeError(
-      `unknown job '${options.job}': configured jobs are ${Object.keys(config.jobs).join(', ')}`,
-      {
-        job: options.job,
-      },
-    );
-  }
+  const source = configuredJob(config.jobs, options.job);
   const definition: JobDefinition = typeof source === 'string' ? loadJobModule(source) : source;
   const context = contextFor(definition, options.log);
   const store = (options.wrapStore ?? ((s: Store) => s))(jobStore(config.store, context.name));

@@ -16,6 +16,7 @@ import { WorkerPoolInvoker } from '../io/worker-pool';
 import type { BatchInfo } from '../schedule';
 import { configFromEnv } from './config';
 import { type Emulator, startKinesalite, startRestartableProxy, startS3rver } from './emulators';
+import { RuntimeError } from './errors';
 import { loadJobModule } from './job-loader';
 import { type CoordinatorStartOptions, type RunningCoordinator, startCoordinator } from './lambda';
 
@@ -56,20 +57,18 @@ export interface LocalAws {
 
 export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
   const jobModule = resolve(options.jobModule);
-  const started: { stop(): Promise<void> }[] = [];
-  const stopAll = async () => {
-    for (const part of started.reverse()) await part.stop().catch(() => undefined);
-  };
+  const parts = new ShutdownOrder();
   try {
     const kinesisServer: Emulator = await startKinesalite();
-    started.push(kinesisServer);
+    parts.add('emulators', kinesisServer);
     const s3Server: Emulator = await startS3rver([LOCAL_BUCKET]);
-    started.push(s3Server);
+    parts.add('emulators', s3Server);
     const kinesisProxy = options.restartable
       ? await startRestartableProxy(kinesisServer.endpoint)
       : undefined;
+    if (kinesisProxy) parts.add('proxies', kinesisProxy);
     const s3Proxy = options.restartable ? await startRestartableProxy(s3Server.endpoint) : undefined;
-    if (kinesisProxy && s3Proxy) started.push(kinesisProxy, s3Proxy);
+    if (s3Proxy) parts.add('proxies', s3Proxy);
     const kinesis = kinesisProxy ?? kinesisServer;
     const s3 = s3Proxy ?? s3Server;
     const env: Record<string, string> = {
@@ -87,7 +86,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
 
     const streams = kinesisStreamsOf(jobModule);
     const admin = kinesisClient({ endpoint: kinesis.endpoint });
-    started.push({ stop: async () => admin.destroy() });
+    parts.add('clients', { stop: async () => admin.destroy() });
     for (const stream of streams) await ensureStream(admin, stream, options.shards ?? 2);
 
     const pool = new WorkerPoolInvoker<TaskSpec, TaskResult>({
@@ -100,7 +99,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       store: new MemoryStore(),
       workerData: { env },
     });
-    started.push({ stop: () => pool.close() });
+    parts.add('functions', { stop: () => pool.close() });
     // Load the engine and the job in every function instance before the first batch.
     await Promise.all(
       Array.from({ length: options.workers ?? 2 }, () => pool.invoke({ warmUp: true } as never)),
@@ -108,7 +107,8 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     const lambda = await startLocalLambda({
       functions: { [LOCAL_TASK_FUNCTION]: (event) => pool.invoke(event as TaskSpec) },
     });
-    started.push({ stop: () => lambda.close() });
+    // The Invoke endpoint closes before the instances behind it.
+    parts.add('endpoint', { stop: () => lambda.close() });
     env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
     env.SLUICE_TASK_FUNCTION = LOCAL_TASK_FUNCTION;
     Object.assign(process.env, env);
@@ -117,11 +117,14 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       options.producer && streams.length > 0
         ? startProducer(admin, streams[0], options.producer.ratePerSecond, options.producer.generate)
         : undefined;
-    if (producer) started.push(producer);
+    if (producer) parts.add('producer', producer);
 
     const config = configFromEnv(env);
     const job = Object.keys(config.jobs)[0];
     const start = async (extra: Omit<CoordinatorStartOptions, 'job'> = {}) => {
+      if (parts.stopping) {
+        throw new RuntimeError('the local AWS is stopping; no coordinator can start on it', { job });
+      }
       const running = await startCoordinator(config, {
         job,
         clock: options.clock,
@@ -129,7 +132,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
         log: options.log,
         ...extra,
       });
-      started.push(running);
+      parts.add('coordinators', running);
       return running;
     };
     const coordinator = options.coordinator === false ? undefined : await start();
@@ -137,10 +140,67 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       kinesisProxy && s3Proxy
         ? { s3: (ms: number) => s3Proxy.restart(ms), kinesis: (ms: number) => kinesisProxy.restart(ms) }
         : undefined;
-    return { env, streams, coordinator, producer, startCoordinator: start, restart, stop: stopAll };
+    return {
+      env,
+      streams,
+      coordinator,
+      producer,
+      startCoordinator: start,
+      restart,
+      stop: () => parts.stop(),
+    };
   } catch (error) {
-    await stopAll();
+    await parts.stop();
     throw error;
+  }
+}
+
+/** The groups of the local AWS, in the order they stop: nothing stops before what still calls it. */
+const STOP_ORDER = [
+  // No new records.
+  'producer',
+  // Each coordinator finishes its batch (and gives up its lease) while S3, Kinesis and the tasks still run.
+  'coordinators',
+  // Then the task functions: the Invoke endpoint, then the instances behind it.
+  'endpoint',
+  'functions',
+  'clients',
+  // The emulators last, proxies before what they front.
+  'proxies',
+  'emulators',
+] as const;
+
+type StopGroup = (typeof STOP_ORDER)[number];
+
+/**
+ * Stops the parts of the local AWS group by group in STOP_ORDER (within a group, the latest started
+ * first), once: a second stop() (a timer and a finished coordinator, Ctrl-C twice) waits for the first
+ * instead of running its own, interleaved shutdown.
+ */
+class ShutdownOrder {
+  private readonly groups = new Map<StopGroup, { stop(): Promise<void> }[]>();
+  private stopped?: Promise<void>;
+
+  get stopping(): boolean {
+    return this.stopped !== undefined;
+  }
+
+  add(group: StopGroup, part: { stop(): Promise<void> }): void {
+    const list = this.groups.get(group) ?? [];
+    list.push(part);
+    this.groups.set(group, list);
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      for (const group of STOP_ORDER) {
+        for (const part of [...(this.groups.get(group) ?? [])].reverse()) {
+          // One part failing to stop cleanly must not leave the ones after it running.
+          await part.stop().catch(() => undefined);
+        }
+      }
+    })();
+    return this.stopped;
   }
 }
 
