@@ -4,6 +4,22 @@ import type { Store } from '../../src/engine/io/ports';
 const bytes = (...values: number[]) => new Uint8Array(values);
 const text = (s: string) => new TextEncoder().encode(s);
 
+/** Runs `count` conditional writes at once and returns the indexes of those that were not refused. */
+async function winnersOf(count: number, write: (i: number) => Promise<unknown>): Promise<number[]> {
+  const outcomes = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      write(i).then(
+        () => i,
+        (e: unknown) => {
+          if (!isConditionFailed(e)) throw e;
+          return -1;
+        },
+      ),
+    ),
+  );
+  return outcomes.filter((i) => i >= 0);
+}
+
 /** The contract every Store adapter must meet; each adapter's test file runs this once. */
 export interface StoreBehaviourOptions {
   /**
@@ -293,32 +309,18 @@ export function describeStoreBehaviour(
       });
 
       it('lets exactly one of several concurrent creators win', async () => {
-        const attempts = Array.from({ length: 8 }, (_, i) =>
-          store.putIf('meta/commit', text(`writer ${i}`), { ifAbsent: true }).then(
-            () => i,
-            (e: unknown) => {
-              if (!isConditionFailed(e)) throw e;
-              return -1;
-            },
-          ),
+        const winners = await winnersOf(8, (i) =>
+          store.putIf('meta/commit', text(`writer ${i}`), { ifAbsent: true }),
         );
-        const winners = (await Promise.all(attempts)).filter((i) => i >= 0);
         expect(winners).toHaveLength(1);
         expect(await store.get('meta/commit')).toEqual(text(`writer ${winners[0]}`));
       });
 
       it('lets exactly one of several concurrent compare-and-sets of one version win', async () => {
         const base = await store.putIf('meta/lease', text('base'), { ifAbsent: true });
-        const attempts = Array.from({ length: 6 }, (_, i) =>
-          store.putIf('meta/lease', text(`taker ${i}`), { ifVersion: base }).then(
-            () => i,
-            (e: unknown) => {
-              if (!isConditionFailed(e)) throw e;
-              return -1;
-            },
-          ),
+        const winners = await winnersOf(6, (i) =>
+          store.putIf('meta/lease', text(`taker ${i}`), { ifVersion: base }),
         );
-        const winners = (await Promise.all(attempts)).filter((i) => i >= 0);
         expect(winners).toHaveLength(1);
         expect(await store.get('meta/lease')).toEqual(text(`taker ${winners[0]}`));
       });

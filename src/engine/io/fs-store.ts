@@ -28,23 +28,8 @@ export class FsStore implements Store {
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {
-    const file = this.pathOf(key);
-    const dir = path.dirname(file);
-    try {
-      await fs.mkdir(dir, { recursive: true });
-    } catch (err) {
-      // ENOTDIR / EEXIST: some parent of the key is already an object, which a directory cannot model.
-      throw this.fail('put', key, err);
-    }
-    // Write beside the target and rename over it, so readers see the old object or the new one, never a part.
-    const temp = path.join(dir, FS_STORE_TEMP_PREFIX + randomBytes(8).toString('hex'));
-    try {
-      await fs.writeFile(temp, body, { flag: 'wx' });
-      await fs.rename(temp, file);
-    } catch (err) {
-      await fs.rm(temp, { force: true }).catch(() => undefined);
-      throw this.fail('put', key, err);
-    }
+    // Renamed over the target, so readers see the old object or the new one, never a part.
+    await this.writeBeside('put', key, body, (temp, file) => fs.rename(temp, file));
   }
 
   /**
@@ -52,34 +37,44 @@ export class FsStore implements Store {
    * a lock file beside the key, so processes sharing the directory agree on who won.
    */
   async putIf(key: string, body: Uint8Array, condition: WriteCondition): Promise<string> {
+    await this.writeBeside('putIf', key, body, async (temp, file) => {
+      if ('ifAbsent' in condition) {
+        await fs.link(temp, file).catch((err: NodeJS.ErrnoException) => {
+          throw err.code === 'EEXIST' ? refused(key, condition) : err;
+        });
+        return;
+      }
+      await this.withLock(file, async () => {
+        const current = await this.getVersioned(key);
+        if (current?.version !== condition.ifVersion) throw refused(key, condition);
+        await fs.rename(temp, file);
+      });
+    });
+    return versionOf(body);
+  }
+
+  /** Writes `body` to a temp file beside the key's file, then lets `place` move it into place. */
+  private async writeBeside(
+    op: string,
+    key: string,
+    body: Uint8Array,
+    place: (temp: string, file: string) => Promise<void>,
+  ): Promise<void> {
     const file = this.pathOf(key);
     const dir = path.dirname(file);
     try {
       await fs.mkdir(dir, { recursive: true });
     } catch (err) {
-      throw this.fail('putIf', key, err);
+      // ENOTDIR / EEXIST: some parent of the key is already an object, which a directory cannot model.
+      throw this.fail(op, key, err);
     }
     const temp = path.join(dir, FS_STORE_TEMP_PREFIX + randomBytes(8).toString('hex'));
     try {
       await fs.writeFile(temp, body, { flag: 'wx' });
-      if ('ifAbsent' in condition) {
-        try {
-          await fs.link(temp, file);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw refused(key, condition);
-          throw err;
-        }
-      } else {
-        await this.withLock(file, async () => {
-          const current = await this.getVersioned(key);
-          if (current?.version !== condition.ifVersion) throw refused(key, condition);
-          await fs.rename(temp, file);
-        });
-      }
-      return versionOf(body);
+      await place(temp, file);
     } catch (err) {
       if (err instanceof ConditionFailedError) throw err;
-      throw this.fail('putIf', key, err);
+      throw this.fail(op, key, err);
     } finally {
       await fs.rm(temp, { force: true }).catch(() => undefined);
     }
