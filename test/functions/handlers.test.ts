@@ -4,11 +4,13 @@ import { join, resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { handler as coordinatorHandler } from '../../functions/coordinator/handler';
 import { handler as taskHandler } from '../../functions/task/handler';
-import { FsStore, readManifest } from '../../src/engine';
+import { FsStore, readManifest, SystemClock } from '../../src/engine';
+import { JobCatalog, Lease } from '../../src/engine/catalog';
 import { jobStore } from '../../src/engine/runtime/config';
 import { sink } from '../runtime/fixtures/fast-job';
 
 const FAST_JOB = resolve(__dirname, '../runtime/fixtures/fast-job.ts');
+const FAILING_JOB = resolve(__dirname, '../runtime/fixtures/failing-job.ts');
 
 function lambdaContext(remainingMs: () => number): Context {
   return { getRemainingTimeInMillis: remainingMs } as unknown as Context;
@@ -65,6 +67,38 @@ describe('Lambda handlers', () => {
         lambdaContext(() => 60_000),
       ),
     ).rejects.toThrow(/SLUICE_STORE is required: s3:\/\/bucket\/prefix\//);
+  });
+
+  it('coordinator handler rejects an event with fields it does not know, naming them', async () => {
+    await expect(
+      coordinatorHandler(
+        { job: 'fast', successor: 'x' },
+        lambdaContext(() => 60_000),
+      ),
+    ).rejects.toThrow(
+      /field 'successor' not expected \(a coordinator event is \{ job, watchdog\?, successorOf\?, owner\? \}\)/,
+    );
+    await expect(
+      coordinatorHandler(
+        { job: 'fast', successorOf: 'old' },
+        lambdaContext(() => 60_000),
+      ),
+    ).rejects.toThrow(/field 'owner' is required with successorOf/);
+  });
+
+  it('throws from the handler when the run fails, with the lease released so the retry can start at once', async () => {
+    process.env.SLUICE_JOBS = JSON.stringify({ failing: FAILING_JOB });
+    await expect(
+      coordinatorHandler(
+        { job: 'failing', watchdog: true },
+        lambdaContext(() => 60_000),
+      ),
+    ).rejects.toThrow(/the output is broken/);
+
+    const catalog = new JobCatalog(jobStore(new FsStore({ root: dir }), 'failing'));
+    expect((await catalog.readLease())?.value).toMatchObject({ released: true });
+    // Lambda's retry (or the next watchdog run) takes the lease at once, long before it would expire.
+    await expect(Lease.acquire(catalog, new SystemClock(), 'retry', 1000)).resolves.toBeDefined();
   });
 
   it('coordinator handler names the configured jobs when asked for an unknown one', async () => {

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { contextFor, type JobDefinition } from '../api/job';
 import type { StartOptions, StreamingContext } from '../api/streaming-context';
+import { LeaseHeldError } from '../catalog/errors';
 import { parseTaskSpec, runTask, type TaskResult, type TaskSpec } from '../exec';
 import { lambdaClient } from '../io/aws-clients';
 import { SystemClock } from '../io/clock';
@@ -9,6 +11,16 @@ import { LambdaInvoker } from '../io/lambda-invoker';
 import type { Clock, Invoker, Store } from '../io/ports';
 import type { BatchInfo } from '../schedule';
 import { configuredJob, jobStore, type RuntimeConfig } from './config';
+import {
+  BatchBudget,
+  checkIntervalFits,
+  DEFAULT_HANDOVER_MARGIN_MS,
+  DEFAULT_SUCCESSOR_LEAD_MS,
+  GatedClock,
+  Succession,
+  type SuccessorStarter,
+  whenLeaseFree,
+} from './continuity';
 import { RuntimeError } from './errors';
 import { type CheckedTaskEnvironment, loadJobModule, taskEnvironment } from './job-loader';
 
@@ -32,16 +44,56 @@ export function taskFunction(config: RuntimeConfig): (event: unknown) => Promise
   };
 }
 
-const CoordinatorEventSchema = z.object({ job: z.string().min(1, 'must name the job to run') }).passthrough();
+const CoordinatorEventSchema = z
+  .object({
+    job: z.string({ error: 'must name the job to run' }).min(1, 'must name the job to run'),
+    watchdog: z.boolean({ error: 'must be true or false' }).optional(),
+    successorOf: z.string().min(1, "must be the outgoing coordinator's owner id").optional(),
+    owner: z.string().min(1, 'must be a lease owner id').optional(),
+  })
+  .strict()
+  .superRefine((event, ctx) => {
+    if (event.successorOf !== undefined && event.owner === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['owner'], message: 'is required with successorOf' });
+    }
+    if (event.watchdog && event.successorOf !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['watchdog'], message: 'cannot be combined with successorOf' });
+    }
+  });
 
-/** Checks the coordinator's event (from the schedule rule): it must name a job. */
-export function parseCoordinatorEvent(event: unknown): { job: string } {
+/**
+ * What a coordinator invocation is asked to do:
+ * - `{ job }`: run the job; fails with LeaseHeldError while another coordinator holds a live lease.
+ * - `{ job, watchdog: true }` (the schedule, every minute): run the job only if no coordinator holds a
+ *   live lease; otherwise return `{ status: 'already running', holder }` at once.
+ * - `{ job, successorOf, owner }` (sent by an outgoing coordinator): run as `owner`, waiting until the
+ *   outgoing coordinator hands its lease over (or the lease expires).
+ */
+export interface CoordinatorEvent {
+  job: string;
+  watchdog?: boolean;
+  successorOf?: string;
+  owner?: string;
+}
+
+/** Checks the coordinator's event (the watchdog schedule, or an outgoing coordinator); see CoordinatorEvent. */
+export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
   const parsed = CoordinatorEventSchema.safeParse(event);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `field '${i.path.join('.') || '(root)'}' ${i.message}`);
+    const problems = parsed.error.issues.map((i) =>
+      i.code === 'unrecognized_keys'
+        ? `field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')} not expected (a coordinator event is { job, watchdog?, successorOf?, owner? })`
+        : `field '${i.path.join('.') || '(root)'}' ${i.message}`,
+    );
     throw new RuntimeError(`invalid coordinator event: ${problems.join('; ')}`, { problems });
   }
-  return { job: parsed.data.job };
+  const { job, watchdog, successorOf, owner } = parsed.data;
+  return {
+    job,
+    ...(watchdog !== undefined ? { watchdog } : {}),
+    ...(successorOf !== undefined ? { successorOf } : {}),
+    ...(owner !== undefined ? { owner } : {}),
+  };
 }
 
 export interface RunningCoordinator {
@@ -112,43 +164,164 @@ function taskInvoker(
   );
 }
 
-export interface CoordinatorRunOptions {
-  job: string;
+export interface CoordinatorRunOptions extends CoordinatorEvent {
   /** Milliseconds this invocation may still run (Lambda's getRemainingTimeInMillis). */
   remainingMs: () => number;
-  /** Stop starting batches when less than this remains (default: two batch intervals plus 5 s). */
-  safetyMarginMs?: number;
+  /** Kept free after the last batch to hand the lease over and return (default 5 s). */
+  handOverMarginMs?: number;
+  /**
+   * Starts this coordinator's successor shortly before its last batch, so the lease goes straight to it.
+   * Without one, the lease is released at the end and the watchdog starts the next coordinator.
+   */
+  starter?: SuccessorStarter;
+  /** How long before its last batch's time the successor is started (default 2 s). */
+  successorLeadMs?: number;
+  /** How often a successor looks whether the lease was handed to it (default 200 ms). */
+  leasePollMs?: number;
+  clock?: Clock;
   invoker?: Invoker<TaskSpec, TaskResult>;
+  onBatch?: (info: BatchInfo) => void;
+  log?: (line: string) => void;
+  start?: Omit<NonNullable<CoordinatorStartOptions['start']>, 'owner'>;
 }
 
 export interface CoordinatorRunSummary {
   job: string;
+  /**
+   * 'handed over': ran batches, then handed the lease to `successor`, which it had started.
+   * 'stopped': ran batches and released the lease (no successor starter, e.g. no function name); the
+   * watchdog starts the next coordinator.
+   * 'already running': a watchdog (or a successor that was not handed the lease) found `holder`
+   * holding a live lease and did nothing.
+   */
+  status: 'handed over' | 'stopped' | 'already running';
+  /** This invocation's lease owner id. */
+  owner: string;
   batches: number;
   lastBatchTime?: number;
+  successor?: string;
+  holder?: string;
 }
 
 /**
- * The coordinator function's body: resume the job, run batches until the invocation is about to end,
- * and return. The next scheduled invocation resumes where this one stopped.
+ * The coordinator function's body: take the lease (a successor waits until it is handed over; a watchdog
+ * gives up at once if someone holds it), refuse an interval that cannot run on Lambda, run batches while
+ * each can finish before the deadline, start the successor shortly before the last one, and hand the
+ * lease straight to it. A failed run rejects after the lease was released or handed over, so a retry or
+ * the next watchdog can start at once.
  */
 export async function runCoordinator(
   config: RuntimeConfig,
   options: CoordinatorRunOptions,
 ): Promise<CoordinatorRunSummary> {
+  const invocationMs = options.remainingMs();
+  const clock = options.clock ?? new SystemClock();
+  const owner = options.owner ?? randomUUID();
+  const marginMs = options.handOverMarginMs ?? DEFAULT_HANDOVER_MARGIN_MS;
+  const leadMs = options.successorLeadMs ?? DEFAULT_SUCCESSOR_LEAD_MS;
+  const log = options.log ?? (() => undefined);
+  // Holds the coordinator before each batch until this function has decided the batch may start.
+  const gate = new GatedClock(clock);
   let batches = 0;
   let lastBatchTime: number | undefined;
-  let margin = options.safetyMarginMs ?? 5000;
-  const running = await startCoordinator(config, {
-    job: options.job,
-    invoker: options.invoker,
-    onBatch: (info) => {
-      batches++;
-      lastBatchTime = info.batchTime;
-      if (options.remainingMs() < margin) void running.stop();
+  let afterBatch: (info: BatchInfo) => void = () => undefined;
+  const start = () =>
+    startCoordinator(config, {
+      job: options.job,
+      clock: gate,
+      invoker: options.invoker,
+      log: options.log,
+      start: { ...options.start, owner },
+      onBatch: (info) => {
+        batches++;
+        lastBatchTime = info.batchTime;
+        options.onBatch?.(info);
+        afterBatch(info);
+      },
+    });
+
+  let running: RunningCoordinator;
+  try {
+    running =
+      options.successorOf === undefined
+        ? await start()
+        : await whenLeaseFree(start, {
+            clock,
+            predecessor: options.successorOf,
+            pollMs: options.leasePollMs,
+            mayWait: () => options.remainingMs() > 2 * marginMs,
+          });
+  } catch (error) {
+    if (error instanceof LeaseHeldError && (options.watchdog || options.successorOf !== undefined)) {
+      const holder = String(error.context.holder ?? 'another coordinator');
+      log(`coordinator ${owner}: ${holder} holds the lease of job '${options.job}'; nothing to do`);
+      return { job: options.job, status: 'already running', owner, batches: 0, holder };
+    }
+    throw error;
+  }
+
+  const { context } = running;
+  const coordinator = context.coordinator!;
+  try {
+    checkIntervalFits(options.job, context.batchMs, marginMs, invocationMs);
+  } catch (error) {
+    await running.stop();
+    throw error;
+  }
+
+  const budget = new BatchBudget(context.batchMs, marginMs);
+  const succession = new Succession(
+    options.starter,
+    clock,
+    { job: options.job, successorOf: owner, owner: randomUUID() },
+    (event) => {
+      coordinator.handOverOnStop(event.owner);
+      log(`coordinator ${owner}: started successor ${event.owner}`);
     },
-  });
-  margin = options.safetyMarginMs ?? 2 * running.context.batchMs + 5000;
-  if (options.remainingMs() < margin) await running.stop();
-  await running.done;
-  return { job: running.context.name, batches, lastBatchTime };
+  );
+  /** Whether the next batch may start; schedules the successor when it is the last one. */
+  const mayStartNext = (): boolean => {
+    const next = coordinator.nextBatchTime;
+    const now = clock.now();
+    const remaining = options.remainingMs();
+    if (!budget.fits(next, now, remaining)) return false;
+    if (!budget.fits(next, now, remaining, 2)) succession.scheduleAt(next - leadMs);
+    return true;
+  };
+  let finishing: Promise<void> | undefined;
+  const finish = () => {
+    gate.close();
+    finishing ??= succession.now().then(() => running.stop());
+  };
+  afterBatch = (info) => {
+    budget.record(info.processingMs);
+    if (!mayStartNext()) finish();
+  };
+  if (mayStartNext()) gate.open();
+  else finish();
+
+  try {
+    await running.done;
+  } finally {
+    succession.cancel();
+  }
+  await finishing;
+  const handedOver = await succession.started();
+  if (succession.failure !== undefined) {
+    throw new RuntimeError(
+      `coordinator ${owner} ran ${batches} batch(es) of job '${options.job}' and released its lease, but could not ` +
+        `start its successor: ${(succession.failure as Error)?.message ?? String(succession.failure)}. ` +
+        'The watchdog starts the next coordinator within a minute; check that the coordinator may invoke itself (lambda:InvokeFunction).',
+      { job: options.job, owner, batches, lastBatchTime },
+      { cause: succession.failure },
+    );
+  }
+  return {
+    job: options.job,
+    status: handedOver ? 'handed over' : 'stopped',
+    owner,
+    batches,
+    lastBatchTime,
+    ...(handedOver ? { successor: succession.event.owner } : {}),
+  };
 }
