@@ -1,10 +1,8 @@
+import { SINK_COMMIT_MARKER, sinkMarkerKey, sinkPartKey, sinkPrefix } from '../catalog/layout';
 import type { Sink, SinkBatchInfo, SinkPartitionInfo } from '../graph';
 import { InvalidGraphError } from '../graph';
 import { isConditionFailed } from '../io/errors';
 import type { Store } from '../io/ports';
-import { padTime } from '../plan';
-
-const COMMIT_MARKER = '_COMMITTED';
 
 /**
  * Writes every batch to the job's store as JSON Lines, one object per partition:
@@ -24,7 +22,7 @@ export class StoreSink<T> implements Sink<T> {
 
   async writePartition(rows: T[], info: SinkPartitionInfo): Promise<void> {
     const text = rows.map((row, i) => this.line(row, i, info)).join('\n');
-    await createOnce(info.store, partKey(this.name, info.batchTime, info.partition), text);
+    await createOnce(info.store, sinkPartKey(this.name, info.batchTime, info.partition), text);
   }
 
   private line(row: T, index: number, info: SinkPartitionInfo): string {
@@ -40,26 +38,26 @@ export class StoreSink<T> implements Sink<T> {
 
   async commitBatch(info: SinkBatchInfo): Promise<void> {
     const marker = JSON.stringify({ batchTime: info.batchTime, partitions: info.numPartitions });
-    await createOnce(info.store, `${batchDir(this.name, info.batchTime)}${COMMIT_MARKER}`, marker);
+    await createOnce(info.store, sinkMarkerKey(this.name, info.batchTime), marker);
   }
 
   /** Batch times with committed output, in order. */
   async committedBatches(store: Store): Promise<number[]> {
-    const entries = await store.list(`sinks/${this.name}/`);
+    const entries = await store.list(sinkPrefix(this.name));
     return entries
-      .filter((e) => e.key.endsWith(`/${COMMIT_MARKER}`))
+      .filter((e) => e.key.endsWith(`/${SINK_COMMIT_MARKER}`))
       .map((e) => Number(e.key.split('/')[2]))
       .sort((a, b) => a - b);
   }
 
   /** The rows of a committed batch in partition order, or undefined if the batch is not committed. */
   async readBatch(store: Store, batchTime: number): Promise<T[] | undefined> {
-    const marker = await store.get(`${batchDir(this.name, batchTime)}${COMMIT_MARKER}`);
+    const marker = await store.get(sinkMarkerKey(this.name, batchTime));
     if (!marker) return undefined;
     const { partitions } = JSON.parse(new TextDecoder().decode(marker)) as { partitions: number };
     const rows: T[] = [];
     for (let p = 0; p < partitions; p++) {
-      const bytes = await store.get(partKey(this.name, batchTime, p));
+      const bytes = await store.get(sinkPartKey(this.name, batchTime, p));
       const text = bytes ? new TextDecoder().decode(bytes) : '';
       if (text.length > 0) for (const line of text.split('\n')) rows.push(JSON.parse(line) as T);
     }
@@ -74,12 +72,4 @@ async function createOnce(store: Store, key: string, text: string): Promise<void
   } catch (error) {
     if (!isConditionFailed(error)) throw error;
   }
-}
-
-function batchDir(name: string, batchTime: number): string {
-  return `sinks/${name}/${padTime(batchTime)}/`;
-}
-
-function partKey(name: string, batchTime: number, partition: number): string {
-  return `${batchDir(name, batchTime)}part-${String(partition).padStart(5, '0')}.jsonl`;
 }

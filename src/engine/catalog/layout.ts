@@ -23,6 +23,21 @@ export function manifestTimeOf(key: string): number {
   return Number(key.slice(MANIFEST_PREFIX.length, -'.json'.length));
 }
 
+/** A store sink's output: one object per batch and partition, then the batch's commit marker. */
+export const SINK_COMMIT_MARKER = '_COMMITTED';
+
+export function sinkPrefix(sink: string): string {
+  return `sinks/${sink}/`;
+}
+
+export function sinkPartKey(sink: string, time: number, partition: number): string {
+  return `${sinkPrefix(sink)}${padTime(time)}/part-${String(partition).padStart(5, '0')}.jsonl`;
+}
+
+export function sinkMarkerKey(sink: string, time: number): string {
+  return `${sinkPrefix(sink)}${padTime(time)}/${SINK_COMMIT_MARKER}`;
+}
+
 /** Records a source could not decode, one object per batch, stream and shard. */
 export function sourceDeadLetterKey(streamId: number, time: number, shard: string): string {
   return `deadletters/${padTime(time)}/s${streamId}/${shard}.json`;
