@@ -2,7 +2,8 @@
  * The AWS emulators of the embedded local AWS, on 127.0.0.1 and free ports: kinesalite (in this process,
  * in memory) and s3rver (in a child process: s3rver encrypts list continuation tokens with DES, which
  * Node 20's OpenSSL 3 only offers with --openssl-legacy-provider, so in-process listings of more than a
- * page fail).
+ * page fail). s3rver is reached through a proxy (s3-conditional-proxy) that enforces S3's conditional writes
+ * and keeps concurrent requests for one key from corrupting or crashing it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RuntimeError } from './errors';
+import { startConditionalS3Proxy } from './s3-conditional-proxy';
 
 export interface Emulator {
   /** e.g. http://127.0.0.1:41234 */
@@ -50,7 +52,10 @@ process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
 `;
 
-/** s3rver with `buckets` created, over a fresh temp directory that stop() removes. Credentials: S3RVER/S3RVER. */
+/**
+ * s3rver with `buckets` created, over a fresh temp directory that stop() removes, behind the conditional-write
+ * proxy whose endpoint it returns. Credentials: S3RVER/S3RVER.
+ */
 export async function startS3rver(buckets: string[]): Promise<Emulator> {
   const directory = await mkdtemp(join(tmpdir(), 'sluice-s3rver-'));
   const options = {
@@ -73,7 +78,14 @@ export async function startS3rver(buckets: string[]): Promise<Emulator> {
   };
   try {
     const port = await readPort(child);
-    return { endpoint: `http://127.0.0.1:${port}`, stop };
+    const proxy = await startConditionalS3Proxy(`http://127.0.0.1:${port}`);
+    return {
+      endpoint: proxy.endpoint,
+      async stop() {
+        await proxy.stop();
+        await stop();
+      },
+    };
   } catch (error) {
     await stop();
     throw error;
