@@ -87,7 +87,9 @@ export class S3Store implements Store {
       return out.ETag;
     } catch (err) {
       // 412: the condition did not hold. 409: a concurrent conditional write of the key won the race.
-      if (statusOf(err) === 412 || statusOf(err) === 409) {
+      // 404 on If-Match: the object we compare against was deleted since it was read.
+      const lostRace = statusOf(err) === 412 || statusOf(err) === 409;
+      if (lostRace || ('ifVersion' in condition && errorName(err) === 'NoSuchKey')) {
         throw new ConditionFailedError(
           `conditional write of store key ${JSON.stringify(key)} refused by S3 (${errorName(err)}): another writer won`,
           { key, bucket: this.bucket, condition },
