@@ -179,6 +179,7 @@ describe('KinesisSource', () => {
         last: puts[3].SequenceNumber,
         count: 2,
         millisBehindLatest: 0,
+        caughtUpAt: expect.any(Number),
       },
       {
         shard: SHARD1,
@@ -186,6 +187,7 @@ describe('KinesisSource', () => {
         last: puts[2].SequenceNumber,
         count: 2,
         millisBehindLatest: 0,
+        caughtUpAt: expect.any(Number),
       },
     ]);
   });
@@ -229,8 +231,22 @@ describe('KinesisSource', () => {
       records: [],
       deadLetters: [],
       ranges: [
-        { shard: SHARD0, first: '', last: '', count: 0, millisBehindLatest: 0 },
-        { shard: SHARD1, first: '', last: '', count: 0, millisBehindLatest: 0 },
+        {
+          shard: SHARD0,
+          first: '',
+          last: '',
+          count: 0,
+          millisBehindLatest: 0,
+          caughtUpAt: expect.any(Number),
+        },
+        {
+          shard: SHARD1,
+          first: '',
+          last: '',
+          count: 0,
+          millisBehindLatest: 0,
+          caughtUpAt: expect.any(Number),
+        },
       ],
     });
 
@@ -241,8 +257,22 @@ describe('KinesisSource', () => {
     for (const batch of [again, stillEmpty]) {
       expect(batch.records).toEqual([]);
       expect(batch.ranges).toEqual([
-        { shard: SHARD0, first: '', last: puts[0].SequenceNumber, count: 0, millisBehindLatest: 0 },
-        { shard: SHARD1, first: '', last: '', count: 0, millisBehindLatest: 0 },
+        {
+          shard: SHARD0,
+          first: '',
+          last: puts[0].SequenceNumber,
+          count: 0,
+          millisBehindLatest: 0,
+          caughtUpAt: expect.any(Number),
+        },
+        {
+          shard: SHARD1,
+          first: '',
+          last: '',
+          count: 0,
+          millisBehindLatest: 0,
+          caughtUpAt: expect.any(Number),
+        },
       ]);
     }
   });
@@ -259,7 +289,9 @@ describe('KinesisSource', () => {
     const fourth = await src.read(interval(3), third.ranges);
 
     expect([first, second, third, fourth].map((b) => b.records)).toEqual([[], [], ['n1'], ['n2']]);
-    expect(first.ranges).toEqual([{ shard: SHARD0, first: '', last: '', count: 0, millisBehindLatest: 0 }]);
+    expect(first.ranges).toEqual([
+      { shard: SHARD0, first: '', last: '', count: 0, millisBehindLatest: 0, caughtUpAt: expect.any(Number) },
+    ]);
   });
 
   it('decodes records with the json, bytes or a custom decoder', async () => {
@@ -300,6 +332,7 @@ describe('KinesisSource', () => {
         last: puts[3].SequenceNumber,
         count: 4,
         millisBehindLatest: 0,
+        caughtUpAt: expect.any(Number),
       },
     ]);
   });
@@ -333,6 +366,7 @@ describe('KinesisSource', () => {
         last: puts[2].SequenceNumber,
         count: 7,
         millisBehindLatest: 0,
+        caughtUpAt: expect.any(Number),
       },
     ]);
     expect(await src.replay(batch.ranges, interval(0))).toEqual(batch.records);
@@ -513,7 +547,14 @@ describe('KinesisSource', () => {
       const batch = await src.read(interval(0), undefined);
       expect(batch.records).toEqual(['made it']);
       expect(batch.ranges).toEqual([
-        { shard: SHARD0, first: '7', last: '7', count: 1, millisBehindLatest: 0 },
+        {
+          shard: SHARD0,
+          first: '7',
+          last: '7',
+          count: 1,
+          millisBehindLatest: 0,
+          caughtUpAt: expect.any(Number),
+        },
       ]);
       const [[first], [second]] = sleep.mock.calls;
       expect(first).toBeGreaterThanOrEqual(50);

@@ -83,6 +83,13 @@ export interface SourceRange {
   /** How far the shard's reader was behind its tip after this batch's read (Kinesis MillisBehindLatest). */
   millisBehindLatest?: number;
   /**
+   * Evidence that the reader was caught up (Kinesis): a time (ms, the source's clock) by which no record
+   * after `last` had arrived in the shard (up to Kinesis' propagation delay), i.e. a GetRecords sent then
+   * answered at the tip and everything it returned was consumed. Carried forward from the previous range while the shard is behind. It tells
+   * a shard that was merely quiet for longer than the retention period from a trimmed gap.
+   */
+  caughtUpAt?: number;
+  /**
    * Records lost before this batch: the position after `from` had expired from the source (trimmed), and
    * reading went on at `to` (exclusive bounds; `to` unknown when nothing was read yet). Only when the user
    * asked to skip such gaps.

@@ -1,4 +1,5 @@
 import {
+  DescribeStreamSummaryCommand,
   GetRecordsCommand,
   type GetRecordsCommandOutput,
   GetShardIteratorCommand,
@@ -58,6 +59,21 @@ export class KinesisCalls {
       nextToken = out.NextToken;
     } while (nextToken);
     return shards;
+  }
+
+  /** The stream's retention period in ms (DescribeStreamSummary's RetentionPeriodHours). */
+  async retentionMs(): Promise<number> {
+    const out = await this.call('DescribeStreamSummary', undefined, undefined, () =>
+      this.client.send(new DescribeStreamSummaryCommand({ StreamName: this.streamName })),
+    );
+    const hours = out.StreamDescriptionSummary?.RetentionPeriodHours;
+    if (typeof hours !== 'number' || !(hours > 0)) {
+      throw new SourceError(
+        `DescribeStreamSummary of Kinesis stream "${this.streamName}" answered no retention period`,
+        { stream: this.streamName, operation: 'DescribeStreamSummary' },
+      );
+    }
+    return hours * 3_600_000;
   }
 
   async shardIterator(shard: string, start: Start, notFound?: NotFound): Promise<string | undefined> {

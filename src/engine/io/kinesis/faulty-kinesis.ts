@@ -8,7 +8,8 @@
  * - throttling: GetRecords and GetShardIterator fail with ProvisionedThroughputExceededException;
  * - trimming: `trim(shard, oldestKept)` makes older records unreadable, as retention does. TRIM_HORIZON
  *   then starts at `oldestKept`, and AT/AFTER_SEQUENCE_NUMBER of a trimmed sequence number start there
- *   too, so the first record read is not the one expected.
+ *   too, so the first record read is not the one expected. `expireThrough(shard, lastExpired)` does the
+ *   same up to and including `lastExpired`, which can empty the shard (everything in it expired).
  *
  * Every decision comes from a seeded generator, so a failing seed can be replayed.
  */
@@ -57,7 +58,8 @@ export class FaultyKinesis {
   readonly client: KinesisSender;
   private readonly random: () => number;
   private readonly tokens = new Map<string, Token>();
-  private readonly oldestKept = new Map<string, string>();
+  /** Per shard, where the unexpired records start: at `sequence`, or after it. */
+  private readonly horizon = new Map<string, { sequence: string; after: boolean }>();
   private issued = 0;
 
   constructor(
@@ -70,7 +72,20 @@ export class FaultyKinesis {
 
   /** Records of `shard` before `oldestKept` (a sequence number still in the shard) expire now. */
   trim(shard: string, oldestKept: string): void {
-    this.oldestKept.set(shard, oldestKept);
+    this.horizon.set(shard, { sequence: oldestKept, after: false });
+  }
+
+  /** Records of `shard` up to and including `lastExpired` (a sequence number of the shard) expire now. */
+  expireThrough(shard: string, lastExpired: string): void {
+    this.horizon.set(shard, { sequence: lastExpired, after: true });
+  }
+
+  /** Whether a record of `shard` is still readable. */
+  private kept(shard: string, sequence: string): boolean {
+    const horizon = this.horizon.get(shard);
+    if (horizon === undefined) return true;
+    const order = compareSequence(sequence, horizon.sequence);
+    return horizon.after ? order > 0 : order >= 0;
   }
 
   private async send(command: unknown): Promise<unknown> {
@@ -99,16 +114,21 @@ export class FaultyKinesis {
 
   private async shardIterator(input: GetShardIteratorCommandInput): Promise<unknown> {
     const shard = input.ShardId ?? '';
-    const oldest = this.oldestKept.get(shard);
+    const horizon = this.horizon.get(shard);
     let effective = input;
-    if (oldest !== undefined) {
+    if (horizon !== undefined) {
       const type = input.ShardIteratorType;
+      const at = input.StartingSequenceNumber ?? '0';
       const trimmed =
         type === 'TRIM_HORIZON' ||
-        ((type === 'AT_SEQUENCE_NUMBER' || type === 'AFTER_SEQUENCE_NUMBER') &&
-          compareSequence(input.StartingSequenceNumber ?? '0', oldest) < 0);
+        (type === 'AT_SEQUENCE_NUMBER' && !this.kept(shard, at)) ||
+        (type === 'AFTER_SEQUENCE_NUMBER' && compareSequence(at, horizon.sequence) < 0);
       if (trimmed) {
-        effective = { ...input, ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: oldest };
+        effective = {
+          ...input,
+          ShardIteratorType: horizon.after ? 'AFTER_SEQUENCE_NUMBER' : 'AT_SEQUENCE_NUMBER',
+          StartingSequenceNumber: horizon.sequence,
+        };
       }
     }
     const out = (await this.inner.send(new GetShardIteratorCommand(effective))) as { ShardIterator?: string };
@@ -122,10 +142,7 @@ export class FaultyKinesis {
     const out = (await this.inner.send(
       new GetRecordsCommand({ ShardIterator: token.inner, Limit: limit }),
     )) as GetRecordsCommandOutput;
-    const oldest = this.oldestKept.get(token.shard);
-    const records = (out.Records ?? []).filter(
-      (r) => oldest === undefined || compareSequence(r.SequenceNumber!, oldest) >= 0,
-    );
+    const records = (out.Records ?? []).filter((r) => this.kept(token.shard, r.SequenceNumber!));
     if (records.length > 0 && token.pending === undefined) {
       const empties = this.emptyPages(token.shard);
       // Same position again, after `empties` empty pages: the records are not lost, only late.

@@ -40,6 +40,9 @@ export interface KinesisSourceOptions<T> {
    * What to do when the committed position of a shard is older than its trim horizon (its records
    * expired from the stream's retention before they were read): 'fail' the batch with the shard and
    * sequence numbers (default), or 'skip' to the oldest record left and record the gap in the range.
+   * A committed record that expired is not a gap when nothing after it can have expired: the shard was
+   * read to its tip (SourceRange.caughtUpAt) less than the retention period (less 5 minutes) ago, as when
+   * a shard was merely quiet for longer than the retention period.
    */
   onTrimmedPosition?: TrimmedPolicy;
   /**

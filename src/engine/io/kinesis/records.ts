@@ -21,6 +21,8 @@ export interface ShardPart<T> {
   ended: boolean;
   /** MillisBehindLatest of the last GetRecords answer. */
   millisBehindLatest?: number;
+  /** When the last GetRecords that answered at the tip, all of it consumed, was sent (SourceRange.caughtUpAt). */
+  caughtUpAt?: number;
   /** A trimmed stretch skipped on request (onTrimmedPosition: 'skip'). */
   gap?: NonNullable<SourceRange['gap']>;
 }

@@ -9,6 +9,17 @@ import { compareSequence } from './shards';
 const GET_RECORDS_LIMIT = 10_000;
 /** Iterators expire 5 minutes after Kinesis hands them out; one older than this is not reused. */
 const ITERATOR_REUSE_MS = 4 * 60_000;
+/** Kinesis keeps records for at least 24 hours: its smallest retention period. */
+const MIN_RETENTION_MS = 24 * 3_600_000;
+/**
+ * Taken off the retention period when judging caught-up evidence: covers Kinesis' propagation delay (a
+ * record may become readable a little after its arrival time), clock skew between coordinators, and
+ * Kinesis expiring records a little early. Costs nothing in practice: it only matters to a job that was
+ * stopped for about a whole retention period.
+ */
+const CAUGHT_UP_MARGIN_MS = 5 * 60_000;
+/** A retention period asked from Kinesis is reused this long (it can be changed on a live stream). */
+const RETENTION_REUSE_MS = 10 * 60_000;
 
 export type TrimmedPolicy = 'fail' | 'skip';
 
@@ -42,6 +53,8 @@ export interface ShardReadRequest {
   startingSequence?: string;
   /** The committed position ('' when this shard has none yet). */
   basis: string;
+  /** The committed range's caughtUpAt: no record after `basis` had arrived by then. */
+  caughtUpAt?: number;
   /** Where a shard without a committed position starts. */
   fresh: Start;
   /** Stop polling (empty pages) once the next call could not start before this time. */
@@ -58,6 +71,7 @@ export interface ShardReadRequest {
  */
 export class ShardReader<T> {
   private readonly memory = new Map<string, Memory>();
+  private retention?: { at: number; answer: Promise<{ ms: number; note: string }> };
 
   constructor(
     private readonly calls: KinesisCalls,
@@ -85,6 +99,8 @@ export class ShardReader<T> {
       // One more when the committed record is read again (it is dropped, not counted).
       const limitFor = (at: Kept) =>
         Math.min(GET_RECORDS_LIMIT, this.caps.records - part.count + (at.expect ? 1 : 0));
+      // Before the call (and any wait for the rate limit): the earliest time its answer can speak for.
+      const sentAt = clock.now();
       const answer = await this.getRecords(request, cursor, part, limitFor);
       const out = answer?.out;
       const limit = answer?.limit ?? 0;
@@ -94,14 +110,18 @@ export class ShardReader<T> {
       }
       const records = out.Records ?? [];
       part.millisBehindLatest = out.MillisBehindLatest;
+      const atTip = out.MillisBehindLatest === 0 && records.length < limit;
+      const lost = await this.judge(request, cursor, records[0], atTip);
       for (const record of records) {
-        if (!this.admit(request, cursor, record, part)) continue;
+        if (!this.admit(request, cursor, record, part, lost)) continue;
         if (!consume(shard, record, part, this.decode, this.caps)) {
           cut = true;
           break;
         }
       }
       if (cut) break;
+      // Every record there was when Kinesis answered is consumed, and the position it continues is proven.
+      if (atTip && cursor.expect === undefined && cursor.gapFrom === undefined) part.caughtUpAt = sentAt;
       if (!out.NextShardIterator) {
         part.ended = true;
         break;
@@ -143,8 +163,17 @@ export class ShardReader<T> {
     };
     if (!basis) return at(request.fresh);
     if (startingSequence && compareSequence(startingSequence, basis) > 0) {
-      // The shard's listing already starts after the committed record.
-      this.trimmed(shard, basis, startingSequence, 'the shard now starts at a later sequence number');
+      // The shard's listing already starts after the committed record. Unless caught-up evidence may
+      // cover that, fail before reading; if it may, the first record read is judged (admit).
+      const lost = await this.uncovered(request);
+      if (lost !== undefined) {
+        this.trimmed(
+          shard,
+          basis,
+          startingSequence,
+          `the shard now starts at a later sequence number; ${lost}`,
+        );
+      }
       return at({ kind: 'type', type: 'TRIM_HORIZON' }, { gapFrom: basis });
     }
     // AT, not AFTER: reading the committed record again proves it (and so nothing after it) was not trimmed.
@@ -185,14 +214,100 @@ export class ShardReader<T> {
   }
 
   /**
-   * Checks the first record read after (re-)opening at a committed position. Returns false for a record
-   * that is not to be consumed (the committed record itself).
+   * Whether an answer read at a committed position that is not proven yet (`expect`, `gapFrom`) may have
+   * skipped expired records: why, for the first record when it is later than the committed one
+   * (undefined: it is the committed one, or nothing can have expired). An empty answer at the tip with
+   * nothing that can have expired proves the position: a quiet shard whose committed record expired.
    */
-  private admit(request: ShardReadRequest, cursor: Kept, record: _Record, part: ShardPart<T>): boolean {
+  private async judge(
+    request: ShardReadRequest,
+    cursor: Kept,
+    first: _Record | undefined,
+    atTip: boolean,
+  ): Promise<string | undefined> {
+    const committed = cursor.gapFrom ?? cursor.expect;
+    if (committed === undefined) return undefined;
+    if (first === undefined) {
+      if (atTip && (await this.uncovered(request)) === undefined) {
+        cursor.expect = cursor.gapFrom = cursor.openError = undefined;
+      }
+      return undefined;
+    }
+    if (cursor.gapFrom === undefined && compareSequence(first.SequenceNumber!, committed) <= 0)
+      return undefined;
+    return this.uncovered(request, first);
+  }
+
+  /**
+   * Why records after the committed position may have expired before being read, or undefined when the
+   * range's caught-up evidence proves none did. The rule: no record after the committed one had arrived
+   * by `caughtUpAt`, so each arrived later; if less than the retention period (less a margin) has passed
+   * since `caughtUpAt`, none of them has expired yet, and any that exists is still readable, so the
+   * committed record's absence loses nothing. The oldest record left must then have arrived after
+   * `caughtUpAt` (up to the margin), or the evidence is contradicted and not trusted.
+   */
+  private async uncovered(request: ShardReadRequest, first?: _Record): Promise<string | undefined> {
+    const since = request.caughtUpAt;
+    if (since === undefined) return 'no read at the tip of the shard was recorded after it';
+    const elapsed = this.calls.clock.now() - since + CAUGHT_UP_MARGIN_MS;
+    const retention = await this.retentionFor(elapsed);
+    if (elapsed >= retention.ms) {
+      return (
+        `the last read at the tip of the shard (${iso(since)}) is older than the stream's retention ` +
+        `period (${retention.ms / 3_600_000} h${retention.note}) less ${CAUGHT_UP_MARGIN_MS / 60_000} minutes`
+      );
+    }
+    const arrival = first?.ApproximateArrivalTimestamp?.getTime();
+    if (arrival !== undefined && arrival < since - CAUGHT_UP_MARGIN_MS) {
+      return (
+        `the oldest record left arrived at ${iso(arrival)}, before the last read at the tip of the shard ` +
+        `(${iso(since)}), which did not return it`
+      );
+    }
+    return undefined;
+  }
+
+  /**
+   * The stream's retention period, or Kinesis' minimum (24 h) when that is longer than `needed`: only a
+   * job that was stopped for about a day asks Kinesis (DescribeStreamSummary), and reuses the answer for
+   * a few minutes. If the call fails, the minimum stands: that can only report a gap, never hide one.
+   */
+  private retentionFor(needed: number): Promise<{ ms: number; note: string }> {
+    if (needed < MIN_RETENTION_MS) return Promise.resolve({ ms: MIN_RETENTION_MS, note: '' });
+    const now = this.calls.clock.now();
+    if (!this.retention || now - this.retention.at >= RETENTION_REUSE_MS) {
+      const answer = this.calls.retentionMs().then(
+        (ms) => ({ ms: Math.max(ms, MIN_RETENTION_MS), note: '' }),
+        (error: unknown) => ({
+          ms: MIN_RETENTION_MS,
+          note: `, Kinesis' minimum: DescribeStreamSummary failed: ${error instanceof Error ? error.message : String(error)}`,
+        }),
+      );
+      this.retention = { at: now, answer };
+    }
+    return this.retention.answer;
+  }
+
+  /**
+   * Checks the first record read after (re-)opening at a committed position. Returns false for a record
+   * that is not to be consumed (the committed record itself). `lost` (from judge) says why records before
+   * it may have expired; undefined when none can have.
+   */
+  private admit(
+    request: ShardReadRequest,
+    cursor: Kept,
+    record: _Record,
+    part: ShardPart<T>,
+    lost: string | undefined,
+  ): boolean {
     const sequence = record.SequenceNumber!;
     if (cursor.gapFrom !== undefined) {
-      part.gap = { from: cursor.gapFrom, to: sequence, reason: trimmedReason(cursor.gapFrom, sequence) };
+      const from = cursor.gapFrom;
       cursor.gapFrom = undefined;
+      if (lost === undefined) return true;
+      this.trimmed(request.shard, from, sequence, `the shard now starts at a later sequence number; ${lost}`);
+      part.gap = { from, to: sequence, reason: trimmedReason(from, sequence) };
+      return true;
     }
     const expected = cursor.expect;
     if (expected === undefined) return true;
@@ -210,7 +325,13 @@ export class ShardReader<T> {
         )
       );
     }
-    this.trimmed(request.shard, expected, sequence, 'the committed record is no longer in the shard');
+    if (lost === undefined) return true;
+    this.trimmed(
+      request.shard,
+      expected,
+      sequence,
+      `the committed record is no longer in the shard; ${lost}`,
+    );
     part.gap = { from: expected, to: sequence, reason: trimmedReason(expected, sequence) };
     return true;
   }
@@ -229,6 +350,10 @@ export class ShardReader<T> {
       { stream, shard, committed, trimHorizon, option: 'onTrimmedPosition' },
     );
   }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 function trimmedReason(from: string, to: string): string {

@@ -37,6 +37,14 @@ interface ShardStep<T> {
  * from its recorded range. Each range also records the shard's MillisBehindLatest, and a trimmed gap
  * skipped on request (onTrimmedPosition: 'skip').
  *
+ * Trimmed positions: a committed record that expired from the stream is a lost gap only if records after
+ * it may have expired too. Each range records `caughtUpAt`, the last time a read of the shard answered at
+ * the tip with everything consumed (carried forward while the shard is behind): no record after `last`
+ * had arrived by then. Records after it arrived later, so while less than the retention period (less
+ * 5 minutes) has passed since `caughtUpAt`, none of them can have expired, and a shard that was merely
+ * quiet for longer than the retention period goes on without error. Beyond that (a job stopped for about
+ * the retention period, or a shard that never caught up) the gap is reported (onTrimmedPosition).
+ *
  * Polling: Kinesis may answer several empty pages before the records after a quiet period. A shard is
  * polled while its next call can start within the batch's read budget, and its iterator is kept across
  * batches (see ShardReader), so progress through empty pages accumulates. GetRecords and GetShardIterator
@@ -151,15 +159,19 @@ export class KinesisSource<T = string> implements Source<T> {
           closed,
           startingSequence: shard.SequenceNumberRange?.StartingSequenceNumber,
           basis: previous?.last ?? '',
+          caughtUpAt: previous?.caughtUpAt,
           fresh: this.freshStart(shard, firstBatch, known),
           deadline,
         });
+        // The latest evidence of being caught up after `last`: this read's, or carried forward.
+        const caughtUpAt = part.caughtUpAt ?? previous?.caughtUpAt;
         const range: SourceRange = {
           shard: id,
           first: part.first,
           last: part.last || previous?.last || '',
           count: part.count,
           ...(part.millisBehindLatest === undefined ? {} : { millisBehindLatest: part.millisBehindLatest }),
+          ...(caughtUpAt === undefined ? {} : { caughtUpAt }),
           ...(part.gap ? { gap: part.gap } : {}),
         };
         return { exhausted: part.ended, part, range };
