@@ -21,20 +21,10 @@ async function winnersOf(count: number, write: (i: number) => Promise<unknown>):
 }
 
 /** The contract every Store adapter must meet; each adapter's test file runs this once. */
-export interface StoreBehaviourOptions {
-  /**
-   * Whether concurrent writes of one key end with one whole value. S3 guarantees it; s3rver writes
-   * its files in place and can interleave them, so its run skips that one test.
-   */
-  atomicOverwrite?: boolean;
-}
-
 export function describeStoreBehaviour(
   name: string,
   make: () => Promise<{ store: Store; cleanup?: () => Promise<void> }>,
-  options: StoreBehaviourOptions = {},
 ): void {
-  const atomic = options.atomicOverwrite === false ? it.skip : it;
   describe(`${name} (Store behaviour)`, () => {
     let store: Store;
     let cleanup: (() => Promise<void>) | undefined;
@@ -124,7 +114,7 @@ export function describeStoreBehaviour(
         expect(await store.list('many/')).toHaveLength(n);
       });
 
-      atomic('ends with one whole value when the same key is written concurrently', async () => {
+      it('ends with one whole value when the same key is written concurrently', async () => {
         const values = Array.from({ length: 20 }, (_, i) => new Uint8Array(10_000 + i).fill(i));
         await Promise.all(values.map((v) => store.put('contended', v)));
         const got = (await store.get('contended'))!;
