@@ -122,17 +122,18 @@ export function checkIntervalFits(
   marginMs: number,
   invocationMs: number,
 ): void {
-  const limitMs = Math.min(LAMBDA_MAX_INVOCATION_MS, invocationMs);
-  if (2 * batchMs + marginMs <= limitMs) return;
+  // A function whose timeout is the Lambda maximum starts with a little less than 900 s left.
+  const timeoutBound = invocationMs < LAMBDA_MAX_INVOCATION_MS - 10_000;
+  const limitMs = timeoutBound ? invocationMs : LAMBDA_MAX_INVOCATION_MS;
+  if (2 * batchMs + marginMs <= Math.min(limitMs, invocationMs)) return;
   const longest = Math.max(0, (limitMs - marginMs) / 2);
-  const capped = invocationMs < LAMBDA_MAX_INVOCATION_MS;
   throw new RuntimeError(
     `job '${job}' has a batch interval of ${seconds(batchMs)}, too long for a coordinator on Lambda: ` +
-      `one invocation lasts at most ${seconds(limitMs)}${capped ? ' (this function timeout)' : ' (the Lambda limit)'}, ` +
+      `one invocation lasts at most ${seconds(limitMs)}${timeoutBound ? " (this function's timeout)" : ' (the Lambda limit)'} ` +
       `and must fit the wait for a batch time, one batch (at least one interval) and the ${seconds(marginMs)} ` +
       `hand-over margin, so the interval can be at most ${seconds(longest)}. ` +
-      (capped && invocationMs < LAMBDA_MAX_INVOCATION_MS
-        ? `Raise the coordinator function's timeout (up to 900 s), use a shorter batch interval, `
+      (timeoutBound
+        ? "Raise the coordinator function's timeout (up to 900 s), use a shorter batch interval, "
         : 'Use a shorter batch interval, ') +
       'or run the job on the embedded runtime (npm start), which has no invocation limit.',
     { job, batchMs, limitMs, marginMs, longestBatchMs: longest },

@@ -279,7 +279,11 @@ export async function runCoordinator(
       log(`coordinator ${owner}: started successor ${event.owner}`);
     },
   );
-  /** Whether the next batch may start; schedules the successor when it is the last one. */
+  /**
+   * Whether the next batch may start. When the one after it would not fit, the successor is started
+   * shortly before it (its cold start overlaps the batch); the predecessor still runs every batch that
+   * fits, while the successor waits for the lease.
+   */
   const mayStartNext = (): boolean => {
     const next = coordinator.nextBatchTime;
     const now = clock.now();
@@ -291,7 +295,9 @@ export async function runCoordinator(
   let finishing: Promise<void> | undefined;
   const finish = () => {
     gate.close();
-    finishing ??= succession.now().then(() => running.stop());
+    // A start still under way when the hand-over time runs out is not waited for: the lease is then
+    // released rather than handed over, and the successor (or the watchdog) takes it all the same.
+    finishing ??= withinMs(succession.now(), options.remainingMs() - marginMs / 2).then(() => running.stop());
   };
   afterBatch = (info) => {
     budget.record(info.processingMs);
@@ -324,4 +330,17 @@ export async function runCoordinator(
     lastBatchTime,
     ...(handedOver ? { successor: succession.event.owner } : {}),
   };
+}
+
+/** `promise`, or undefined once `ms` (real time, like Lambda's deadline) have passed. */
+async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
