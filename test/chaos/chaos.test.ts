@@ -1,15 +1,16 @@
 import { runChaosSeed } from '../../bench/chaos';
+import { missingKinds } from '../../bench/chaos/kinds';
 
 describe('chaos (short run of npm run chaos)', () => {
   it.each([1, 2])(
-    'seed %i: with task failures, stragglers, lost cached data and coordinator crashes, every batch matches the fault-free run',
+    'seed %i: with every fault kind injected (task failures, stragglers, lost and expired data, crashes, a kill mid sink output, a stale coordinator, S3 SlowDown, Lambda throttling, late and duplicate tasks, poison records), every batch matches the fault-free run',
     async (seed) => {
-      const report = await runChaosSeed(seed, 25);
-      expect(report.faults.taskFailures).toBeGreaterThan(0);
-      expect(report.faults.stragglers).toBeGreaterThan(0);
-      expect(report.faults.lostObjects).toBeGreaterThan(0);
-      expect(report.faults.crashes).toBeGreaterThan(0);
+      const report = await runChaosSeed(seed, 14);
+      expect(missingKinds(report)).toEqual([]);
+      expect(report.faults.staleCoordinators).toBe(1);
+      expect(report.deadLetters.distinct).toBe(report.deadLetters.injected);
       expect(report).toMatchObject({ mismatches: 0, lost: 0, duplicated: 0 });
     },
+    60_000,
   );
 });

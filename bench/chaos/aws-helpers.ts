@@ -1,0 +1,119 @@
+/** Pieces of the local-AWS chaos run: coordinator clocks, lease surgery, Kinesis faults for the job. */
+import { GetRecordsCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-kinesis';
+import { isConditionFailed } from '../../src/engine/io/errors';
+import { seededRandom } from '../../src/engine/io/faults';
+import type { KinesisSender } from '../../src/engine/io/kinesis/calls';
+import { FaultyKinesis } from '../../src/engine/io/kinesis/faulty-kinesis';
+import type { Clock, Store } from '../../src/engine/io/ports';
+
+/**
+ * A coordinator's view of the run's manual clock. The run sets the clock just past each batch tick, so a
+ * wait for a time off the batch grid is a batch retry's backoff: it ends after a few real milliseconds
+ * instead of moving the shared clock (which would start later batches before their records are in the
+ * stream). `skip(ms)` moves only this coordinator's time on: how a process paused past its lease sees
+ * time when it wakes up.
+ */
+export class CoordinatorClock implements Clock {
+  private offset = 0;
+
+  constructor(
+    private readonly base: Clock,
+    private readonly batchMs = 1000,
+  ) {}
+
+  now(): number {
+    return this.base.now() + this.offset;
+  }
+
+  skip(ms: number): void {
+    this.offset += ms;
+  }
+
+  async sleepUntil(time: number): Promise<void> {
+    if (time <= this.now()) return;
+    if (time % this.batchMs !== 0) return new Promise((resolve) => setTimeout(resolve, 20));
+    return this.base.sleepUntil(time - this.offset);
+  }
+}
+
+/**
+ * Rewrites the job's lease by compare-and-set, as the store would see it after `change`: a crashed or
+ * killed coordinator is known dead (released), a paused one's lease has run out (expired). Retries while
+ * S3 restarts; returns quietly when there is no lease.
+ */
+export async function rewriteLease(
+  store: Store,
+  change: (lease: Record<string, unknown>) => Record<string, unknown>,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const found = await store.getVersioned('lease.json');
+      if (!found) return;
+      const lease = JSON.parse(new TextDecoder().decode(found.body));
+      const next = new TextEncoder().encode(JSON.stringify(change(lease)));
+      await store.putIf('lease.json', next, { ifVersion: found.version });
+      return;
+    } catch (error) {
+      if (attempt > 40) throw error;
+      if (!isConditionFailed(error)) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+export interface KinesisChaos {
+  wrap(client: KinesisSender): KinesisSender;
+  counts: { kinesisThrottles: number; emptyPages: number };
+}
+
+const HOOK = '__sluiceChaosKinesis';
+
+/**
+ * Installs Kinesis faults for coordinators built in this process (the chaos job module asks for them;
+ * task threads have their own globals and read Kinesis unharmed): throttling and empty pages.
+ */
+export function installKinesisChaos(seed: number): KinesisChaos {
+  const random = seededRandom(seed * 31 + 7);
+  const made: FaultyKinesis[] = [];
+  // One throttled GetRecords for certain (the first of the run), more at random.
+  let forced = 1;
+  const chaos: KinesisChaos = {
+    wrap(client) {
+      const faulty = new FaultyKinesis(client, {
+        seed: Math.floor(random() * 2 ** 31),
+        throttle: 0.05,
+        emptyPagesBeforeRecords: (_shard, r) => (r() < 0.3 ? 1 + Math.floor(r() * 2) : 0),
+      });
+      made.push(faulty);
+      const send = (async (command: unknown) => {
+        if (forced > 0 && command instanceof GetRecordsCommand) {
+          forced--;
+          faulty.counts.throttles++;
+          throw new ProvisionedThroughputExceededException({
+            message: 'Rate exceeded for shard (injected fault)',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return faulty.client.send(command as never);
+      }) as KinesisSender['send'];
+      return { send };
+    },
+    get counts() {
+      return {
+        kinesisThrottles: made.reduce((n, f) => n + f.counts.throttles, 0),
+        emptyPages: made.reduce((n, f) => n + f.counts.emptyPages, 0),
+      };
+    },
+  };
+  (globalThis as Record<string, unknown>)[HOOK] = chaos;
+  return chaos;
+}
+
+export function uninstallKinesisChaos(): void {
+  delete (globalThis as Record<string, unknown>)[HOOK];
+}
+
+/** For the job module: the installed Kinesis faults' wrapper, or the client unchanged. */
+export function chaosKinesisClient(client: KinesisSender): KinesisSender {
+  const chaos = (globalThis as Record<string, unknown>)[HOOK] as KinesisChaos | undefined;
+  return chaos ? chaos.wrap(client) : client;
+}
