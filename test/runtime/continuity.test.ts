@@ -1,3 +1,4 @@
+import type { InvokeCommand } from '@aws-sdk/client-lambda';
 import {
   defineJob,
   type JobDefinition,
@@ -7,6 +8,7 @@ import {
   SystemClock,
 } from '../../src/engine';
 import { JobCatalog, Lease } from '../../src/engine/catalog';
+import { LambdaStarter } from '../../src/engine/io/lambda-starter';
 import { jobStore, type RuntimeConfig } from '../../src/engine/runtime/config';
 import { InProcessSuccessorStarter, type SuccessorEvent } from '../../src/engine/runtime/continuity';
 import { RuntimeError } from '../../src/engine/runtime/errors';
@@ -185,5 +187,29 @@ describe('coordinator continuity on Lambda', () => {
     await expect(
       Lease.acquire(catalogOf(config, 'slowpoke'), new SystemClock(), 'next', 1000),
     ).resolves.toBeDefined();
+  });
+
+  it('starts the successor with an asynchronous invoke of its own function, retrying throttling', async () => {
+    const sent: InvokeCommand[] = [];
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+    const client = {
+      send: async (command: InvokeCommand) => {
+        sent.push(command);
+        if (sent.length === 1) throw throttled;
+        return { StatusCode: 202, $metadata: {} };
+      },
+    };
+    const starter = new LambdaStarter<SuccessorEvent>({
+      client,
+      functionName: 'sluice-coordinator',
+      clock: new ManualClock(0, { autoAdvance: true }),
+    });
+    const event = { job: 'relay', successorOf: 'old', owner: 'new' };
+
+    await starter.start(event);
+
+    expect(sent).toHaveLength(2);
+    expect(sent[1].input).toMatchObject({ FunctionName: 'sluice-coordinator', InvocationType: 'Event' });
+    expect(JSON.parse(new TextDecoder().decode(sent[1].input.Payload as Uint8Array))).toEqual(event);
   });
 });
