@@ -1,6 +1,5 @@
 /** Entry point of a task worker thread: runs the same task code a Lambda task invocation runs. */
 import { workerData } from 'node:worker_threads';
-import { runTask } from '../exec';
 import { serveTasks } from '../io/worker-host';
 import { taskEnvironment } from './job-loader';
 
@@ -9,5 +8,6 @@ let environment: ReturnType<typeof taskEnvironment> | undefined;
 
 serveTasks((request, store) => {
   environment ??= taskEnvironment(store, jobs);
-  return runTask(request, environment);
+  // The same checks as a Lambda task: the payload's job, zero time and batch time must fit the job.
+  return environment.run(request);
 });
