@@ -1,61 +1,24 @@
-import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import type { PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { putAll } from '../../src/engine/io/kinesis-admin';
 import { KinesisSource, type KinesisSourceOptions } from '../../src/engine/io/kinesis-source';
-import type { SourceBatch, SourceInterval, SourceRange } from '../../src/engine/io/ports';
 import { ConfigError } from '../../src/engine/util/errors';
-import { createStream, type LocalKinesis, startKinesalite } from '../support/kinesalite';
+import { interval, readBatches, text, useLocalKinesis } from '../support/kinesis-harness';
 import { kplAggregate } from '../support/kpl';
 
-let kinesis: LocalKinesis;
-let client: KinesisClient;
-let streams = 0;
-
-beforeAll(async () => {
-  kinesis = await startKinesalite();
-  client = kinesis.client;
-});
-
-afterAll(async () => {
-  await kinesis?.stop();
-});
-
-const interval = (batchIndex: number): SourceInterval => ({
-  batchIndex,
-  batchTime: (batchIndex + 1) * 1000,
-  intervalMs: 1000,
-});
-
-async function newStream(): Promise<string> {
-  const stream = `caps-${++streams}`;
-  await createStream(client, stream, 1);
-  return stream;
-}
-
-const text = (s: string) => new TextEncoder().encode(s);
-
-async function readBatches<T>(src: KinesisSource<T>, count: number) {
-  const batches: SourceBatch<T>[] = [];
-  let after: SourceRange[] | undefined;
-  for (let i = 0; i < count; i++) {
-    const batch = await src.read(interval(i), after);
-    batches.push(batch);
-    after = batch.ranges;
-  }
-  return batches;
-}
+const kinesis = useLocalKinesis('caps');
 
 function source(stream: string, options: Partial<KinesisSourceOptions<string>> = {}) {
-  return new KinesisSource<string>({ streamName: stream, client, ...options });
+  return new KinesisSource<string>({ streamName: stream, client: kinesis.client, ...options });
 }
 
 describe('KinesisSource caps per shard and batch', () => {
   it('drains a 25,000-record backlog over several batches under the default cap', async () => {
-    const stream = await newStream();
+    const stream = await kinesis.newStream();
     const entries: PutRecordsRequestEntry[] = Array.from({ length: 25_000 }, (_, i) => ({
       Data: text(`r${i}`),
       PartitionKey: `k${i % 16}`,
     }));
-    await putAll(client, stream, entries);
+    await putAll(kinesis.client, stream, entries);
     const src = source(stream);
 
     const batches = await readBatches(src, 4);
@@ -70,16 +33,14 @@ describe('KinesisSource caps per shard and batch', () => {
   }, 30_000);
 
   it('counts de-aggregated KPL user records against the cap', async () => {
-    const stream = await newStream();
+    const stream = await kinesis.newStream();
     const users = (prefix: string) =>
       ['1', '2', '3'].map((n) => ({ partitionKey: `${prefix}${n}`, data: Buffer.from(`${prefix}${n}`) }));
     const [blobA] = await kplAggregate(users('a'));
     const [blobB] = await kplAggregate(users('b'));
-    await client.send(
-      new PutRecordsCommand({
-        StreamName: stream,
-        Records: [text('x'), blobA, text('y'), blobB, text('z')].map((Data) => ({ Data, PartitionKey: 'k' })),
-      }),
+    await kinesis.put(
+      stream,
+      ['x', blobA, 'y', blobB, 'z'].map((data) => ({ data, partitionKey: 'k' })),
     );
 
     // 4 user records per batch: x + a1..a3, then y + b1..b3, then z.
@@ -104,10 +65,10 @@ describe('KinesisSource caps per shard and batch', () => {
   });
 
   it('caps the bytes read from a shard per batch', async () => {
-    const stream = await newStream();
+    const stream = await kinesis.newStream();
     const records = Array.from({ length: 5 }, (_, i) => `${i}`.padEnd(100, '.'));
     await putAll(
-      client,
+      kinesis.client,
       stream,
       records.map((r) => ({ Data: text(r), PartitionKey: 'k' })),
     );

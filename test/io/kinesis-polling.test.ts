@@ -1,11 +1,4 @@
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
-  ListShardsCommand,
-  PutRecordsCommand,
-  type PutRecordsResultEntry,
-} from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { ManualClock } from '../../src/engine/io/clock';
 import { SourceError } from '../../src/engine/io/errors';
 import { FaultyKinesis, type KinesisFaults } from '../../src/engine/io/kinesis/faulty-kinesis';
@@ -16,39 +9,12 @@ import {
   type KinesisSourceOptions,
 } from '../../src/engine/io/kinesis-source';
 import type { SourceBatch, SourceRange } from '../../src/engine/io/ports';
-import { createStream, type LocalKinesis, startKinesalite } from '../support/kinesalite';
+import { text, useLocalKinesis } from '../support/kinesis-harness';
 
 const SHARD0 = 'shardId-000000000000';
 const INTERVAL_MS = 1000;
 
-let kinesis: LocalKinesis;
-let client: KinesisClient;
-let streams = 0;
-
-beforeAll(async () => {
-  kinesis = await startKinesalite();
-  client = kinesis.client;
-});
-
-afterAll(async () => {
-  await kinesis?.stop();
-});
-
-async function newStream(shards = 1): Promise<string> {
-  const name = `polling-${++streams}`;
-  await createStream(client, name, shards);
-  return name;
-}
-
-async function put(stream: string, data: string[]): Promise<PutRecordsResultEntry[]> {
-  const out = await client.send(
-    new PutRecordsCommand({
-      StreamName: stream,
-      Records: data.map((d, i) => ({ Data: new TextEncoder().encode(d), PartitionKey: `key-${i}` })),
-    }),
-  );
-  return out.Records ?? [];
-}
+const kinesis = useLocalKinesis('polling');
 
 /** Counts calls by operation, and logs the clock time of each GetRecords per shard. */
 function counting(inner: KinesisSender, clock: ManualClock) {
@@ -70,7 +36,7 @@ function counting(inner: KinesisSender, clock: ManualClock) {
 /** A source on fake time (waits jump the clock), behind a FaultyKinesis, with call counts. */
 function setup(stream: string, faults: KinesisFaults, options: Partial<KinesisSourceOptions<string>> = {}) {
   const clock = new ManualClock(1_000_000, { autoAdvance: true });
-  const faulty = new FaultyKinesis(client, faults);
+  const faulty = new FaultyKinesis(kinesis.client, faults);
   const counted = counting(faulty.client, clock);
   const source = new KinesisSource<string>({ streamName: stream, client: counted.sender, clock, ...options });
   /** Reads `count` batches one interval apart, each continuing after the previous one, like the coordinator. */
@@ -90,8 +56,8 @@ function setup(stream: string, faults: KinesisFaults, options: Partial<KinesisSo
 
 describe('KinesisSource polling through empty pages', () => {
   it('reaches records behind 15 empty pages within a few batches instead of stalling', async () => {
-    const stream = await newStream();
-    await put(stream, ['r1', 'r2', 'r3']);
+    const stream = await kinesis.newStream();
+    await kinesis.put(stream, ['r1', 'r2', 'r3']);
     const { readBatches, faulty, calls } = setup(stream, { emptyPagesBeforeRecords: 15 });
 
     const batches = await readBatches(6);
@@ -106,8 +72,8 @@ describe('KinesisSource polling through empty pages', () => {
   });
 
   it('never makes more than 5 GetRecords calls per second per shard', async () => {
-    const stream = await newStream();
-    await put(stream, ['r1']);
+    const stream = await kinesis.newStream();
+    await kinesis.put(stream, ['r1']);
     // A generous budget: the source would like to poll far more often than Kinesis allows.
     const { readBatches, getRecordsAt } = setup(
       stream,
@@ -126,12 +92,12 @@ describe('KinesisSource polling through empty pages', () => {
   });
 
   it('continues from the kept iterator, and a retried batch starts where its first attempt started', async () => {
-    const stream = await newStream();
-    await put(stream, ['r1', 'r2']);
+    const stream = await kinesis.newStream();
+    await kinesis.put(stream, ['r1', 'r2']);
     const { readBatches, calls } = setup(stream, {});
 
     const [attempt] = await readBatches(1);
-    await put(stream, ['r3']);
+    await kinesis.put(stream, ['r3']);
     // The batch is retried (never committed): it sees its records again, and what arrived since.
     const [retried, next] = await readBatches(2);
     const [after] = await readBatches(1, next.ranges);
@@ -144,8 +110,8 @@ describe('KinesisSource polling through empty pages', () => {
   });
 
   it("records each shard's MillisBehindLatest in its range", async () => {
-    const stream = await newStream();
-    await put(stream, ['r1']);
+    const stream = await kinesis.newStream();
+    await kinesis.put(stream, ['r1']);
     const { readBatches } = setup(stream, { emptyPagesBeforeRecords: 8 });
 
     const batches = await readBatches(3);
@@ -156,8 +122,8 @@ describe('KinesisSource polling through empty pages', () => {
   });
 
   it('retries a throttled call with backoff and gives up with a clear error', async () => {
-    const stream = await newStream();
-    await put(stream, ['r1', 'r2']);
+    const stream = await kinesis.newStream();
+    await kinesis.put(stream, ['r1', 'r2']);
     const flaky = setup(stream, { throttle: 0.5, seed: 7 }, { retry: { maxAttempts: 10 } });
     const [batch] = await flaky.readBatches(1);
     expect(batch.records).toEqual(['r1', 'r2']);
@@ -208,9 +174,7 @@ describe('KinesisSource kept iterators expiring', () => {
         const from = Number(iterator.slice(4));
         const to = Math.min(records.length, from + (command.input.Limit ?? 10_000));
         return {
-          Records: records
-            .slice(from, to)
-            .map((r) => ({ SequenceNumber: r, Data: new TextEncoder().encode(`r${r}`) })),
+          Records: records.slice(from, to).map((r) => ({ SequenceNumber: r, Data: text(`r${r}`) })),
           // The first answer hands out an iterator that will have expired by the next batch.
           NextShardIterator: from === 0 ? 'stale' : `pos:${to}`,
           MillisBehindLatest: 0,

@@ -8,8 +8,9 @@ import {
 import { SystemClock } from '../../src/engine/io/clock';
 import { SourceError } from '../../src/engine/io/errors';
 import { KinesisSource, type KinesisSourceOptions } from '../../src/engine/io/kinesis-source';
-import type { SourceBatch, SourceInterval, SourceRange } from '../../src/engine/io/ports';
+import type { SourceBatch } from '../../src/engine/io/ports';
 import { ConfigError } from '../../src/engine/util/errors';
+import { interval, readBatches, text } from '../support/kinesis-harness';
 
 const shardId = (n: number) => `shardId-${String(n).padStart(12, '0')}`;
 
@@ -68,7 +69,7 @@ function fakeKinesis(shards: FakeShard[], options: FakeOptions = {}) {
       return {
         Records: records.slice(from, to).map((data, i) => ({
           SequenceNumber: sequence(n, from + i),
-          Data: new TextEncoder().encode(data),
+          Data: text(data),
         })),
         NextShardIterator: closed && to === records.length ? undefined : `${n}@${to}`,
         MillisBehindLatest: 0,
@@ -102,25 +103,11 @@ function fakeKinesis(shards: FakeShard[], options: FakeOptions = {}) {
   return fake;
 }
 
-function interval(batchIndex: number): SourceInterval {
-  return { batchIndex, batchTime: (batchIndex + 1) * 1000, intervalMs: 1000 };
-}
-
 function source<T = string>(
   fake: ReturnType<typeof fakeKinesis>,
   options: Partial<KinesisSourceOptions<T>> = {},
 ): KinesisSource<T> {
   return new KinesisSource<T>({ streamName: 'fake', client: fake.client, ...options });
-}
-
-async function readBatches<T>(src: KinesisSource<T>, count: number, after?: SourceRange[]) {
-  const batches: SourceBatch<T>[] = [];
-  for (let i = 0; i < count; i++) {
-    const batch = await src.read(interval(i), after);
-    batches.push(batch);
-    after = batch.ranges;
-  }
-  return batches;
 }
 
 /** A batch without its ranges' caughtUpAt: read times, which differ between two reads of the same records. */

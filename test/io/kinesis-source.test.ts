@@ -2,11 +2,9 @@ import {
   DeleteStreamCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
-  type KinesisClient,
   ListShardsCommand,
   MergeShardsCommand,
   ProvisionedThroughputExceededException,
-  PutRecordsCommand,
   type PutRecordsResultEntry,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
@@ -14,15 +12,9 @@ import { ManualClock } from '../../src/engine/io/clock';
 import { bytes, decoderFor, json, utf8 } from '../../src/engine/io/decoders';
 import { SourceError } from '../../src/engine/io/errors';
 import { KinesisSource, type KinesisSourceOptions } from '../../src/engine/io/kinesis-source';
-import type { SourceBatch, SourceInterval, SourceRange } from '../../src/engine/io/ports';
 import { ConfigError } from '../../src/engine/util/errors';
-import {
-  createStream,
-  type LocalKinesis,
-  listShards,
-  startKinesalite,
-  waitUntilActive,
-} from '../support/kinesalite';
+import { listShards, waitUntilActive } from '../support/kinesalite';
+import { interval, readBatches, text, useLocalKinesis } from '../support/kinesis-harness';
 import { kplAggregate } from '../support/kpl';
 
 const SHARD0 = 'shardId-000000000000';
@@ -33,96 +25,53 @@ const LOW = '1';
 const HIGH = (2n ** 127n + 1n).toString();
 const MIDDLE = (2n ** 127n).toString();
 
-let kinesis: LocalKinesis;
-let client: KinesisClient;
-let streams = 0;
-
-beforeAll(async () => {
-  kinesis = await startKinesalite();
-  client = kinesis.client;
-});
-
-afterAll(async () => {
-  await kinesis?.stop();
-});
-
-function interval(batchIndex: number): SourceInterval {
-  return { batchIndex, batchTime: (batchIndex + 1) * 1000, intervalMs: 1000 };
-}
-
-async function newStream(shards = 1): Promise<string> {
-  const name = `sluice-test-${++streams}`;
-  await createStream(client, name, shards);
-  return name;
-}
+const kinesis = useLocalKinesis('sluice-test');
 
 type Put = string | Uint8Array | { data: string | Uint8Array; hashKey: string };
 
-async function put(streamName: string, items: readonly Put[]): Promise<PutRecordsResultEntry[]> {
-  const out = await client.send(
-    new PutRecordsCommand({
-      StreamName: streamName,
-      Records: items.map((item, i) => {
-        const { data, hashKey } =
-          typeof item === 'object' && 'data' in item ? item : { data: item, hashKey: LOW };
-        return {
-          Data: typeof data === 'string' ? new TextEncoder().encode(data) : data,
-          PartitionKey: `key-${i}`,
-          ExplicitHashKey: hashKey,
-        };
-      }),
-    }),
+/** Puts the items; those without a hash key go to the lower half of the key space. */
+function put(streamName: string, items: readonly Put[]): Promise<PutRecordsResultEntry[]> {
+  return kinesis.put(
+    streamName,
+    items.map((item) => (typeof item === 'object' && 'data' in item ? item : { data: item, hashKey: LOW })),
   );
-  expect(out.FailedRecordCount ?? 0).toBe(0);
-  return out.Records ?? [];
 }
 
 function source<T = string>(
   streamName: string,
   options: Partial<KinesisSourceOptions<T>> = {},
 ): KinesisSource<T> {
-  return new KinesisSource<T>({ streamName, client, ...options });
-}
-
-/** Reads `count` consecutive batches, each continuing after the previous one, like the coordinator. */
-async function readBatches<T>(src: KinesisSource<T>, count: number, after?: SourceRange[]) {
-  const batches: SourceBatch<T>[] = [];
-  for (let i = 0; i < count; i++) {
-    const batch = await src.read(interval(i), after);
-    batches.push(batch);
-    after = batch.ranges;
-  }
-  return batches;
+  return new KinesisSource<T>({ streamName, client: kinesis.client, ...options });
 }
 
 async function split(streamName: string, shard: string, newStartingHashKey: string): Promise<void> {
-  await client.send(
+  await kinesis.client.send(
     new SplitShardCommand({
       StreamName: streamName,
       ShardToSplit: shard,
       NewStartingHashKey: newStartingHashKey,
     }),
   );
-  await waitUntilActive(client, streamName);
+  await waitUntilActive(kinesis.client, streamName);
 }
 
 async function merge(streamName: string, shard: string, adjacent: string): Promise<void> {
-  await client.send(
+  await kinesis.client.send(
     new MergeShardsCommand({ StreamName: streamName, ShardToMerge: shard, AdjacentShardToMerge: adjacent }),
   );
-  await waitUntilActive(client, streamName);
+  await waitUntilActive(kinesis.client, streamName);
 }
 
 describe('decoders', () => {
   it('utf8 decodes text and refuses invalid UTF-8 instead of replacing it', () => {
-    expect(utf8(new TextEncoder().encode('héllo'))).toBe('héllo');
+    expect(utf8(text('héllo'))).toBe('héllo');
     // TextDecoder's TypeError comes from another realm under jest, so match the message.
     expect(() => utf8(new Uint8Array([0xc3, 0x28]))).toThrow(/not valid/);
   });
 
   it('json parses UTF-8 JSON and throws on anything else', () => {
-    expect(json(new TextEncoder().encode('{"a":[1,2]}'))).toEqual({ a: [1, 2] });
-    expect(() => json(new TextEncoder().encode('{nope'))).toThrow(SyntaxError);
+    expect(json(text('{"a":[1,2]}'))).toEqual({ a: [1, 2] });
+    expect(() => json(text('{nope'))).toThrow(SyntaxError);
   });
 
   it('bytes returns a copy that does not share the input buffer', () => {
@@ -143,7 +92,7 @@ describe('decoders', () => {
 
 describe('KinesisSource', () => {
   it('reads every put record exactly once across consecutive reads that continue after the previous ranges', async () => {
-    const stream = await newStream(2);
+    const stream = await kinesis.newStream(2);
     const src = source(stream);
     await put(stream, ['a1', { data: 'b1', hashKey: HIGH }, 'a2']);
     const first = await src.read(interval(0), undefined);
@@ -162,7 +111,7 @@ describe('KinesisSource', () => {
   });
 
   it('orders records shard by shard (by shard id), then by sequence number', async () => {
-    const stream = await newStream(2);
+    const stream = await kinesis.newStream(2);
     const puts = await put(stream, [
       { data: 'b1', hashKey: HIGH },
       'a1',
@@ -193,7 +142,7 @@ describe('KinesisSource', () => {
   });
 
   it('continues after the last committed position, so an uncommitted read is read again', async () => {
-    const stream = await newStream();
+    const stream = await kinesis.newStream();
     const src = source(stream);
     await put(stream, ['r1', 'r2']);
     const committed = await src.read(interval(0), undefined);
@@ -207,7 +156,7 @@ describe('KinesisSource', () => {
   });
 
   it('reads at most maxRecordsPerShard records of each shard and leaves the rest for the next reads', async () => {
-    const stream = await newStream(2);
+    const stream = await kinesis.newStream(2);
     await put(stream, [
       ...Array.from({ length: 5 }, (_, i) => `a${i}`),
       ...Array.from({ length: 3 }, (_, i) => ({ data: `b${i}`, hashKey: HIGH })),
@@ -224,7 +173,7 @@ describe('KinesisSource', () => {
   });
 
   it('keeps every shard position through empty reads, and reports never-read shards with no position', async () => {
-    const stream = await newStream(2);
+    const stream = await kinesis.newStream(2);
     const src = source(stream);
     const empty = await src.read(interval(0), undefined);
     expect(empty).toEqual({
@@ -278,7 +227,7 @@ describe('KinesisSource', () => {
   });
 
   it('starting at LATEST skips older records but not those written between batches before the first record', async () => {
-    const stream = await newStream();
+    const stream = await kinesis.newStream();
     await put(stream, ['before the job']);
     const src = source(stream, { startingPosition: 'LATEST' });
     const first = await src.read(interval(0), undefined);
@@ -295,7 +244,7 @@ describe('KinesisSource', () => {
   });
 
   it('decodes records with the json, bytes or a custom decoder', async () => {
-    const stream = await newStream();
+    const stream = await kinesis.newStream();
     await put(stream, ['{"n":1}', '[2]']);
 
     expect((await source<unknown>(stream, { decoder: 'json' }).read(interval(0), undefined)).records).toEqual(
@@ -309,7 +258,7 @@ describe('KinesisSource', () => {
   });
 
   it('turns undecodable records into dead letters with shard and sequence number and returns the rest', async () => {
-    const stream = await newStream();
+    const stream = await kinesis.newStream();
     const invalidUtf8 = new Uint8Array([0x7b, 0xc3, 0x28, 0x7d]);
     const puts = await put(stream, ['{"ok":1}', invalidUtf8, 'not json', '{"ok":2}']);
     const batch = await source<unknown>(stream, { decoder: 'json' }).read(interval(0), undefined);
@@ -320,7 +269,7 @@ describe('KinesisSource', () => {
       {
         shard: SHARD0,
         position: puts[2].SequenceNumber,
-        data: new TextEncoder().encode('not json'),
+        data: text('not json'),
         error: expect.stringMatching(/JSON/),
       },
     ]);
@@ -338,7 +287,7 @@ describe('KinesisSource', () => {
   });
 
   it('deaggregates KPL records into user records, dead-lettering a bad user record at sequence:subIndex', async () => {
-    const stream = await newStream();
+    const stream = await kinesis.newStream();
     const users = ['{"n":1}', '{"n":2}', '{"n":3}', 'oops', '{"n":5}'].map((data, i) => ({
       partitionKey: `user-${i}`,
       data: Buffer.from(data),
@@ -373,7 +322,7 @@ describe('KinesisSource', () => {
   });
 
   it('treats a record with KPL magic bytes but a broken body as an ordinary record, dead-lettered if unreadable', async () => {
-    const stream = await newStream();
+    const stream = await kinesis.newStream();
     const fake = Buffer.concat([Buffer.from([0xf3, 0x89, 0x9a, 0xc2]), Buffer.alloc(40, 7)]);
     const puts = await put(stream, [fake, 'fine']);
 
@@ -392,7 +341,7 @@ describe('KinesisSource', () => {
   });
 
   it('reads a parent shard to its end before its split children, each record once, and drops the parent after', async () => {
-    const stream = await newStream();
+    const stream = await kinesis.newStream();
     const src = source(stream, { maxRecordsPerShard: 2 });
     await put(stream, ['p1', 'p2']);
     const [before] = await readBatches(src, 1);
@@ -422,14 +371,14 @@ describe('KinesisSource', () => {
   });
 
   it('reads both parents of a merge to their ends before the merged child, each record once', async () => {
-    const stream = await newStream(2);
+    const stream = await kinesis.newStream(2);
     const src = source(stream);
     await put(stream, ['a1', { data: 'b1', hashKey: HIGH }]);
     const [before] = await readBatches(src, 1);
     await put(stream, ['a2', { data: 'b2', hashKey: HIGH }]);
     await merge(stream, SHARD0, SHARD1);
     await put(stream, ['m1', { data: 'm2', hashKey: HIGH }]);
-    const shards = await listShards(client, stream);
+    const shards = await listShards(kinesis.client, stream);
     expect(shards.find((s) => s.ShardId === SHARD2)).toMatchObject({
       ParentShardId: SHARD0,
       AdjacentParentShardId: SHARD1,
@@ -448,7 +397,7 @@ describe('KinesisSource', () => {
   });
 
   it('replays recorded ranges to exactly the records the read returned, in order, from a fresh source', async () => {
-    const stream = await newStream(2);
+    const stream = await kinesis.newStream(2);
     await put(stream, ['a0', { data: 'b0', hashKey: HIGH }, 'skip me']);
     const src = source(stream, { maxRecordsPerShard: 1 });
     const [, batch] = await readBatches(src, 2);
@@ -462,18 +411,19 @@ describe('KinesisSource', () => {
   });
 
   it('refuses to replay a range Kinesis no longer has, saying so', async () => {
-    const stream = await newStream();
+    const stream = await kinesis.newStream();
     await put(stream, ['r1', 'r2']);
     const src = source(stream);
     const batch = await src.read(interval(0), undefined);
-    const shardStart = (await listShards(client, stream))[0].SequenceNumberRange!.StartingSequenceNumber!;
+    const shardStart = (await listShards(kinesis.client, stream))[0].SequenceNumberRange!
+      .StartingSequenceNumber!;
 
     // As if the first record had been trimmed: Kinesis now starts later than the recorded range.
     const trimmed = [{ ...batch.ranges[0], first: shardStart }];
     await expect(src.replay(trimmed, interval(0))).rejects.toThrow(SourceError);
     await expect(src.replay(trimmed, interval(0))).rejects.toThrow(/no longer has records .*trimmed/);
 
-    await client.send(new DeleteStreamCommand({ StreamName: stream }));
+    await kinesis.client.send(new DeleteStreamCommand({ StreamName: stream }));
     await expect(src.replay(batch.ranges, interval(0))).rejects.toThrow(/no longer has records/);
   });
 
@@ -531,7 +481,7 @@ describe('KinesisSource', () => {
       const stub = stubClient(async () => {
         if (++calls <= 2) throw throttled();
         return {
-          Records: [{ SequenceNumber: '7', Data: new TextEncoder().encode('made it') }],
+          Records: [{ SequenceNumber: '7', Data: text('made it') }],
           NextShardIterator: 'iterator-1',
           MillisBehindLatest: 0,
         };

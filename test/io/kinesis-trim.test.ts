@@ -3,10 +3,7 @@ import {
   type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   IncreaseStreamRetentionPeriodCommand,
-  type KinesisClient,
   ListShardsCommand,
-  PutRecordsCommand,
-  type PutRecordsResultEntry,
 } from '@aws-sdk/client-kinesis';
 import { ManualClock } from '../../src/engine/io/clock';
 import { SourceError } from '../../src/engine/io/errors';
@@ -16,41 +13,21 @@ import {
   KinesisSource,
   type KinesisSourceOptions,
 } from '../../src/engine/io/kinesis-source';
-import type { SourceBatch, SourceInterval, SourceRange } from '../../src/engine/io/ports';
+import type { SourceBatch, SourceRange } from '../../src/engine/io/ports';
 import { ConfigError } from '../../src/engine/util/errors';
-import { createStream, type LocalKinesis, startKinesalite } from '../support/kinesalite';
+import { interval, text, useLocalKinesis } from '../support/kinesis-harness';
 
 const SHARD0 = 'shardId-000000000000';
 
-let kinesis: LocalKinesis;
-let client: KinesisClient;
-let streams = 0;
-
-beforeAll(async () => {
-  kinesis = await startKinesalite();
-  client = kinesis.client;
-});
-
-afterAll(async () => {
-  await kinesis?.stop();
-});
-
-const interval = (batchIndex: number): SourceInterval => ({
-  batchIndex,
-  batchTime: (batchIndex + 1) * 1000,
-  intervalMs: 1000,
-});
+const kinesis = useLocalKinesis('trim');
 
 async function streamWith(data: string[]): Promise<{ stream: string; seq: string[] }> {
-  const stream = `trim-${++streams}`;
-  await createStream(client, stream, 1);
-  const out = await client.send(
-    new PutRecordsCommand({
-      StreamName: stream,
-      Records: data.map((d) => ({ Data: new TextEncoder().encode(d), PartitionKey: 'k' })),
-    }),
+  const stream = await kinesis.newStream();
+  const out = await kinesis.put(
+    stream,
+    data.map((d) => ({ data: d, partitionKey: 'k' })),
   );
-  return { stream, seq: (out.Records ?? []).map((r: PutRecordsResultEntry) => r.SequenceNumber!) };
+  return { stream, seq: out.map((r) => r.SequenceNumber!) };
 }
 
 /**
@@ -59,7 +36,7 @@ async function streamWith(data: string[]): Promise<{ stream: string; seq: string
  */
 async function trimmedAfterCommit(options: Partial<KinesisSourceOptions<string>> = {}) {
   const { stream, seq } = await streamWith(['r1', 'r2', 'r3', 'r4', 'r5']);
-  const faulty = new FaultyKinesis(client);
+  const faulty = new FaultyKinesis(kinesis.client);
   const first = new KinesisSource({ streamName: stream, client: faulty.client, maxRecordsPerShard: 2 });
   const committed = await first.read(interval(0), undefined);
   expect(committed.records).toEqual(['r1', 'r2']);
@@ -119,7 +96,7 @@ describe('KinesisSource at a trimmed position', () => {
 
   it('reads on without a gap when the committed record is still there', async () => {
     const { stream, seq } = await streamWith(['r1', 'r2', 'r3']);
-    const faulty = new FaultyKinesis(client);
+    const faulty = new FaultyKinesis(kinesis.client);
     const first = new KinesisSource({ streamName: stream, client: faulty.client, maxRecordsPerShard: 2 });
     const committed = await first.read(interval(0), undefined);
     faulty.trim(SHARD0, seq[1]); // r1 expired, but r2 (the committed record) is still there
@@ -150,7 +127,7 @@ describe('KinesisSource at a trimmed position', () => {
           return {
             Records: records.map((s) => ({
               SequenceNumber: s,
-              Data: new TextEncoder().encode(`at ${s}`),
+              Data: text(`at ${s}`),
               ...(arrival === undefined ? {} : { ApproximateArrivalTimestamp: new Date(arrival) }),
             })),
             NextShardIterator: 'next',
@@ -246,7 +223,8 @@ describe('KinesisSource at a trimmed position', () => {
 
   it("rejects an onTrimmedPosition other than 'fail' or 'skip'", () => {
     expect(
-      () => new KinesisSource({ streamName: 's', client, onTrimmedPosition: 'ignore' as never }),
+      () =>
+        new KinesisSource({ streamName: 's', client: kinesis.client, onTrimmedPosition: 'ignore' as never }),
     ).toThrow(ConfigError);
   });
 });
@@ -259,10 +237,9 @@ const HOUR = 3_600_000;
  * iterators), continuing after the last batch.
  */
 async function timeline(options: Partial<KinesisSourceOptions<string>> = {}) {
-  const stream = `quiet-${++streams}`;
-  await createStream(client, stream, 1);
+  const stream = await kinesis.newStream();
   const clock = new ManualClock(Date.UTC(2030, 0, 1), { autoAdvance: true });
-  const faulty = new FaultyKinesis(client);
+  const faulty = new FaultyKinesis(kinesis.client);
   const arrivals = new Map<string, number>();
   const calls: string[] = [];
   const sender: KinesisSender = {
@@ -278,13 +255,8 @@ async function timeline(options: Partial<KinesisSourceOptions<string>> = {}) {
     }) as KinesisSender['send'],
   };
   const write = async (data: string): Promise<string> => {
-    const out = await client.send(
-      new PutRecordsCommand({
-        StreamName: stream,
-        Records: [{ Data: new TextEncoder().encode(data), PartitionKey: 'k' }],
-      }),
-    );
-    const sequence = out.Records![0].SequenceNumber!;
+    const [out] = await kinesis.put(stream, [{ data, partitionKey: 'k' }]);
+    const sequence = out.SequenceNumber!;
     arrivals.set(sequence, clock.now());
     return sequence;
   };
@@ -410,7 +382,7 @@ describe('KinesisSource telling a quiet shard from a trimmed gap', () => {
 
   it('trusts a retention period longer than a day that the stream reports', async () => {
     const t = await timeline();
-    await client.send(
+    await kinesis.client.send(
       new IncreaseStreamRetentionPeriodCommand({ StreamName: t.stream, RetentionPeriodHours: 48 }),
     );
     const r1 = await t.write('r1');
