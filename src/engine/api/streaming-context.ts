@@ -64,6 +64,14 @@ export interface StartOptions {
   owner?: string;
   /** How long the lease lasts without renewal (default: three batch intervals plus 30 s). */
   leaseTtlMs?: number;
+  /** A batch that failed for a reason that may pass is retried in place this many times (default 3). */
+  batchRetries?: number;
+  /** First wait between batch retries (default 1 s, doubling, at most 30 s). */
+  batchRetryBackoffMs?: number;
+  /** Time (on the clock) by which this coordinator must be done, e.g. a Lambda invocation's end: no batch retry is started that could not finish by then. */
+  deadline?: () => number;
+  /** Where the coordinator reports notable events (a retried batch, a rebuilt job identity). */
+  coordinatorLog?: (line: string) => void;
   onBatch?: (info: BatchInfo) => void;
   /** Batch times are `zeroTime + k * batchInterval`; default: now, rounded down to the interval. */
   zeroTime?: number;
@@ -168,6 +176,10 @@ export class StreamingContext {
       owner: options.owner,
       crashAt: options.crashAt,
       leaseTtlMs: options.leaseTtlMs,
+      batchRetries: options.batchRetries,
+      batchRetryBackoffMs: options.batchRetryBackoffMs,
+      deadline: options.deadline,
+      log: options.coordinatorLog,
       onBatch: options.onBatch,
     });
     this.coordinatorRef = coordinator;

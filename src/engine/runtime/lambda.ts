@@ -114,7 +114,18 @@ export interface CoordinatorStartOptions {
   /** Fault injection and tuning (chaos runs): wraps of the job's store and task invoker, start options. */
   wrapStore?: (store: Store) => Store;
   wrapInvoker?: (invoker: Invoker<TaskSpec, TaskResult>) => Invoker<TaskSpec, TaskResult>;
-  start?: Pick<StartOptions, 'crashAt' | 'owner' | 'leaseTtlMs' | 'retry' | 'speculation'>;
+  start?: Pick<
+    StartOptions,
+    | 'crashAt'
+    | 'owner'
+    | 'leaseTtlMs'
+    | 'retry'
+    | 'speculation'
+    | 'batchRetries'
+    | 'batchRetryBackoffMs'
+    | 'deadline'
+    | 'coordinatorLog'
+  >;
 }
 
 /**
@@ -231,7 +242,13 @@ export async function runCoordinator(
       clock: gate,
       invoker: options.invoker,
       log: options.log,
-      start: { ...options.start, owner },
+      start: {
+        ...options.start,
+        owner,
+        // A batch retried in place must still leave time to hand over.
+        deadline: () => clock.now() + options.remainingMs() - marginMs,
+        coordinatorLog: options.log,
+      },
       onBatch: (info) => {
         batches++;
         lastBatchTime = info.batchTime;

@@ -58,6 +58,11 @@ export interface CoordinatorOptions {
   batchRetries?: number;
   /** First backoff between batch retries (default 1 s, doubling, at most 30 s). */
   batchRetryBackoffMs?: number;
+  /**
+   * When this coordinator must be done (a Lambda invocation's end, on `clock`): a batch retry that could
+   * not finish by then is not started, so the run fails while there is still time to hand over.
+   */
+  deadline?: () => number;
   /** Where notable events go (a rebuilt job identity, a retried batch); default: nowhere. */
   log?: (line: string) => void;
 }
@@ -144,6 +149,7 @@ export class Coordinator {
     const retries = this.options.batchRetries ?? 3;
     const base = this.options.batchRetryBackoffMs ?? 1000;
     for (let attempt = 0; ; attempt++) {
+      const started = this.options.clock.now();
       try {
         return await this.runBatch(time);
       } catch (error) {
@@ -151,6 +157,10 @@ export class Coordinator {
           throw error;
         }
         const waitMs = Math.min(30_000, base * 2 ** attempt);
+        const { clock, deadline } = this.options;
+        // A retry takes about as long as the failed attempt did, after the wait.
+        const attemptMs = clock.now() - started;
+        if (deadline && clock.now() + waitMs + attemptMs > deadline()) throw error;
         this.options.log?.(`batch ${time} failed (${error.message}); retrying in ${waitMs} ms`);
         await this.options.clock.sleepUntil(this.options.clock.now() + waitMs);
       }
