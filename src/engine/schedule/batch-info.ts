@@ -1,4 +1,5 @@
-import type { BatchManifest } from '../catalog';
+import type { BatchManifest, StageManifest } from '../catalog';
+import type { DStreamGraph } from '../graph';
 import type { LineageNode } from '../plan';
 
 /** What a finished batch looked like, for humans and monitors. */
@@ -19,10 +20,7 @@ export interface BatchInfo {
 
 export function countDeadLetters(manifest: BatchManifest): number {
   const decoded = manifest.inputs.reduce((sum, i) => sum + (i.deadLetters ?? 0), 0);
-  const poisoned = manifest.stages.reduce(
-    (sum, s) => sum + ((s as { deadLettered?: number }).deadLettered ?? 0),
-    0,
-  );
+  const poisoned = manifest.stages.reduce((sum, s) => sum + (s.deadLettered ?? 0), 0);
   return decoded + poisoned;
 }
 
@@ -46,4 +44,55 @@ export function maxLag(manifest: BatchManifest): number | undefined {
 
 export function countGaps(manifest: BatchManifest): number {
   return manifest.inputs.reduce((sum, i) => sum + i.ranges.filter((r) => r.gap !== undefined).length, 0);
+}
+
+/** A batch's manifest as it starts: running, nothing recorded yet. */
+export function newManifest(
+  job: string,
+  graph: DStreamGraph,
+  time: number,
+  startedAt: number,
+): BatchManifest {
+  return {
+    version: 1,
+    job,
+    batchTime: time,
+    zeroTime: graph.zeroTime,
+    batchMs: graph.batchMs,
+    status: 'running',
+    inputs: [],
+    outputs: [],
+    rdds: [],
+    stages: [],
+    timing: { scheduledAt: time, startedAt, schedulingDelayMs: Math.max(0, startedAt - time) },
+  };
+}
+
+/** What recomputing lost data of earlier batches cost this batch, if anything was lost. */
+export function recoveryOf(lost: string[], stages: StageManifest[]): BatchManifest['recovery'] {
+  if (lost.length === 0) return undefined;
+  const recoveryStages = stages.filter((s) => s.recovery);
+  return {
+    lost,
+    recoveryStages: recoveryStages.length,
+    recoveryMs: recoveryStages.reduce((max, s) => Math.max(max, s.durationMs), 0),
+  };
+}
+
+/** The committed batch, for listeners. */
+export function batchInfoOf(manifest: BatchManifest, stages: StageManifest[]): BatchInfo {
+  const info: BatchInfo = {
+    batchTime: manifest.batchTime,
+    records: manifest.inputs.reduce((sum, i) => sum + i.records, 0),
+    schedulingDelayMs: manifest.timing.schedulingDelayMs,
+    processingMs: manifest.timing.processingMs ?? 0,
+    stages: stages.length,
+    tasks: stages.reduce((sum, s) => sum + s.partitions, 0),
+    deadLetters: countDeadLetters(manifest),
+  };
+  const lagMs = maxLag(manifest);
+  if (lagMs !== undefined) info.lagMs = lagMs;
+  const gaps = countGaps(manifest);
+  if (gaps > 0) info.gaps = gaps;
+  return info;
 }

@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import {
   type BatchManifest,
-  type CheckpointManifest,
   JobCatalog,
   Lease,
   loadOrCreateJobState,
   StaleCoordinatorError,
 } from '../catalog';
 import type { TaskResult, TaskSpec } from '../exec';
-import type { BatchJob, DStreamGraph } from '../graph';
+import type { DStreamGraph } from '../graph';
 import type { Clock, Invoker, Store } from '../io/ports';
-import { checkpointKey, IdScope, RDD } from '../plan';
-import { type BatchInfo, countDeadLetters, countGaps, describeLineage, maxLag } from './batch-info';
+import { type BatchInfo, batchInfoOf, describeLineage, newManifest, recoveryOf } from './batch-info';
 import { BatchLog } from './batch-log';
 import { Cleaner } from './cleaner';
 import {
@@ -24,6 +22,7 @@ import {
 } from './errors';
 import { InputTracker } from './input-tracker';
 import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
+import { runOutput, writeCheckpoints } from './outputs';
 import { ShuffleOffsets } from './shuffle-offsets';
 import { DEFAULT_SPECULATION, type SpeculationPolicy } from './speculation';
 import { sleep, sleepUnlessAborted } from './waiting';
@@ -218,19 +217,7 @@ export class Coordinator {
       });
     }
     const startedAt = clock.now();
-    const manifest: BatchManifest = {
-      version: 1,
-      job,
-      batchTime: time,
-      zeroTime: graph.zeroTime,
-      batchMs: graph.batchMs,
-      status: 'running',
-      inputs: [],
-      outputs: [],
-      rdds: [],
-      stages: [],
-      timing: { scheduledAt: time, startedAt, schedulingDelayMs: Math.max(0, startedAt - time) },
-    };
+    const manifest = newManifest(job, graph, time, startedAt);
     const runner = new BatchJobRunner(
       job,
       graph.zeroTime,
@@ -258,11 +245,11 @@ export class Coordinator {
       for (const batchJob of jobs) {
         operator = batchJob.output.describe();
         await this.lease?.assertHeld();
-        await this.runOutput(batchJob, runner);
+        await runOutput(batchJob, runner, store, () => this.lease?.assertHeld());
         this.maybeCrash('mid-fanout', time);
       }
       operator = 'checkpoint';
-      manifest.checkpoints = await this.writeCheckpoints(time, runner);
+      manifest.checkpoints = await writeCheckpoints(graph, time, runner, store);
     } catch (error) {
       // A replaced coordinator writes nothing more, not even a failed manifest.
       if (error instanceof StaleCoordinatorError || error instanceof CoordinatorCrash) throw error;
@@ -280,14 +267,8 @@ export class Coordinator {
     this.maybeCrash('before-commit', time);
     manifest.status = 'committed';
     manifest.stages = runner.stages;
-    if (runner.lost.length > 0) {
-      const recoveryStages = runner.stages.filter((s) => s.recovery);
-      manifest.recovery = {
-        lost: runner.lost,
-        recoveryStages: recoveryStages.length,
-        recoveryMs: recoveryStages.reduce((max, s) => Math.max(max, s.durationMs), 0),
-      };
-    }
+    const recovery = recoveryOf(runner.lost, runner.stages);
+    if (recovery) manifest.recovery = recovery;
     manifest.timing.finishedAt = finishedAt;
     manifest.timing.processingMs = finishedAt - startedAt;
     // The fence: a coordinator that was replaced while this batch ran cannot commit it.
@@ -299,19 +280,7 @@ export class Coordinator {
     this.inputs.committed(manifest.inputs);
     graph.forget(time);
     await this.cleaner.collect(time - graph.maxRememberMs() + graph.batchMs, this.nextBatchTime);
-    const info: BatchInfo = {
-      batchTime: time,
-      records: manifest.inputs.reduce((sum, i) => sum + i.records, 0),
-      schedulingDelayMs: manifest.timing.schedulingDelayMs,
-      processingMs: finishedAt - startedAt,
-      stages: runner.stages.length,
-      tasks: runner.stages.reduce((sum, s) => sum + s.partitions, 0),
-      deadLetters: countDeadLetters(manifest),
-    };
-    const lagMs = maxLag(manifest);
-    if (lagMs !== undefined) info.lagMs = lagMs;
-    const gaps = countGaps(manifest);
-    if (gaps > 0) info.gaps = gaps;
+    const info = batchInfoOf(manifest, runner.stages);
     this.options.onBatch?.(info);
     return info;
   }
@@ -333,45 +302,6 @@ export class Coordinator {
     await this.log.write(manifest);
     await this.lease?.assertHeld();
     await this.inputs.write(time, decided);
-  }
-
-  private async runOutput(batchJob: BatchJob, runner: BatchJobRunner): Promise<void> {
-    const { output, rdd, time } = batchJob;
-    const action = output.action;
-    if (action.kind === 'sink') {
-      await runner.runFinal(rdd.node, { kind: 'sink', sink: action.sink, output: output.outputIndex });
-      await this.lease?.assertHeld();
-      await action.sink.commitBatch({
-        batchTime: time,
-        numPartitions: rdd.numPartitions,
-        store: this.options.store,
-      });
-      return;
-    }
-    const driverScope = new IdScope(`d${output.outputIndex}`, time, false);
-    const driverRdd = new RDD(rdd.node, {
-      collect: (node) => runner.collect(node),
-      take: (node, n) => runner.take(node, n),
-      scope: driverScope,
-    });
-    await action.fn(driverRdd, time);
-  }
-
-  /**
-   * Saves the RDDs of streams that checkpoint at this time. Usually an output already computed them
-   * (which saved them); any partition still missing is computed now, so the next batch can rely on it.
-   */
-  private async writeCheckpoints(time: number, runner: BatchJobRunner): Promise<CheckpointManifest[]> {
-    const written: CheckpointManifest[] = [];
-    for (const stream of this.graph.checkpointsAt(time)) {
-      const rdd = stream.getOrCompute(time);
-      if (!rdd) continue;
-      const keys = Array.from({ length: rdd.numPartitions }, (_, p) => checkpointKey(stream.id, time, p));
-      const present = await Promise.all(keys.map((key) => this.options.store.has(key)));
-      if (present.some((p) => !p)) await runner.runFinal(rdd.node, { kind: 'materialize' });
-      written.push({ stream: stream.id, operator: stream.operator, partitions: rdd.numPartitions });
-    }
-    return written;
   }
 
   /** Deletes what no later batch can reach (see Cleaner). */

@@ -1,0 +1,53 @@
+import type { CheckpointManifest } from '../catalog';
+import type { BatchJob, DStreamGraph } from '../graph';
+import type { Store } from '../io/ports';
+import { checkpointKey, IdScope, RDD } from '../plan';
+import type { BatchJobRunner } from './job-runner';
+
+/**
+ * Runs one output operation of a batch: a sink's tasks and then its commit (after `beforeCommit`, the
+ * lease check), or driver code in foreachBatch over an RDD whose actions run as tasks.
+ */
+export async function runOutput(
+  batchJob: BatchJob,
+  runner: BatchJobRunner,
+  store: Store,
+  beforeCommit: () => Promise<void> | undefined,
+): Promise<void> {
+  const { output, rdd, time } = batchJob;
+  const action = output.action;
+  if (action.kind === 'sink') {
+    await runner.runFinal(rdd.node, { kind: 'sink', sink: action.sink, output: output.outputIndex });
+    await beforeCommit();
+    await action.sink.commitBatch({ batchTime: time, numPartitions: rdd.numPartitions, store });
+    return;
+  }
+  const driverRdd = new RDD(rdd.node, {
+    collect: (node) => runner.collect(node),
+    take: (node, n) => runner.take(node, n),
+    scope: new IdScope(`d${output.outputIndex}`, time, false),
+  });
+  await action.fn(driverRdd, time);
+}
+
+/**
+ * Saves the RDDs of streams that checkpoint at this time. Usually an output already computed them
+ * (which saved them); any partition still missing is computed now, so the next batch can rely on it.
+ */
+export async function writeCheckpoints(
+  graph: DStreamGraph,
+  time: number,
+  runner: BatchJobRunner,
+  store: Store,
+): Promise<CheckpointManifest[]> {
+  const written: CheckpointManifest[] = [];
+  for (const stream of graph.checkpointsAt(time)) {
+    const rdd = stream.getOrCompute(time);
+    if (!rdd) continue;
+    const keys = Array.from({ length: rdd.numPartitions }, (_, p) => checkpointKey(stream.id, time, p));
+    const present = await Promise.all(keys.map((key) => store.has(key)));
+    if (present.some((p) => !p)) await runner.runFinal(rdd.node, { kind: 'materialize' });
+    written.push({ stream: stream.id, operator: stream.operator, partitions: rdd.numPartitions });
+  }
+  return written;
+}
