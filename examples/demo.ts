@@ -50,8 +50,15 @@ function fail(message: string): never {
 }
 
 function printBatch(info: BatchInfo): void {
+  const time = new Date(info.batchTime).toISOString().slice(11, 23);
+  // Dead letters, lag and skipped gaps are shown whenever there are any: nothing is set aside quietly.
+  const extra = [
+    info.deadLetters > 0 ? ` deadLetters=${info.deadLetters}` : '',
+    info.lagMs !== undefined ? ` lag=${info.lagMs}ms` : '',
+    info.gaps ? ` skippedGaps=${info.gaps}` : '',
+  ].join('');
   process.stdout.write(
-    `  records=${info.records} schedulingDelay=${info.schedulingDelayMs}ms processing=${info.processingMs}ms tasks=${info.tasks}\n`,
+    `  batch ${time} records=${info.records} schedulingDelay=${info.schedulingDelayMs}ms processing=${info.processingMs}ms tasks=${info.tasks}${extra}\n`,
   );
 }
 
