@@ -1,0 +1,54 @@
+/**
+ * What one batch costs in store requests (each one an S3 request on AWS) in steady state, for a
+ * one-shuffle job with a store sink: map -> reduceByKey -> StoreSink, 2 partitions, 1 s batches.
+ */
+import { ManualClock, MemoryStore } from '../../src/engine';
+import { jobStoreIn } from '../../src/engine/catalog';
+import { CountingStore, LogSource, wordCount } from './support';
+
+function area(key: string): string {
+  if (key === 'lease.json') return 'lease';
+  if (key.startsWith('manifests/')) return 'manifest';
+  if (key === 'job.json') return 'job';
+  if (key.startsWith('sinks/')) return 'sink';
+  if (key.startsWith('batches/')) return 'transient';
+  return key;
+}
+
+describe('store requests per batch in steady state', () => {
+  it('are counted by kind and area', async () => {
+    const store = new CountingStore(jobStoreIn(new MemoryStore(), 'review'));
+    const clock = new ManualClock(0, { autoAdvance: true });
+    const source = new LogSource();
+    let batchesSeen = 0;
+    const window = { from: 110, to: 210 };
+    const job = wordCount(source);
+    job.ssc.start({
+      store,
+      clock,
+      zeroTime: 0,
+      batches: window.to,
+      owner: 'only',
+      onBatch: () => {
+        batchesSeen++;
+        source.records.push(`w${batchesSeen % 7}`, `w${batchesSeen % 5}`);
+        if (batchesSeen === window.from) store.reset();
+      },
+    });
+    await job.ssc.awaitTermination();
+    const n = window.to - window.from;
+    const table: Record<string, number> = {};
+    for (const c of store.calls) {
+      const k = `${c.op} ${area(c.key)}`;
+      table[k] = (table[k] ?? 0) + 1;
+    }
+    const perBatch = Object.fromEntries(Object.entries(table).map(([k, v]) => [k, v / n]));
+    // eslint-disable-next-line no-console
+    console.log(JSON.stringify(perBatch, null, 1), 'total', store.calls.length / n);
+    // Metadata requests the fence adds per batch: claim (create-once), commit (compare-and-set), the
+    // look-up of an earlier attempt (a GET that finds nothing), and a lease renewal every 2/3 of the TTL.
+    expect(perBatch['putIf manifest']).toBe(2);
+    expect(perBatch['getVersioned manifest']).toBe(1);
+    expect(perBatch['putIf lease'] ?? 0).toBeLessThan(0.1);
+  });
+});
