@@ -70,7 +70,7 @@ export class JobCatalog {
    * ConditionFailedError when another coordinator wrote it in between; Lease turns that into its errors.
    */
   writeLease(record: LeaseRecord, expected: string | undefined): Promise<string> {
-    return this.store.putIf(LEASE_KEY, encode(record), condition(expected));
+    return this.putIfOurs(LEASE_KEY, encode(record), condition(expected));
   }
 
   readManifest(time: number): Promise<Versioned<BatchManifest> | undefined> {
@@ -83,7 +83,7 @@ export class JobCatalog {
    */
   async writeManifest(manifest: BatchManifest, expected: string | undefined): Promise<string> {
     try {
-      return await this.store.putIf(manifestKey(manifest.batchTime), encode(manifest), condition(expected));
+      return await this.putIfOurs(manifestKey(manifest.batchTime), encode(manifest), condition(expected));
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
       throw new StaleCoordinatorError(
@@ -99,8 +99,9 @@ export class JobCatalog {
     return (await this.store.list(MANIFEST_PREFIX)).map((e) => manifestTimeOf(e.key));
   }
 
-  async deleteManifests(times: readonly number[]): Promise<void> {
-    if (times.length > 0) await this.store.delete(times.map(manifestKey));
+  /** Where a batch's manifest lives, for deleting it along with other keys in one request. */
+  manifestKeyOf(time: number): string {
+    return manifestKey(time);
   }
 
   /** The newest committed batch (of `zeroTime` when given), if any. */
@@ -112,6 +113,23 @@ export class JobCatalog {
       if (zeroTime === undefined || manifest.zeroTime === zeroTime) return manifest;
     }
     return undefined;
+  }
+
+  /**
+   * A conditional write that tells a lost race from a lost response: when the write landed but its
+   * response did not, the SDK's retry is refused (412) although nothing else wrote. If the stored bytes
+   * are exactly ours (records carry the writer's identity and time, so another writer's never are), the
+   * write counts as done.
+   */
+  private async putIfOurs(key: string, body: Uint8Array, when: WriteCondition): Promise<string> {
+    try {
+      return await this.store.putIf(key, body, when);
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      const current = await this.store.getVersioned(key);
+      if (current && Buffer.compare(current.body, body) === 0) return current.version;
+      throw error;
+    }
   }
 
   private async readJson<T>(key: string): Promise<Versioned<T> | undefined> {

@@ -10,6 +10,10 @@ import type { JobCatalog, LeaseRecord } from './job-catalog';
  * its own clock that costs nothing, otherwise it renews, which fails once another coordinator took over.
  */
 export class Lease {
+  /** Set when a background renewal found the lease taken over; every later check throws it. */
+  private lost?: unknown;
+  private writing: Promise<void> = Promise.resolve();
+
   private constructor(
     private readonly catalog: JobCatalog,
     private readonly clock: Clock,
@@ -34,9 +38,11 @@ export class Lease {
     const current = await catalog.readLease();
     const held = current?.value;
     const now = clock.now();
-    if (held && held.owner !== owner && held.expiresAt > now) {
-      const handedToUs = held.handedTo === owner;
-      if (!handedToUs && !(held.released && held.handedTo === undefined)) {
+    // A live lease is free only once released, to anyone or to us by name. Not even our own owner id
+    // may take it otherwise: an async event delivered twice would run two coordinators under one name.
+    if (held && held.expiresAt > now) {
+      const free = held.released && (held.handedTo === undefined || held.handedTo === owner);
+      if (!free) {
         throw new LeaseHeldError(
           `coordinator ${held.owner} holds this job's lease (epoch ${held.epoch}) until ${new Date(held.expiresAt).toISOString()}; ` +
             'only one coordinator may run a job: stop the other one, or wait for its lease to expire',
@@ -62,7 +68,7 @@ export class Lease {
 
   /** Extends the lease by compare-and-set; StaleCoordinatorError if another coordinator took it over. */
   async renew(): Promise<void> {
-    await this.replace({ ...this.record, expiresAt: this.clock.now() + this.ttlMs });
+    await this.replace(() => ({ ...this.record, expiresAt: this.clock.now() + this.ttlMs }));
   }
 
   /**
@@ -70,6 +76,7 @@ export class Lease {
    * its time-to-live is left by our own clock (no one else may take it before expiry); else a renewal.
    */
   async assertHeld(): Promise<void> {
+    if (this.lost) throw this.lost;
     if (this.record.released || this.record.handedTo !== undefined) {
       throw new StaleCoordinatorError(
         `coordinator ${this.record.owner} (epoch ${this.record.epoch}) already gave up its lease`,
@@ -80,17 +87,42 @@ export class Lease {
     await this.renew();
   }
 
+  /**
+   * Renews the lease in the background (every third of its time-to-live, on real timers) while a long
+   * batch runs, so a healthy coordinator in a slow stage is not taken over. Returns the stop function.
+   */
+  keepAlive(): () => void {
+    const timer = setInterval(
+      () => {
+        if (this.lost || this.record.released) return;
+        this.renew().catch((error) => {
+          this.lost ??= error;
+        });
+      },
+      Math.max(50, this.ttlMs / 3),
+    );
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   /** Lets the next coordinator start at once (a clean stop). */
   async release(): Promise<void> {
-    await this.replace({ ...this.record, released: true }).catch(() => undefined);
+    await this.replace(() => ({ ...this.record, released: true })).catch(() => undefined);
   }
 
   /** Hands the lease to a named successor: only it may take the lease before it expires. */
   async handOver(successor: string): Promise<void> {
-    await this.replace({ ...this.record, released: true, handedTo: successor });
+    await this.replace(() => ({ ...this.record, released: true, handedTo: successor }));
   }
 
-  private async replace(next: LeaseRecord): Promise<void> {
+  /** One write of the lease at a time: two at once would race each other's compare-and-set. */
+  private replace(next: LeaseRecord | (() => LeaseRecord)): Promise<void> {
+    const write = this.writing.then(() => this.write(typeof next === 'function' ? next() : next));
+    this.writing = write.catch(() => undefined);
+    return write;
+  }
+
+  private async write(next: LeaseRecord): Promise<void> {
     try {
       this.version = await this.catalog.writeLease(next, this.version);
       this.record = next;

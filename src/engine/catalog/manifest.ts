@@ -56,6 +56,8 @@ export interface BatchManifest {
   zeroTime: number;
   batchMs: number;
   status: BatchStatus;
+  /** The coordinator that wrote this version of the manifest (its lease owner and epoch). */
+  writtenBy?: { owner: string; epoch: number };
   inputs: InputManifest[];
   outputs: { index: number; operator: string; node: string; partitions: number }[];
   rdds: { id: string; operator: string; partitions: number }[];

@@ -9,8 +9,8 @@ import type { DStreamGraph } from '../graph';
 export class BatchLog {
   /** The batch claimed and not yet committed: its manifest version, and its inputs once recorded. */
   private claimed?: { time: number; version: string; inputs?: InputManifest[] };
-  /** Batches up to this time were looked up for an earlier attempt. */
-  private checkedUpTo = Number.NEGATIVE_INFINITY;
+  /** Only the first batch after a resume can have an earlier attempt by another coordinator. */
+  private lookForEarlier = true;
 
   constructor(
     private readonly catalog: JobCatalog,
@@ -20,13 +20,14 @@ export class BatchLog {
   /**
    * The inputs an earlier attempt of this batch recorded (a failed attempt, a coordinator that died): its
    * blocks, cached partitions and sink output were made from them, so the batch must keep them. Only the
-   * first batch after a resume can have an earlier attempt by another coordinator; later ones cost no read.
+   * first batch after a resume can have an earlier attempt by another coordinator; later ones cost no
+   * read (a claim another coordinator made meanwhile still stops this one: the claim is create-once).
    */
   async recordedInputs(time: number): Promise<InputManifest[] | undefined> {
     if (this.claimed?.time === time) return this.claimed.inputs;
     this.claimed = undefined;
-    if (time <= this.checkedUpTo) return undefined;
-    this.checkedUpTo = time;
+    if (!this.lookForEarlier) return undefined;
+    this.lookForEarlier = false;
     const earlier = await this.catalog.readManifest(time);
     if (!earlier) return undefined;
     if (earlier.value.status === 'committed') {
@@ -43,6 +44,12 @@ export class BatchLog {
     const expected = this.claimed?.time === time ? this.claimed.version : undefined;
     const version = await this.catalog.writeManifest(manifest, expected);
     this.claimed = { time, version, inputs: this.complete(manifest) ? manifest.inputs : undefined };
+  }
+
+  /** A (re)started coordinator: its next batch may have been started by another one. */
+  resumed(): void {
+    this.lookForEarlier = true;
+    this.claimed = undefined;
   }
 
   /** The batch committed: nothing is claimed any more. */

@@ -6,12 +6,12 @@ import type { ShuffleOffsets } from './shuffle-offsets';
 /**
  * Deletes what no later batch, window or recovery can reach (Spark's cleaner): transient batch data and
  * checkpoints older than the graph remembers, and manifests past the monitoring history. The newest
- * committed manifest always stays, since a restarted coordinator resumes from it.
+ * committed manifest always stays, since a restarted coordinator resumes from it. Cleaning is best
+ * effort: a failure is reported and what was not deleted is found by a later collection.
  */
 export class Cleaner {
-  /** Batch data (and checkpoints) before this time have been deleted. */
+  /** Batch data (and checkpoints) before this time have been deleted by this coordinator. */
   private collectedBefore?: number;
-  private checkpointsBefore?: number;
   private manifestsBefore?: number;
 
   constructor(
@@ -19,31 +19,54 @@ export class Cleaner {
     private readonly catalog: JobCatalog,
     private readonly shuffleOffsets: ShuffleOffsets,
     private readonly manifestHistory: number,
+    private readonly log?: (line: string) => void,
   ) {}
 
   async collect(keepFrom: number, nextBatchTime: number): Promise<void> {
-    const { store } = this.catalog;
-    // First collection of this coordinator: find the oldest leftovers with one listing each.
-    this.collectedBefore ??= await oldestTime(store.list(TRANSIENT_PREFIX), keepFrom);
-    this.checkpointsBefore ??= await oldestTime(store.list(CHECKPOINT_PREFIX), keepFrom);
-    const doomed: string[] = [];
-    for (let t = this.collectedBefore; t < keepFrom; t += this.graph.batchMs) {
-      for (const entry of await store.list(batchPrefix(t))) doomed.push(entry.key);
+    try {
+      const doomed =
+        this.collectedBefore === undefined
+          ? await this.leftoversBefore(keepFrom)
+          : await this.batchesBetween(this.collectedBefore, keepFrom);
+      doomed.push(...(await this.expiredManifests(nextBatchTime)));
+      // One request per 1,000 keys, data and manifests together.
+      if (doomed.length > 0) await this.catalog.store.delete(doomed);
+      this.collectedBefore = Math.max(this.collectedBefore ?? keepFrom, keepFrom);
+      this.shuffleOffsets.forgetBefore(keepFrom);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.log?.(`garbage collection before ${keepFrom} failed (${reason}); the next batch tries again`);
     }
-    // Checkpoints exist only at checkpoint times, so only those are listed.
-    for (let t = this.checkpointsBefore; t < keepFrom; t += this.graph.batchMs) {
+  }
+
+  /**
+   * First collection of this coordinator: one listing each of transient data and checkpoints finds
+   * leftovers of any age (a job that was stopped, task writes that came after their batch was collected),
+   * where walking batch by batch from the oldest could take one request per interval since then.
+   */
+  private async leftoversBefore(keepFrom: number): Promise<string[]> {
+    const { store } = this.catalog;
+    const [transient, checkpoints] = await Promise.all([
+      store.list(TRANSIENT_PREFIX),
+      store.list(CHECKPOINT_PREFIX),
+    ]);
+    return [...transient, ...checkpoints].filter((e) => timeOf(e.key) < keepFrom).map((e) => e.key);
+  }
+
+  /** Data of the batches since the last collection; checkpoints exist only at checkpoint times. */
+  private async batchesBetween(from: number, keepFrom: number): Promise<string[]> {
+    const { store } = this.catalog;
+    const doomed: string[] = [];
+    for (let t = from; t < keepFrom; t += this.graph.batchMs) {
+      for (const entry of await store.list(batchPrefix(t))) doomed.push(entry.key);
       if (this.graph.checkpointsAt(t).length === 0) continue;
       for (const entry of await store.list(checkpointPrefix(t))) doomed.push(entry.key);
     }
-    this.collectedBefore = Math.max(this.collectedBefore, keepFrom);
-    this.checkpointsBefore = Math.max(this.checkpointsBefore, keepFrom);
-    this.shuffleOffsets.forgetBefore(keepFrom);
-    if (doomed.length > 0) await store.delete(doomed);
-    await this.catalog.deleteManifests(await this.expiredManifests(nextBatchTime));
+    return doomed;
   }
 
   /** Manifests past the history kept for monitoring and for replaying inputs the graph may still read. */
-  private async expiredManifests(nextBatchTime: number): Promise<number[]> {
+  private async expiredManifests(nextBatchTime: number): Promise<string[]> {
     const needed = Math.ceil(this.graph.maxRememberMs() / this.graph.batchMs) + 1;
     const history = Math.max(1, needed, this.manifestHistory);
     const newestToDrop = nextBatchTime - this.graph.batchMs * (history + 1);
@@ -51,11 +74,11 @@ export class Cleaner {
     const times: number[] = [];
     for (let t = this.manifestsBefore; t <= newestToDrop; t += this.graph.batchMs) times.push(t);
     this.manifestsBefore = Math.max(this.manifestsBefore, newestToDrop + this.graph.batchMs);
-    return times;
+    return times.map((t) => this.catalog.manifestKeyOf(t));
   }
 }
 
-async function oldestTime(listing: Promise<{ key: string }[]>, fallback: number): Promise<number> {
-  const oldest = (await listing)[0]?.key;
-  return oldest ? Number(oldest.split('/')[1]) : fallback;
+/** The batch time in a key like `batches/<time>/...` or `checkpoints/<time>/...`. */
+function timeOf(key: string): number {
+  return Number(key.split('/')[1]);
 }

@@ -20,7 +20,7 @@ import {
   operatorOf,
   ScheduleError,
 } from './errors';
-import { InputTracker } from './input-tracker';
+import { type DecidedInput, InputTracker } from './input-tracker';
 import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
 import { runOutput, writeCheckpoints } from './outputs';
 import { ShuffleOffsets } from './shuffle-offsets';
@@ -82,6 +82,8 @@ export class Coordinator {
   private resuming?: Promise<void>;
   private lease?: Lease;
   private readonly log: BatchLog;
+  /** Inputs decided and claimed but not yet written (the attempt failed first): a retry writes them. */
+  private unwritten?: { time: number; decided: DecidedInput[] };
   /** Where each recent shuffle file's segments start, so reducers skip reading headers. */
   private readonly shuffleOffsets = new ShuffleOffsets();
   private successor?: string;
@@ -97,6 +99,7 @@ export class Coordinator {
       this.catalog,
       this.shuffleOffsets,
       options.manifestHistory ?? 100,
+      options.log,
     );
   }
 
@@ -132,8 +135,9 @@ export class Coordinator {
         await this.runBatchRetrying(time);
       }
     } catch (error) {
-      // A crashed or replaced coordinator writes nothing more: the next one takes the lease.
-      if (error instanceof CoordinatorCrash || error instanceof StaleCoordinatorError) this.lease = undefined;
+      // A crashed coordinator gives nothing back (it is dead). A replaced one still tries to release: the
+      // compare-and-set only succeeds if the lease is in fact still its own.
+      if (error instanceof CoordinatorCrash) this.lease = undefined;
       throw error;
     } finally {
       const lease = this.lease;
@@ -149,6 +153,8 @@ export class Coordinator {
     const base = this.options.batchRetryBackoffMs ?? 1000;
     for (let attempt = 0; ; attempt++) {
       const started = this.options.clock.now();
+      // A slow stage must not let the lease run out under a healthy coordinator.
+      const stopRenewing = this.lease?.keepAlive();
       try {
         return await this.runBatch(time);
       } catch (error) {
@@ -162,6 +168,8 @@ export class Coordinator {
         if (deadline && clock.now() + waitMs + attemptMs > deadline()) throw error;
         this.options.log?.(`batch ${time} failed (${error.message}); retrying in ${waitMs} ms`);
         await this.options.clock.sleepUntil(this.options.clock.now() + waitMs);
+      } finally {
+        stopRenewing?.();
       }
     }
   }
@@ -181,6 +189,7 @@ export class Coordinator {
 
   private async takeOver(): Promise<void> {
     const { clock, job } = this.options;
+    this.log.resumed();
     const lease = await Lease.acquire(
       this.catalog,
       clock,
@@ -218,6 +227,7 @@ export class Coordinator {
     }
     const startedAt = clock.now();
     const manifest = newManifest(job, graph, time, startedAt);
+    if (this.lease) manifest.writtenBy = { owner: this.lease.owner, epoch: this.lease.epoch };
     const runner = new BatchJobRunner(
       job,
       graph.zeroTime,
@@ -273,7 +283,13 @@ export class Coordinator {
     manifest.timing.processingMs = finishedAt - startedAt;
     // The fence: a coordinator that was replaced while this batch ran cannot commit it.
     await this.lease?.assertHeld();
-    await this.log.write(manifest);
+    try {
+      await this.log.write(manifest);
+    } catch (error) {
+      // The commit did not happen (or cannot be known to): the batch runs again, on the same inputs.
+      if (error instanceof StaleCoordinatorError) throw error;
+      throw new BatchFailedError(time, 'commit', error);
+    }
     this.log.committed();
     this.maybeCrash('after-commit', time);
     this.nextBatchIndex++;
@@ -295,13 +311,21 @@ export class Coordinator {
     if (recorded) {
       manifest.inputs = recorded;
       await this.log.write(manifest);
+      // An attempt of this coordinator that failed before its blocks and dead letters were written.
+      if (this.unwritten?.time === time) await this.writeInputs(time, this.unwritten.decided);
       return;
     }
     const decided = await this.inputs.decide(time);
     manifest.inputs = decided.map((d) => d.manifest);
     await this.log.write(manifest);
+    this.unwritten = { time, decided };
+    await this.writeInputs(time, decided);
+  }
+
+  private async writeInputs(time: number, decided: DecidedInput[]): Promise<void> {
     await this.lease?.assertHeld();
     await this.inputs.write(time, decided);
+    this.unwritten = undefined;
   }
 
   /** Deletes what no later batch can reach (see Cleaner). */

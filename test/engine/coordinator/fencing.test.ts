@@ -5,14 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  FsStore,
-  ManualClock,
-  MemoryStore,
-  type Pair,
-  StoreSink,
-  StreamingContext,
-} from '../../../src/engine';
+import { FsStore, ManualClock, MemoryStore } from '../../../src/engine';
 import {
   JOB_KEY,
   JobCatalog,
@@ -21,59 +14,14 @@ import {
   LeaseHeldError,
   StaleCoordinatorError,
 } from '../../../src/engine/catalog';
-import type { Source, SourceBatch, SourceRange, Store } from '../../../src/engine/io/ports';
+import type { Store } from '../../../src/engine/io/ports';
 import { S3Store } from '../../../src/engine/io/s3-store';
+import { LogSource, wordCount as sharedWordCount } from '../../support/log-source';
 import { type LocalS3, startS3rver } from '../../support/s3rver';
 
-/** A growing log of records both coordinators read from, like one Kinesis shard. */
-class SharedLog {
-  readonly records: string[] = [];
-  append(...records: string[]): void {
-    this.records.push(...records);
-  }
-}
-
-/** Reads the log after the committed position; `pause` (when set) holds the read after taking its snapshot. */
-class LogSource implements Source<string> {
-  pause?: Promise<void>;
-  /** Called when a read reaches its pause. */
-  onPause?: () => void;
-  constructor(private readonly log: SharedLog) {}
-
-  async read(_interval: unknown, after: readonly SourceRange[] | undefined): Promise<SourceBatch<string>> {
-    const from = after?.[0]?.last ? Number(after[0].last) + 1 : 0;
-    const records = this.log.records.slice(from);
-    const pause = this.pause;
-    this.pause = undefined;
-    if (pause) this.onPause?.();
-    await pause;
-    const last = from + records.length - 1;
-    const range = {
-      shard: 'log',
-      first: records.length ? String(from) : '',
-      last: records.length ? String(last) : (after?.[0]?.last ?? ''),
-      count: records.length,
-    };
-    return { records, ranges: [range] };
-  }
-
-  async replay(ranges: readonly SourceRange[]): Promise<string[]> {
-    return ranges.flatMap((r) =>
-      r.count === 0 ? [] : this.log.records.slice(Number(r.first), Number(r.last) + 1),
-    );
-  }
-}
-
-function wordCount(log: SharedLog) {
-  const ssc = new StreamingContext({ batchInterval: '1s', partitions: 2, name: 'fenced' });
+function wordCount(log: string[]) {
   const source = new LogSource(log);
-  const sink = new StoreSink<Pair<string, number>>('out');
-  ssc
-    .inputStream(source, { name: 'log' })
-    .map((w): Pair<string, number> => [w, 1])
-    .reduceByKey((a, b) => a + b)
-    .writeTo(sink);
-  return { ssc, source, sink };
+  return { ...sharedWordCount(source, 'fenced'), source };
 }
 
 async function snapshot(store: Store): Promise<Map<string, string>> {
@@ -128,8 +76,7 @@ describe.each(kinds)('fencing a stale coordinator on the $name store', (kind) =>
   it('refuses every write of a coordinator that comes back after another committed its batch', async () => {
     const store = jobStoreIn(root, 'fenced');
     const clock = new ManualClock(0, { autoAdvance: true });
-    const log = new SharedLog();
-    log.append('a', 'b', 'a');
+    const log = ['a', 'b', 'a'];
     let resume!: () => void;
     // The old coordinator freezes right after reading batch 1000's input (a frozen Lambda, a GC pause).
     const old = wordCount(log);
@@ -142,7 +89,7 @@ describe.each(kinds)('fencing a stale coordinator on the $name store', (kind) =>
     old.ssc.start({ store, clock, zeroTime: 0, batches: 3, owner: 'old', leaseTtlMs: 1000 });
     await paused;
     // More records arrive; the old lease expires and a new coordinator runs batches 1000-3000.
-    log.append('c', 'd');
+    log.push('c', 'd');
     clock.advance(10_000);
     const fresh = wordCount(log);
     fresh.ssc.start({ store, clock, zeroTime: 0, batches: 3, owner: 'new', leaseTtlMs: 1000 });
@@ -157,7 +104,7 @@ describe.each(kinds)('fencing a stale coordinator on the $name store', (kind) =>
     const batches = await fresh.sink.committedBatches(store);
     const rows = (await Promise.all(batches.map((t) => fresh.sink.readBatch(store, t)))).flat();
     const total = rows.reduce((sum, row) => sum + row![1], 0);
-    expect(total).toBe(log.records.length);
+    expect(total).toBe(log.length);
   });
 
   it('lets exactly one of two coordinators starting at once take the lease', async () => {
@@ -198,13 +145,12 @@ describe.each(kinds)('fencing a stale coordinator on the $name store', (kind) =>
   it('keeps the zero time and continues after the last commit when the job identity object is lost', async () => {
     const store = jobStoreIn(root, 'fenced');
     const clock = new ManualClock(5000, { autoAdvance: true });
-    const log = new SharedLog();
-    log.append('a', 'b');
+    const log = ['a', 'b'];
     const first = wordCount(log);
     first.ssc.start({ store, clock, batches: 2, owner: 'first' });
     await first.ssc.awaitTermination();
     await store.delete([JOB_KEY]);
-    log.append('c');
+    log.push('c');
     clock.advance(60_000);
     const second = wordCount(log);
     // It proposes a new zero time; the committed manifests win.

@@ -1,4 +1,4 @@
-/** Review helpers: a store that counts requests, and fault wrappers, over any Store. */
+/** Shared job-level test helpers: a store that counts requests, a replayable log source, a word count. */
 import { type Pair, StoreSink, StreamingContext } from '../../src/engine';
 import type {
   Source,
@@ -56,14 +56,28 @@ export class CountingStore implements Store {
   }
 }
 
-/** A replayable log source (one shard), like the fencing tests' LogSource, with optional dead letters. */
+/**
+ * A replayable log (one shard, positions are indexes), like a Kinesis shard; several sources may share
+ * one `records` array, as coordinators share a stream. Optional dead letters and a pause inside a read.
+ */
 export class LogSource implements Source<string> {
-  readonly records: string[] = [];
   /** Positions (indexes into records) the "decoder" cannot decode: dead-lettered, not returned. */
   readonly undecodable = new Set<number>();
+  /** The next read takes its snapshot, calls `onPause`, and waits for this before it returns. */
+  pause?: Promise<void>;
+  onPause?: () => void;
+
+  constructor(readonly records: string[] = []) {}
+
   async read(_interval: unknown, after: readonly SourceRange[] | undefined): Promise<SourceBatch<string>> {
     const from = after?.[0]?.last ? Number(after[0].last) + 1 : 0;
     const to = this.records.length;
+    const pause = this.pause;
+    this.pause = undefined;
+    if (pause) {
+      this.onPause?.();
+      await pause;
+    }
     const records: string[] = [];
     const deadLetters = [];
     for (let i = from; i < to; i++) {
@@ -80,7 +94,7 @@ export class LogSource implements Source<string> {
       shard: 'log',
       first: to > from ? String(from) : '',
       last: to > from ? String(to - 1) : (after?.[0]?.last ?? ''),
-      count: records.length,
+      count: to - from,
     };
     return { records, ranges: [range], deadLetters };
   }
