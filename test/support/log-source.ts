@@ -1,6 +1,7 @@
 /** Shared job-level test helpers: a store that counts requests, a replayable log source, a word count. */
 import { type Pair, StoreSink, StreamingContext } from '../../src/engine';
 import type {
+  DeadLetter,
   Source,
   SourceBatch,
   SourceRange,
@@ -82,12 +83,7 @@ export class LogSource implements Source<string> {
     const deadLetters = [];
     for (let i = from; i < to; i++) {
       if (this.undecodable.has(i)) {
-        deadLetters.push({
-          shard: 'log',
-          position: String(i),
-          data: new TextEncoder().encode(this.records[i]),
-          error: 'bad',
-        });
+        deadLetters.push(this.deadLetter(i));
       } else records.push(this.records[i]);
     }
     const range = {
@@ -98,6 +94,26 @@ export class LogSource implements Source<string> {
     };
     return { records, ranges: [range], deadLetters };
   }
+  async replayDeadLetters(ranges: readonly SourceRange[]): Promise<DeadLetter[]> {
+    return ranges.flatMap((r) => {
+      if (!r.first) return [];
+      const letters: DeadLetter[] = [];
+      for (let i = Number(r.first); i <= Number(r.last); i++) {
+        if (this.undecodable.has(i)) letters.push(this.deadLetter(i));
+      }
+      return letters;
+    });
+  }
+
+  private deadLetter(i: number): DeadLetter {
+    return {
+      shard: 'log',
+      position: String(i),
+      data: new TextEncoder().encode(this.records[i]),
+      error: 'bad',
+    };
+  }
+
   async replay(ranges: readonly SourceRange[]): Promise<string[]> {
     return ranges.flatMap((r) => {
       if (!r.first) return [];
@@ -117,7 +133,7 @@ export function wordCount(source: LogSource, name = 'review') {
     .map((w): Pair<string, number> => [w, 1])
     .reduceByKey((a, b) => a + b)
     .writeTo(sink);
-  return { ssc, sink };
+  return { ssc, sink, source };
 }
 
 export async function sinkTotal(sink: StoreSink<Pair<string, number>>, store: Store): Promise<number> {

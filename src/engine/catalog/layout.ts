@@ -40,7 +40,11 @@ export function sinkMarkerKey(sink: string, time: number): string {
 
 /** Records a source could not decode, one object per batch, stream and shard. */
 export function sourceDeadLetterKey(streamId: number, time: number, shard: string): string {
-  return `deadletters/${padTime(time)}/s${streamId}/${shard}.json`;
+  return `${sourceDeadLetterPrefix(streamId, time)}${shard}.json`;
+}
+
+export function sourceDeadLetterPrefix(streamId: number, time: number): string {
+  return `deadletters/${padTime(time)}/s${streamId}/`;
 }
 
 /** Records that made user code fail, one object per batch, stage node and partition. */

@@ -131,6 +131,8 @@ export interface Source<T> {
   validate?(): Promise<void>;
   /** Reads exactly the records of recorded ranges again, in the same order (recovers a lost input block). */
   replay?(ranges: readonly SourceRange[], interval: SourceInterval): Promise<T[]>;
+  /** The records of recorded ranges the decoder could not read (their dead letters lost with a crash). */
+  replayDeadLetters?(ranges: readonly SourceRange[], interval: SourceInterval): Promise<DeadLetter[]>;
   /**
    * Optional: sources whose partitions are known without reading them (a generator, offset ranges) let
    * each task read its own partition, so input never passes through the coordinator.

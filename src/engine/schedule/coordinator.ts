@@ -311,8 +311,10 @@ export class Coordinator {
     if (recorded) {
       manifest.inputs = recorded;
       await this.log.write(manifest);
-      // An attempt of this coordinator that failed before its blocks and dead letters were written.
+      // An attempt of this coordinator that failed before its blocks and dead letters were written, or
+      // of one that died after its claim: blocks are replayed by tasks, dead letters restored here.
       if (this.unwritten?.time === time) await this.writeInputs(time, this.unwritten.decided);
+      else await this.inputs.restoreDeadLetters(time, recorded);
       return;
     }
     const decided = await this.inputs.decide(time);

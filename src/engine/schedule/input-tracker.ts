@@ -1,7 +1,8 @@
-import { sourceDeadLetterKey } from '../catalog/layout';
+import { sourceDeadLetterKey, sourceDeadLetterPrefix } from '../catalog/layout';
 import type { InputManifest } from '../catalog/manifest';
 import { encodeRows } from '../exec';
 import type { DStreamGraph, InputDStream } from '../graph';
+import { SourceError } from '../io/errors';
 import type { DeadLetter, SourceRange, Store } from '../io/ports';
 import { inputBlockKey } from '../plan';
 import { splitEvenly } from '../util/split';
@@ -69,6 +70,29 @@ export class InputTracker {
     };
   }
 
+  /**
+   * A batch taken over from a coordinator that died between claiming it and writing its inputs: blocks
+   * are replayed by the tasks that miss them, but dead letters would be lost, so those the manifest
+   * counts and the store lacks are read again from the recorded ranges.
+   */
+  async restoreDeadLetters(time: number, recorded: readonly InputManifest[]): Promise<void> {
+    for (const manifest of recorded) {
+      if (!manifest.deadLetters) continue;
+      const stored = await this.store.list(sourceDeadLetterPrefix(manifest.stream, time));
+      if (stored.length > 0) continue;
+      const input = this.graph.inputs.find((i) => i.id === manifest.stream);
+      const replay = input?.source.replayDeadLetters;
+      if (!input || !replay) {
+        throw new SourceError(
+          `batch ${time} counted ${manifest.deadLetters} undecodable records of input '${manifest.name}' whose dead letters were never stored, and its source cannot read them again`,
+          { time, stream: manifest.stream },
+        );
+      }
+      const letters = await replay.call(input.source, manifest.ranges, input.interval(time));
+      await this.writeDeadLetters(manifest, time, letters);
+    }
+  }
+
   /** Writes the decided blocks and the dead letters (one object per shard), after the batch is claimed. */
   async write(time: number, decided: readonly DecidedInput[]): Promise<void> {
     const writes: Promise<void>[] = [];
@@ -76,21 +100,26 @@ export class InputTracker {
       blocks.forEach((rows, partition) => {
         writes.push(this.store.put(inputBlockKey(manifest.stream, time, partition), encodeRows(rows)));
       });
-      for (const [shard, letters] of groupByShard(deadLetters)) {
-        const body = {
-          stream: manifest.name,
-          batchTime: time,
-          shard,
-          letters: letters.map((l) => ({
-            position: l.position,
-            error: l.error,
-            data: Buffer.from(l.data).toString('base64'),
-          })),
-        };
-        const key = sourceDeadLetterKey(manifest.stream, time, shard);
-        writes.push(this.store.put(key, new TextEncoder().encode(JSON.stringify(body))));
-      }
+      writes.push(this.writeDeadLetters(manifest, time, deadLetters));
     }
+    await Promise.all(writes);
+  }
+
+  private async writeDeadLetters(manifest: InputManifest, time: number, deadLetters: readonly DeadLetter[]) {
+    const writes = [...groupByShard(deadLetters)].map(([shard, letters]) => {
+      const body = {
+        stream: manifest.name,
+        batchTime: time,
+        shard,
+        letters: letters.map((l) => ({
+          position: l.position,
+          error: l.error,
+          data: Buffer.from(l.data).toString('base64'),
+        })),
+      };
+      const key = sourceDeadLetterKey(manifest.stream, time, shard);
+      return this.store.put(key, new TextEncoder().encode(JSON.stringify(body)));
+    });
     await Promise.all(writes);
   }
 }

@@ -19,10 +19,7 @@ import { S3Store } from '../../../src/engine/io/s3-store';
 import { LogSource, wordCount as sharedWordCount } from '../../support/log-source';
 import { type LocalS3, startS3rver } from '../../support/s3rver';
 
-function wordCount(log: string[]) {
-  const source = new LogSource(log);
-  return { ...sharedWordCount(source, 'fenced'), source };
-}
+const wordCount = (log: string[]) => sharedWordCount(new LogSource(log), 'fenced');
 
 async function snapshot(store: Store): Promise<Map<string, string>> {
   const out = new Map<string, string>();

@@ -196,15 +196,23 @@ export class KinesisSource<T = string> implements Source<T> {
   }
 
   async replay(ranges: readonly SourceRange[], _interval: SourceInterval): Promise<T[]> {
+    const records: T[] = [];
+    for (const part of await this.replayParts(ranges))
+      for (const record of part?.records ?? []) records.push(record);
+    return records;
+  }
+
+  async replayDeadLetters(ranges: readonly SourceRange[], _interval: SourceInterval): Promise<DeadLetter[]> {
+    return (await this.replayParts(ranges)).flatMap((part) => part?.deadLetters ?? []);
+  }
+
+  private replayParts(ranges: readonly SourceRange[]) {
     const slot = readSlots(this.readConcurrency);
-    const parts = await settleInOrder(
+    return settleInOrder(
       ranges.map(async (range) =>
         range.count === 0 ? undefined : slot(() => replayRange(this.calls, this.decode, range)),
       ),
     );
-    const records: T[] = [];
-    for (const part of parts) for (const record of part?.records ?? []) records.push(record);
-    return records;
   }
 
   /** Where a shard without a committed position starts. */
