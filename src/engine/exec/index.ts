@@ -1,6 +1,9 @@
 export * from './codec';
 export * from './errors';
+export type { IsolatedTask } from './isolated-task';
+export { jsonData, type PoisonDeadLetters, type PoisonRecord } from './poison-dead-letters';
 export * from './record-isolation';
+export { describePosition, type InputPart, positionsOf, type RecordPosition } from './record-positions';
 export * from './shuffle-writer';
 export * from './store-task-context';
 export * from './task-runner';

@@ -9,5 +9,5 @@ export {
   DEFAULT_MAX_RECORDS_PER_SHARD,
   DEFAULT_READ_CONCURRENCY,
 } from './kinesis/options';
-export type { TrimmedPolicy } from './kinesis/shard-reader';
 export { KinesisSource } from './kinesis/source';
+export type { TrimmedPolicy } from './kinesis/trimmed-position';

@@ -1,6 +1,6 @@
 import { padTime } from '../catalog/layout';
-import type { PoisonDeadLetters, RecordPosition } from '../exec/record-isolation';
-import { describePosition } from '../exec/record-isolation';
+import type { PoisonDeadLetters } from '../exec/poison-dead-letters';
+import { describePosition, type RecordPosition } from '../exec/record-positions';
 import type { Store } from '../io/ports';
 import { RuntimeError } from './errors';
 

@@ -11,14 +11,9 @@ import type { Server } from 'node:http';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Emulator } from './emulator';
 import { RuntimeError } from './errors';
 import { startConditionalS3Proxy } from './s3-conditional-proxy';
-
-export interface Emulator {
-  /** e.g. http://127.0.0.1:41234 */
-  endpoint: string;
-  stop(): Promise<void>;
-}
 
 type KinesaliteFactory = (options: Record<string, unknown>) => Server;
 

@@ -13,7 +13,7 @@ import { Agent, createServer, type IncomingMessage, request, type ServerResponse
 import type { AddressInfo } from 'node:net';
 import { posix } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { Emulator } from './emulators';
+import type { Emulator } from './emulator';
 import { RuntimeError } from './errors';
 
 type LockMode = 'shared' | 'exclusive';

@@ -3,7 +3,7 @@ import type { DecoderName, RecordDecoder } from '../decoders';
 import type { Clock } from '../ports';
 import type { RetryOptions } from '../retry';
 import type { KinesisSender } from './calls';
-import type { TrimmedPolicy } from './shard-reader';
+import type { TrimmedPolicy } from './trimmed-position';
 
 /** Where a shard without a committed position starts. */
 export type StartingPosition = 'TRIM_HORIZON' | 'LATEST' | { timestamp: Date | number };

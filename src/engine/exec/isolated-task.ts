@@ -1,0 +1,19 @@
+import type { RecordErrorPolicy } from '../graph/record-errors';
+import type { Store } from '../io/ports';
+import type { TaskContext } from '../plan';
+
+/** A task to run with poison-record isolation (see record-isolation.ts). */
+export interface IsolatedTask<R> {
+  store: Store;
+  /** The task's context; the runs here wrap it (their own `once`, their writes held back). */
+  context: TaskContext;
+  policy: RecordErrorPolicy;
+  /** Names the dead-letter object: the stage node's batch, id, and the task's partition. */
+  batchTime: number;
+  node: string;
+  partition: number;
+  /** The task's real work, outputs included. */
+  run(ctx: TaskContext): Promise<R>;
+  /** The same computation without writing anything (used on subsets of the input records). */
+  probe(ctx: TaskContext): Promise<void>;
+}
