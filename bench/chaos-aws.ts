@@ -81,8 +81,8 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
     coordinator: false,
     onBatch: (info: BatchInfo) => {
       committed.add(info.batchTime);
-      if (info.batchTime === plan.slowDown * 1000) faults.slowDowns.force();
-      if (info.batchTime === plan.throttle * 1000) faults.throttles.force();
+      if (info.batchTime >= plan.slowDown * 1000) faults.forceOnce('slowDowns');
+      if (info.batchTime >= plan.throttle * 1000) faults.forceOnce('throttles');
     },
   });
   const endpointRestart = {
@@ -185,9 +185,13 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
     p.clock.skip(LEASE_TTL_MS + 1000);
     woken.add(p.gate);
     p.gate.open();
-    const outcome = await p.coordinator.done.then(
-      () => undefined,
-      (error: unknown) => error,
+    const outcome = await withTimeout(
+      p.coordinator.done.then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+      60_000,
+      `seed ${seed}: a woken coordinator did not stop`,
     );
     if (!expectStale) return;
     if (isStale(outcome)) counts.staleCoordinators++;
@@ -213,7 +217,9 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
             : undefined;
       if (outage) counts.endpointRestarts++;
       if (clock.now() < batch * 1000 + 1) clock.setTime(batch * 1000 + 1);
+      const deadline = Date.now() + 180_000;
       while (!committed.has(batch * 1000)) {
+        if (Date.now() > deadline) throw new Error(`seed ${seed}: batch ${batch} not committed in 180 s`);
         const stopped = await Promise.race([
           running.coordinator.done.then(
             () => 'stopped',
@@ -255,7 +261,7 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
       }
     }
     if (paused) await wake(paused.running, true);
-    await running.coordinator.stop();
+    await withTimeout(running.coordinator.stop(), 60_000, `seed ${seed}: the last coordinator did not stop`);
     for (const zombie of zombies) await wake(zombie, false);
     for (const echo of echoes) await echo.drain();
     const outputs = await sinkOutputs(store);
@@ -279,4 +285,12 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
     producer.destroy();
     await aws.stop();
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -63,8 +63,8 @@ export async function runToEnd(inputs: string[][], store: Store, faults?: SeedFa
     committedSince++;
     if (!faults) return;
     const batch = info.batchTime / 1000;
-    if (batch === faults.plan.slowDown) faults.slowDowns.force();
-    if (batch === faults.plan.throttle) faults.throttles.force();
+    if (batch >= faults.plan.slowDown) faults.forceOnce('slowDowns');
+    if (batch >= faults.plan.throttle) faults.forceOnce('throttles');
   };
 
   const start = (name: string, batches: number): Incarnation => {

@@ -47,10 +47,18 @@ export interface SeedFaults {
   counts: Kinds;
   slowDowns: Bursts;
   throttles: Bursts;
+  /** Starts a burst of that kind once per seed (the first commit at or after its planned batch). */
+  forceOnce(kind: 'slowDowns' | 'throttles'): void;
 }
 
 export function seedFaults(random: () => number, plan: SeedPlan, counts: Kinds): SeedFaults {
+  const forced = new Set<string>();
   return {
+    forceOnce(kind) {
+      if (forced.has(kind)) return;
+      forced.add(kind);
+      this[kind].force();
+    },
     random,
     plan,
     counts,
