@@ -11,12 +11,9 @@ import { JobCatalog, Lease } from '../../src/engine/catalog';
 import { LambdaStarter } from '../../src/engine/io/lambda-starter';
 import { jobStore, type RuntimeConfig } from '../../src/engine/runtime/config';
 import { InProcessSuccessorStarter, type SuccessorEvent } from '../../src/engine/runtime/continuity';
+import { type CoordinatorRunSummary, runCoordinator } from '../../src/engine/runtime/coordinator-run';
 import { RuntimeError } from '../../src/engine/runtime/errors';
-import {
-  type CoordinatorEvent,
-  type CoordinatorRunSummary,
-  runCoordinator,
-} from '../../src/engine/runtime/lambda';
+import type { CoordinatorEvent } from '../../src/engine/runtime/lambda';
 
 const sink = new StoreSink<number>('numbers');
 

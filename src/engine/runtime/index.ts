@@ -1,4 +1,5 @@
 export * from './config';
+export * from './coordinator-run';
 export * from './embedded';
 export * from './errors';
 export * from './job-loader';
