@@ -33,6 +33,8 @@ import {
   installKinesisChaos,
   rewriteLease,
   uninstallKinesisChaos,
+  verbose,
+  withTimeout,
 } from './chaos/aws-helpers';
 import { compareOutputs, poisonDeadLetters, sinkOutputs } from './chaos/compare';
 import { runToEnd } from './chaos/embedded';
@@ -172,6 +174,7 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
   const startRetrying = async (role: 'main' | 'takeover'): Promise<Running> => {
     for (let attempt = 0; ; attempt++) {
       try {
+        verbose(`starting a ${role} coordinator (attempt ${attempt})`);
         return await start(role);
       } catch (error) {
         if (attempt > 20) throw error;
@@ -216,6 +219,7 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
             ? aws.restart!.kinesis(150)
             : undefined;
       if (outage) counts.endpointRestarts++;
+      verbose(`batch ${batch}: records in${outage ? ', an endpoint restarts' : ''}`);
       if (clock.now() < batch * 1000 + 1) clock.setTime(batch * 1000 + 1);
       const deadline = Date.now() + 180_000;
       while (!committed.has(batch * 1000)) {
@@ -229,6 +233,10 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
           new Promise((resolve) => setTimeout(() => resolve('waiting'), 20)),
         ]);
         if (stopped === 'waiting') continue;
+        verbose(
+          `batch ${batch}: coordinator stopped (${stopped instanceof Error ? stopped.message : String(stopped)})`,
+        );
+        if (stopped === 'paused' || stopped === 'killed') verbose(`batch ${batch}: coordinator ${stopped}`);
         if (stopped === 'paused') {
           // Paused past its lease: the store sees the lease run out, and another coordinator takes over.
           paused = { running, wakeAfter: batch + TAKEOVER_BATCHES };
@@ -260,6 +268,7 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
         paused = undefined;
       }
     }
+    verbose('all batches committed; waking paused and killed coordinators, draining late tasks');
     if (paused) await wake(paused.running, true);
     await withTimeout(running.coordinator.stop(), 60_000, `seed ${seed}: the last coordinator did not stop`);
     for (const zombie of zombies) await wake(zombie, false);
@@ -281,16 +290,9 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
       seconds: Math.round((Date.now() - started) / 100) / 10,
     };
   } finally {
+    verbose('stopping the local AWS');
     uninstallKinesisChaos();
     producer.destroy();
     await aws.stop();
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

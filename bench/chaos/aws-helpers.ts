@@ -117,3 +117,16 @@ export function chaosKinesisClient(client: KinesisSender): KinesisSender {
   const chaos = (globalThis as Record<string, unknown>)[HOOK] as KinesisChaos | undefined;
   return chaos ? chaos.wrap(client) : client;
 }
+
+/** Progress lines on stderr with CHAOS_VERBOSE set (to find where a seed hangs). */
+export function verbose(line: string): void {
+  if (process.env.CHAOS_VERBOSE) process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -192,6 +192,7 @@ export async function runToEnd(inputs: string[][], store: Store, faults?: SeedFa
       faults!.counts.crashes++;
     } else if (faults) {
       failedCoordinators++;
+      if (process.env.CHAOS_VERBOSE) process.stderr.write(`coordinator stopped: ${chain(error)}\n`);
     } else {
       throw error;
     }
@@ -199,6 +200,15 @@ export async function runToEnd(inputs: string[][], store: Store, faults?: SeedFa
     clock.advance(LEASE_TTL_MS + 1000);
     return 1;
   }
+}
+
+/** An error and its causes, one line. */
+function chain(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    parts.push(`${e.name}: ${e.message.slice(0, 120)}`);
+  }
+  return parts.join(' <- ') || String(error);
 }
 
 function describe(outcome: Outcome): string {
