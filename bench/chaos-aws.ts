@@ -177,6 +177,9 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
         verbose(`starting a ${role} coordinator (attempt ${attempt})`);
         return await start(role);
       } catch (error) {
+        verbose(
+          `start failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+        );
         if (attempt > 20) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -291,6 +294,13 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
     };
   } finally {
     verbose('stopping the local AWS');
+    // Paused or killed coordinators left behind (the seed failed) must be able to stop too.
+    for (const left of [...zombies, ...(paused ? [paused.running] : [])]) {
+      if (woken.has(left.gate)) continue;
+      left.clock.skip(LEASE_TTL_MS + 1000);
+      woken.add(left.gate);
+      left.gate.open();
+    }
     uninstallKinesisChaos();
     producer.destroy();
     await aws.stop();
