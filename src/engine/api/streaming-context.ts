@@ -70,6 +70,8 @@ export interface StartOptions {
   batchRetryBackoffMs?: number;
   /** Time (on the clock) by which this coordinator must be done, e.g. a Lambda invocation's end: no batch retry is started that could not finish by then. */
   deadline?: () => number;
+  /** How long one batch may keep the lease alive (default the longer of 15 min and ten intervals). */
+  maxBatchMs?: number;
   /** Where the coordinator reports notable events (a retried batch, a rebuilt job identity). */
   coordinatorLog?: (line: string) => void;
   onBatch?: (info: BatchInfo) => void;
@@ -179,6 +181,7 @@ export class StreamingContext {
       batchRetries: options.batchRetries,
       batchRetryBackoffMs: options.batchRetryBackoffMs,
       deadline: options.deadline,
+      maxBatchMs: options.maxBatchMs,
       log: options.coordinatorLog,
       onBatch: options.onBatch,
     });

@@ -89,12 +89,16 @@ export class Lease {
 
   /**
    * Renews the lease in the background (every third of its time-to-live, on real timers) while a long
-   * batch runs, so a healthy coordinator in a slow stage is not taken over. Returns the stop function.
+   * batch runs, so a healthy coordinator in a slow stage is not taken over. It gives up after `forMs`:
+   * a coordinator stuck that long (driver code that never returns) must not hold the job forever; once
+   * the lease expires another coordinator takes over, and the stuck one is fenced if it ever goes on.
+   * Returns the stop function.
    */
-  keepAlive(): () => void {
+  keepAlive(forMs = Number.POSITIVE_INFINITY): () => void {
+    const until = Date.now() + forMs;
     const timer = setInterval(
       () => {
-        if (this.lost || this.record.released) return;
+        if (this.lost || this.record.released || Date.now() > until) return;
         this.renew().catch((error) => {
           this.lost ??= error;
         });

@@ -62,6 +62,11 @@ export interface CoordinatorOptions {
    * not finish by then is not started, so the run fails while there is still time to hand over.
    */
   deadline?: () => number;
+  /**
+   * How long a batch may keep the lease alive in the background (default the longer of 15 minutes and
+   * ten intervals): a coordinator stuck longer than that lets its lease expire, so another takes over.
+   */
+  maxBatchMs?: number;
   /** Where notable events go (a rebuilt job identity, a retried batch); default: nowhere. */
   log?: (line: string) => void;
 }
@@ -154,7 +159,9 @@ export class Coordinator {
     for (let attempt = 0; ; attempt++) {
       const started = this.options.clock.now();
       // A slow stage must not let the lease run out under a healthy coordinator.
-      const stopRenewing = this.lease?.keepAlive();
+      const stopRenewing = this.lease?.keepAlive(
+        this.options.maxBatchMs ?? Math.max(15 * 60_000, 10 * this.graph.batchMs),
+      );
       try {
         return await this.runBatch(time);
       } catch (error) {

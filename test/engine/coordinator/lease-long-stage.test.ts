@@ -20,4 +20,21 @@ describe('a coordinator whose batch has a slow stage', () => {
     expect(watchdog).toBeInstanceOf(LeaseHeldError);
     expect(await sinkTotal(job.sink, store)).toBe(2);
   });
+
+  it('lets its lease expire once a batch has run longer than allowed, so another coordinator can take over', async () => {
+    const store = jobStoreIn(new MemoryStore(), 'review');
+    const clock = new SystemClock();
+    const job = wordCount(new LogSource(['a']));
+    let release!: () => void;
+    const stuck = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    job.ssc.inputStream(new LogSource(), { name: 'idle' }).foreachBatch(() => stuck);
+    job.ssc.start({ store, clock, batches: 1, owner: 'stuck', leaseTtlMs: 300, maxBatchMs: 400 });
+    await new Promise((r) => setTimeout(r, 1500));
+    const next = await Lease.acquire(new JobCatalog(store), clock, 'next', 300);
+    expect(next.owner).toBe('next');
+    release();
+    await expect(job.ssc.awaitTermination()).rejects.toThrow(/replaced by next|claimed by another/);
+  });
 });
