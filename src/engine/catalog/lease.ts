@@ -3,6 +3,9 @@ import type { Clock } from '../io/ports';
 import { LeaseHeldError, StaleCoordinatorError } from './errors';
 import type { JobCatalog, LeaseRecord } from './job-catalog';
 
+/** Tries to release a lease gets (waiting 100, 200, 400 ms between them) before leaving it to expire. */
+const RELEASE_ATTEMPTS = 4;
+
 /**
  * One coordinator per job, fenced in storage: the lease is taken, renewed, handed over and released by
  * compare-and-set, and its epoch grows with every takeover. A coordinator proves it still holds the
@@ -109,9 +112,21 @@ export class Lease {
     return () => clearInterval(timer);
   }
 
-  /** Lets the next coordinator start at once (a clean stop). */
+  /**
+   * Lets the next coordinator start at once (a clean stop, or a failed start). A store error is retried
+   * a few times: a lease left behind blocks every other coordinator until it expires. Losing the lease to
+   * another coordinator meanwhile is fine: then there is nothing left to release.
+   */
   async release(): Promise<void> {
-    await this.replace(() => ({ ...this.record, released: true })).catch(() => undefined);
+    for (let attempt = 0; attempt < RELEASE_ATTEMPTS; attempt++) {
+      try {
+        await this.replace(() => ({ ...this.record, released: true }));
+        return;
+      } catch (error) {
+        if (error instanceof StaleCoordinatorError) return;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
   }
 
   /** Hands the lease to a named successor: only it may take the lease before it expires. */
