@@ -125,6 +125,8 @@ export async function runToEnd(inputs: string[][], store: Store, faults?: SeedFa
         counts,
       );
       crashAt = (point, time) => {
+        // A woken stale coordinator must show how the fence stops it, not die of an injected crash first.
+        if (wokenGates.has(gate)) return false;
         const forced = armed.crash && time === plan.crash.batch * 1000 && point === plan.crash.point;
         if (forced) armed.crash = false;
         return forced || random() < 0.015;
