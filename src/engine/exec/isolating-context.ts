@@ -6,6 +6,7 @@ import {
   storedPartKey,
   type TaskContext,
 } from '../plan';
+import { remembered } from '../util/remembered';
 import { encodeRows } from './codec';
 import type { InputPart } from './record-positions';
 
@@ -81,13 +82,7 @@ export class IsolatingContext implements TaskContext {
   }
 
   once(node: LineageNode<unknown>, partition: number, compute: () => Promise<unknown[]>): Promise<unknown[]> {
-    const key = `${node.id}/${partition}`;
-    let rows = this.computed.get(key);
-    if (!rows) {
-      rows = compute();
-      this.computed.set(key, rows);
-    }
-    return rows;
+    return remembered(this.computed, `${node.id}/${partition}`, compute);
   }
 
   /** Saves the persisted partitions the (successful) run computed. */

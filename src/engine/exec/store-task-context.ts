@@ -10,6 +10,7 @@ import {
   storedPartKey,
   type TaskContext,
 } from '../plan';
+import { remembered } from '../util/remembered';
 import { decodeRows, decodeShuffleHeader, encodeRows, headerLength } from './codec';
 import { MissingDataError } from './errors';
 
@@ -81,13 +82,7 @@ export class StoreTaskContext implements TaskContext {
   private readonly computed = new Map<string, Promise<unknown[]>>();
 
   once(node: LineageNode<unknown>, partition: number, compute: () => Promise<unknown[]>): Promise<unknown[]> {
-    const key = `${node.id}/${partition}`;
-    let rows = this.computed.get(key);
-    if (!rows) {
-      rows = compute();
-      this.computed.set(key, rows);
-    }
-    return rows;
+    return remembered(this.computed, `${node.id}/${partition}`, compute);
   }
 
   private readonly writes: Promise<void>[] = [];

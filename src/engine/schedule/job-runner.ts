@@ -17,6 +17,7 @@ import {
   shuffleFileKey,
   storedPartKey,
 } from '../plan';
+import { remembered } from '../util/remembered';
 import { operatorOf, TaskFailedError } from './errors';
 import type { StageManifest } from './manifest';
 import { ShuffleOffsets } from './shuffle-offsets';
@@ -433,14 +434,4 @@ export class BatchJobRunner {
 function deadLettered(outcomes: readonly { deadLettered?: number }[]): { deadLettered?: number } {
   const total = outcomes.reduce((sum, o) => sum + (o.deadLettered ?? 0), 0);
   return total > 0 ? { deadLettered: total } : {};
-}
-
-/** The promise `start` makes for `key`, made once. */
-function remembered<T>(cache: Map<string, Promise<T>>, key: string, start: () => Promise<T>): Promise<T> {
-  let pending = cache.get(key);
-  if (!pending) {
-    pending = start();
-    cache.set(key, pending);
-  }
-  return pending;
 }

@@ -55,12 +55,33 @@ export function committedManifestTime(key: string, body: Uint8Array): number | u
   return Number(committed[1]);
 }
 
+/** A store that does something right after a batch's manifest is written as committed. */
+abstract class AfterCommitStore extends StoreWrapper {
+  override async put(key: string, body: Uint8Array): Promise<void> {
+    await this.inner.put(key, body);
+    await this.check(key, body);
+  }
+
+  override async putIf(key: string, body: Uint8Array, condition: WriteCondition): Promise<string> {
+    const version = await this.inner.putIf(key, body, condition);
+    await this.check(key, body);
+    return version;
+  }
+
+  private async check(key: string, body: Uint8Array): Promise<void> {
+    const time = committedManifestTime(key, body);
+    if (time !== undefined) await this.afterCommit(time);
+  }
+
+  protected abstract afterCommit(committedBatch: number): Promise<void>;
+}
+
 /**
  * A store that loses cached data (cached partitions, shuffle files, input blocks) right after a batch
  * commits: what a lost worker or an evicted cache looks like to lineage. Checkpoints, manifests, sinks
  * and the lease are the reliable part and are never lost.
  */
-export class LossyStore extends StoreWrapper {
+export class LossyStore extends AfterCommitStore {
   constructor(
     inner: Store,
     private readonly plan: LossPlan,
@@ -69,23 +90,7 @@ export class LossyStore extends StoreWrapper {
     super(inner);
   }
 
-  override async put(key: string, body: Uint8Array): Promise<void> {
-    await this.inner.put(key, body);
-    await this.afterWrite(key, body);
-  }
-
-  override async putIf(key: string, body: Uint8Array, condition: WriteCondition): Promise<string> {
-    const version = await this.inner.putIf(key, body, condition);
-    await this.afterWrite(key, body);
-    return version;
-  }
-
-  private async afterWrite(key: string, body: Uint8Array): Promise<void> {
-    const time = committedManifestTime(key, body);
-    if (time !== undefined) await this.loseSome(time);
-  }
-
-  private async loseSome(committedBatch: number): Promise<void> {
+  protected async afterCommit(committedBatch: number): Promise<void> {
     const cached = (await this.inner.list('batches/')).filter((e) =>
       /\/(stored|shuffle|input)\//.test(e.key),
     );
@@ -115,7 +120,7 @@ export async function expireTransient(store: Store, olderThan: number): Promise<
  * A lifecycle rule run right after batches commit: `olderThan(committed)` says from which batch time on
  * transient data survives (undefined: no sweep after this batch).
  */
-export class ExpiringStore extends StoreWrapper {
+export class ExpiringStore extends AfterCommitStore {
   constructor(
     inner: Store,
     private readonly olderThan: (committedBatch: number) => number | undefined,
@@ -124,20 +129,8 @@ export class ExpiringStore extends StoreWrapper {
     super(inner);
   }
 
-  override async put(key: string, body: Uint8Array): Promise<void> {
-    await this.inner.put(key, body);
-    await this.afterWrite(key, body);
-  }
-
-  override async putIf(key: string, body: Uint8Array, condition: WriteCondition): Promise<string> {
-    const version = await this.inner.putIf(key, body, condition);
-    await this.afterWrite(key, body);
-    return version;
-  }
-
-  private async afterWrite(key: string, body: Uint8Array): Promise<void> {
-    const time = committedManifestTime(key, body);
-    const before = time === undefined ? undefined : this.olderThan(time);
+  protected async afterCommit(committedBatch: number): Promise<void> {
+    const before = this.olderThan(committedBatch);
     if (before !== undefined) this.counts.expiredTransient += await expireTransient(this.inner, before);
   }
 }
