@@ -26,33 +26,27 @@ class LostResponseStore extends CountingStore {
   }
 }
 
+/** Three batches of a word count whose claim of batch 2000 lands but loses its response. */
+function runLosingClaimResponse() {
+  const store = new LostResponseStore(
+    jobStoreIn(new MemoryStore(), 'review'),
+    (key, condition) => key === 'manifests/000000000002000.json' && 'ifAbsent' in condition,
+  );
+  const clock = new ManualClock(0, { autoAdvance: true });
+  const job = wordCount(new LogSource(['a', 'b', 'a']));
+  job.ssc.start({ store, clock, zeroTime: 0, batches: 3, owner: 'only', batchRetryBackoffMs: 10 });
+  return { store, clock, job };
+}
+
 describe('a conditional write whose first response was lost (SDK retry gets 412)', () => {
   it('does not make the only coordinator give up a batch it claimed itself', async () => {
-    const root = new MemoryStore();
-    const store = new LostResponseStore(
-      jobStoreIn(root, 'review'),
-      (key, condition) => key === 'manifests/000000000002000.json' && 'ifAbsent' in condition,
-    );
-    const clock = new ManualClock(0, { autoAdvance: true });
-    const source = new LogSource();
-    source.records.push('a', 'b', 'a');
-    const job = wordCount(source);
-    job.ssc.start({ store, clock, zeroTime: 0, batches: 3, owner: 'only', batchRetryBackoffMs: 10 });
+    const { store, clock, job } = runLosingClaimResponse();
     await expect(job.ssc.awaitTermination()).resolves.toBeUndefined();
     expect(await sinkTotal(job.sink, store)).toBe(3);
   });
 
   it('leaves the lease free for the next coordinator when it does give up', async () => {
-    const root = new MemoryStore();
-    const store = new LostResponseStore(
-      jobStoreIn(root, 'review'),
-      (key, condition) => key === 'manifests/000000000002000.json' && 'ifAbsent' in condition,
-    );
-    const clock = new ManualClock(0, { autoAdvance: true });
-    const source = new LogSource();
-    source.records.push('a', 'b', 'a');
-    const job = wordCount(source);
-    job.ssc.start({ store, clock, zeroTime: 0, batches: 3, owner: 'only', batchRetryBackoffMs: 10 });
+    const { store, clock, job } = runLosingClaimResponse();
     await job.ssc.awaitTermination().catch(() => undefined);
     await expect(Lease.acquire(new JobCatalog(store), clock, 'next', 33_000)).resolves.toBeDefined();
   });
