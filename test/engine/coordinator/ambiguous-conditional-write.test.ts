@@ -40,7 +40,7 @@ function runLosingClaimResponse() {
 
 describe('a conditional write whose first response was lost (SDK retry gets 412)', () => {
   it('does not make the only coordinator give up a batch it claimed itself', async () => {
-    const { store, clock, job } = runLosingClaimResponse();
+    const { store, job } = runLosingClaimResponse();
     await expect(job.ssc.awaitTermination()).resolves.toBeUndefined();
     expect(await sinkTotal(job.sink, store)).toBe(3);
   });
