@@ -19,6 +19,7 @@ import {
   type BatchInfo,
   Coordinator,
   type CrashPoint,
+  type ExchangePolicy,
   type RetryPolicy,
   type SpeculationPolicy,
 } from '../schedule';
@@ -72,6 +73,10 @@ export interface StartOptions {
   deadline?: () => number;
   /** How long one batch may keep the lease alive (default the longer of 15 min and ten intervals). */
   maxBatchMs?: number;
+  /** How data travels in task requests and results (default: what fits Lambda's 6 MB payloads). */
+  exchange?: Partial<ExchangePolicy>;
+  /** Batches with at most this many input records run in the coordinator, without invocations. */
+  smallBatchRecords?: number;
   /** Where the coordinator reports notable events (a retried batch, a rebuilt job identity). */
   coordinatorLog?: (line: string) => void;
   onBatch?: (info: BatchInfo) => void;
@@ -182,6 +187,8 @@ export class StreamingContext {
       batchRetryBackoffMs: options.batchRetryBackoffMs,
       deadline: options.deadline,
       maxBatchMs: options.maxBatchMs,
+      exchange: options.exchange,
+      smallBatchRecords: options.smallBatchRecords,
       log: options.coordinatorLog,
       onBatch: options.onBatch,
     });

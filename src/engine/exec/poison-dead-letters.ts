@@ -82,7 +82,7 @@ async function recordValues(task: IsolatedTask<object>, found: FailingRecord[]):
     if (want) for (const index of want.keys()) want.set(index, rows[index]);
     return [];
   };
-  const ctx = new IsolatingContext(task.context, task.store, 'drop', grab);
+  const ctx = new IsolatingContext(task.context, 'drop', grab);
   await task.probe(ctx).catch(() => undefined);
   return found.map((f) => wanted.get(partKey(f.item.part))?.get(f.item.index));
 }

@@ -156,6 +156,17 @@ export abstract class LineageNode<T> {
     for (let i = 0; i < rows.length; i++) emit(rows[i]);
   }
 
+  /**
+   * The parent partitions `partition` reads through narrow dependencies: by default the same index of
+   * every narrow parent. Nodes that place parents' partitions elsewhere (a union) override it. The
+   * scheduler walks this to ship a task the data the coordinator holds for it.
+   */
+  narrowReads(partition: number): [LineageNode<unknown>, number][] {
+    const reads: [LineageNode<unknown>, number][] = [];
+    for (const dep of this.dependencies) if (dep.kind === 'narrow') reads.push([dep.parent, partition]);
+    return reads;
+  }
+
   toString(): string {
     return `${this.operator} [${this.id}]`;
   }

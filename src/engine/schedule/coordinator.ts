@@ -21,9 +21,16 @@ import {
   ScheduleError,
 } from './errors';
 import { type DecidedInput, InputTracker } from './input-tracker';
-import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
+import {
+  BatchJobRunner,
+  DEFAULT_EXCHANGE,
+  DEFAULT_RETRY,
+  type ExchangePolicy,
+  type RetryPolicy,
+} from './job-runner';
+import { MapOutputTracker } from './map-output-tracker';
 import { runOutput, writeCheckpoints } from './outputs';
-import { ShuffleOffsets } from './shuffle-offsets';
+import { PartitionCache } from './partition-cache';
 import { DEFAULT_SPECULATION, type SpeculationPolicy } from './speculation';
 import { sleep, sleepUnlessAborted } from './waiting';
 
@@ -67,6 +74,13 @@ export interface CoordinatorOptions {
    * ten intervals): a coordinator stuck longer than that lets its lease expire, so another takes over.
    */
   maxBatchMs?: number;
+  /** How data travels in task requests and results (defaults: Lambda's payload limit). */
+  exchange?: Partial<ExchangePolicy>;
+  /**
+   * Batches with at most this many input records run in the coordinator itself instead of as task
+   * invocations: a few hundred records are not worth a fan-out (default 0: always as tasks).
+   */
+  smallBatchRecords?: number;
   /** Where notable events go (a rebuilt job identity, a retried batch); default: nowhere. */
   log?: (line: string) => void;
 }
@@ -89,8 +103,10 @@ export class Coordinator {
   private readonly log: BatchLog;
   /** Inputs decided and claimed but not yet written (the attempt failed first): a retry writes them. */
   private unwritten?: { time: number; decided: DecidedInput[] };
-  /** Where each recent shuffle file's segments start, so reducers skip reading headers. */
-  private readonly shuffleOffsets = new ShuffleOffsets();
+  /** Map outputs of recent shuffles: held when tasks sent them back, else where their segments start. */
+  private readonly mapOutputs = new MapOutputTracker();
+  /** State and window partitions held between batches (saved to the store only at checkpoints). */
+  private readonly cache: PartitionCache;
   private successor?: string;
 
   constructor(private readonly options: CoordinatorOptions) {
@@ -99,10 +115,11 @@ export class Coordinator {
     this.catalog = new JobCatalog(options.store);
     this.inputs = new InputTracker(options.graph, options.store);
     this.log = new BatchLog(this.catalog, options.graph);
+    this.cache = new PartitionCache(options.store);
     this.cleaner = new Cleaner(
       options.graph,
       this.catalog,
-      this.shuffleOffsets,
+      [this.mapOutputs, this.cache],
       options.manifestHistory ?? 100,
       options.log,
     );
@@ -235,20 +252,11 @@ export class Coordinator {
     const startedAt = clock.now();
     const manifest = newManifest(job, graph, time, startedAt);
     if (this.lease) manifest.writtenBy = { owner: this.lease.owner, epoch: this.lease.epoch };
-    const runner = new BatchJobRunner(
-      job,
-      graph.zeroTime,
-      time,
-      store,
-      this.options.invoker,
-      this.retry,
-      (ms) => sleep(ms),
-      this.speculation,
-      this.shuffleOffsets,
-    );
     let operator = 'input';
+    let runner: BatchJobRunner | undefined;
     try {
       await this.claim(time, manifest);
+      runner = this.runnerFor(time, manifest);
       this.maybeCrash('after-manifest', time);
       operator = 'lineage generation';
       const jobs = graph.generateJobs(time);
@@ -271,7 +279,7 @@ export class Coordinator {
       // A replaced coordinator writes nothing more, not even a failed manifest.
       if (error instanceof StaleCoordinatorError || error instanceof CoordinatorCrash) throw error;
       manifest.status = 'failed';
-      manifest.stages = runner.stages;
+      manifest.stages = runner?.stages ?? [];
       const failedIn = operatorOf(error) ?? operator;
       manifest.error = {
         message: error instanceof Error ? error.message : String(error),
@@ -333,8 +341,33 @@ export class Coordinator {
 
   private async writeInputs(time: number, decided: DecidedInput[]): Promise<void> {
     await this.lease?.assertHeld();
+    if (decided.some((d) => d.blocks.length > 0)) this.cleaner.noteTransientWrite(time);
     await this.inputs.write(time, decided);
     this.unwritten = undefined;
+  }
+
+  /** Runs the batch's stages, as tasks or, for a small batch, here. */
+  private runnerFor(time: number, manifest: BatchManifest): BatchJobRunner {
+    const { graph, store, invoker, job } = this.options;
+    const records = manifest.inputs.reduce((sum, input) => sum + input.records, 0);
+    const ranges = manifest.inputs.map((input) => [`${input.stream}@${time}`, input.ranges] as const);
+    return new BatchJobRunner({
+      job,
+      zeroTime: graph.zeroTime,
+      batchTime: time,
+      store,
+      invoker,
+      retry: this.retry,
+      speculation: this.speculation,
+      exchange: { ...DEFAULT_EXCHANGE, ...this.options.exchange },
+      recordErrors: graph.recordErrors,
+      sleep: (ms) => sleep(ms),
+      cache: this.cache,
+      outputs: this.mapOutputs,
+      inputRanges: new Map(ranges),
+      noteTransientWrite: (t) => this.cleaner.noteTransientWrite(t),
+      placement: records <= (this.options.smallBatchRecords ?? 0) && records >= 0 ? 'coordinator' : 'tasks',
+    });
   }
 
   /** Deletes what no later batch can reach (see Cleaner). */
