@@ -1,5 +1,5 @@
-import { runTask, type TaskSpec } from '../../src/engine/exec';
 import { StoreSink, StreamingContext } from '../../src/engine/api';
+import { runTask, type TaskSpec } from '../../src/engine/exec';
 import { LossyStore } from '../../src/engine/io/faults';
 import { MemoryStore } from '../../src/engine/io/memory-store';
 import type { Store } from '../../src/engine/io/ports';
@@ -17,7 +17,7 @@ import {
 import { SeededRandom } from './random';
 import { type LambdaCounts, SimInvoker } from './sim-invoker';
 import { SimKinesisSource } from './sim-kinesis';
-import { S3Model, type S3Counts, SimStore } from './sim-store';
+import { type S3Counts, S3Model, SimStore } from './sim-store';
 import { VirtualClock } from './virtual-clock';
 
 export interface ScenarioOptions {
@@ -36,6 +36,8 @@ export interface ScenarioOptions {
   samplePerShard?: number;
   /** After this batch commits, lose the cached data of worker 0 of `workers` (partitions p % workers == 0). */
   loss?: { afterBatch: number; workers: number };
+  /** Kinesis shards read by each map task (default 1: one task per shard). */
+  shardsPerPartition?: number;
   /** Overrides the calibrated task CPU model (calibration runs use the sample itself). */
   taskCpuMs?: (records: number) => number;
 }
@@ -45,6 +47,8 @@ export interface BatchFigures {
   records: number;
   tasks: number;
   processingMs: number;
+  /** How long after its tick the batch started (earlier batches still running). */
+  schedulingDelayMs: number;
   /** When the batch committed, on the simulated clock. */
   finishedAt: number;
   coordinatorCpuMs: number;
@@ -77,9 +81,15 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     shards: options.shards,
     recordsPerSecond: options.recordsPerSecond,
     samplePerShard,
+    shardsPerPartition: options.shardsPerPartition,
   });
   const perShard = (options.recordsPerSecond * batchMs) / 1000 / options.shards;
-  const ssc = new StreamingContext({ batchInterval: batchMs, partitions: reducers, name: 'sim', log: () => {} });
+  const ssc = new StreamingContext({
+    batchInterval: batchMs,
+    partitions: reducers,
+    name: 'sim',
+    log: () => {},
+  });
   ssc
     .inputStream(source, { partitions: options.shards, name: 'events' })
     .flatMap((line) => line.split(' '))
@@ -117,6 +127,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       records: info.records,
       tasks: info.tasks,
       processingMs: info.processingMs,
+      schedulingDelayMs: info.schedulingDelayMs,
       finishedAt: clock.now(),
       coordinatorCpuMs: now.cpuMs - before.cpuMs,
       s3: difference(now.s3, before.s3),
@@ -166,7 +177,9 @@ function difference<T extends object>(after: T, before: T): T {
   const out = {} as Record<string, number>;
   for (const [key, value] of Object.entries(after)) {
     // A maximum is not a count: keep it as it is.
-    out[key] = key.startsWith('largest') ? value : (value as number) - (before as Record<string, number>)[key];
+    out[key] = key.startsWith('largest')
+      ? value
+      : (value as number) - (before as Record<string, number>)[key];
   }
   return out as T;
 }

@@ -176,7 +176,10 @@ export class SimInvoker implements Invoker<TaskSpec, TaskResult> {
   private newEnvironmentAt(time: number): number {
     const b = this.burst;
     if (time > b.at) {
-      b.tokens = Math.min(LAMBDA_BURST_ENVIRONMENTS, b.tokens + ((time - b.at) * LAMBDA_BURST_REFILL_PER_S) / 1000);
+      b.tokens = Math.min(
+        LAMBDA_BURST_ENVIRONMENTS,
+        b.tokens + ((time - b.at) * LAMBDA_BURST_REFILL_PER_S) / 1000,
+      );
       b.at = time;
     }
     if (b.tokens >= 1) {
@@ -189,7 +192,7 @@ export class SimInvoker implements Invoker<TaskSpec, TaskResult> {
     return at;
   }
 
-  /** Reading each shard range: GetShardIterator, then GetRecords calls within the per-shard limits. */
+  /** Reading each shard's range: GetShardIterator, then GetRecords calls within the per-shard limits. */
   private kinesisReadMs(tally: InputTally): number {
     if (tally.shardReads === 0) return 0;
     const { random } = this.options;
@@ -200,14 +203,16 @@ export class SimInvoker implements Invoker<TaskSpec, TaskResult> {
     const spacing = 1000 / KINESIS_GETRECORDS_PER_S;
     const byCalls = random.latency(KINESIS_GETRECORDS) * 2 + (calls - 1) * spacing;
     const byBytes = ((perShard * RECORD_BYTES) / KINESIS_OUT_BYTES_PER_S) * 1000;
-    return tally.shardReads * Math.max(byCalls, byBytes);
+    // A task reading several shards reads them in parallel.
+    return Math.max(byCalls, byBytes);
   }
 
   /** Requests a task issues together (all reads, then all writes) finish with the slowest. */
   private storeRound(requests: TaskRequest[], inRound: (r: TaskRequest) => boolean, at: number): number {
     let longest = 0;
     for (const r of requests) {
-      if (inRound(r)) longest = Math.max(longest, this.options.store.model.request(r.kind, r.key, at, r.pages));
+      if (inRound(r))
+        longest = Math.max(longest, this.options.store.model.request(r.kind, r.key, at, r.pages));
     }
     return longest;
   }
