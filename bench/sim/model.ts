@@ -110,13 +110,15 @@ export const SHUFFLE_BYTES_PER_ROW = 12;
 
 /**
  * Task CPU per unit of work, measured on this machine by `npm run sim -- --calibrate` (the real task code
- * of the job over 20,000-record partitions, CPU time per record or row); rerun it to refresh.
- * Measured 2026-12-01, 2-core shared VM, Node 20.
+ * of the job over 20,000-record partitions: CPU time per input record on the map side, per shuffled or
+ * state row on the reduce side, and per task of a 1-record partition). Four runs on a 2-core VM shared
+ * with five other jobs (2026-12-01, Node 20) gave 4,759-6,589 ns, 321-637 ns and 0.22-0.68 ms; the model
+ * takes the least of each, the run least disturbed by the neighbours.
  */
-export const MAP_CPU_NS_PER_RECORD = 2600;
-export const REDUCE_CPU_NS_PER_ROW = 900;
+export const MAP_CPU_NS_PER_RECORD = 4759;
+export const REDUCE_CPU_NS_PER_ROW = 321;
 /** Handler work independent of data: parse the spec, find the lineage node, encode the result. */
-export const TASK_FIXED_CPU_MS = 1.5;
+export const TASK_FIXED_CPU_MS = 0.22;
 
 /** Expected distinct keys among `draws` uniform draws from the vocabulary. */
 export function distinctKeys(draws: number): number {

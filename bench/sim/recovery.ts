@@ -11,7 +11,7 @@ import { type BatchFigures, runScenario } from './scenario';
 /** Checkpoints every 10 batches (10 s); the node is lost 5 batches after one, mid-interval. */
 export const CHECKPOINT_BATCHES = 10;
 const LOSS_AFTER = 25;
-const RUN_BATCHES = 45;
+const RUN_BATCHES = 70;
 /** A batch is back on schedule when it starts at most this much later than batches did before the loss. */
 const ON_SCHEDULE_SLACK_MS = 10;
 
@@ -24,6 +24,8 @@ export interface RecoveryPoint {
   nodeUtilization: number;
   steadyMs: number;
   parallelRecoveryMs: number;
+  /** False when the job was still behind schedule at the end of the run: the time is a lower bound. */
+  parallelRecovered: boolean;
   upstreamRecoveryMs: number;
   lostObjects: number;
 }
@@ -88,6 +90,7 @@ export async function recoveryPoint(
     nodeUtilization: nodeWorkMs / interval,
     steadyMs,
     parallelRecoveryMs: Math.max(0, lastBehind.finishedAt - firstTickEnd(steadyMs)),
+    parallelRecovered: back >= 0,
     upstreamRecoveryMs: upstreamBackupMs({
       failedAt: batches[LOSS_AFTER - 1].finishedAt,
       lostBatches: LOSS_AFTER % CHECKPOINT_BATCHES,

@@ -84,8 +84,8 @@ export function markdownTables(scaling: ScalingPoint[], recovery: RecoveryPoint[
           p.recordsPerSecond,
           p.load.toFixed(2),
           p.nodeUtilization.toFixed(2),
-          (p.parallelRecoveryMs / 1000).toFixed(1),
-          (p.upstreamRecoveryMs / 1000).toFixed(1),
+          `${p.parallelRecovered ? '' : '> '}${(p.parallelRecoveryMs / 1000).toFixed(1)}`,
+          Number.isFinite(p.upstreamRecoveryMs) ? (p.upstreamRecoveryMs / 1000).toFixed(1) : 'never',
         ]),
       ),
     );
