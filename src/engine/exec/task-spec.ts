@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RequestCounts } from '../io/metering';
 import { InvalidTaskSpecError } from './errors';
 
 /**
@@ -76,6 +77,8 @@ export interface TaskResult {
    * the task's dead-letter object, `deadletters/<time>/poison/<node>/<partition>.json`.
    */
   deadLettered?: number;
+  /** The AWS requests the task made (store, Kinesis), counted in its own scope; the batch adds them. */
+  requests?: RequestCounts;
 }
 
 export function parseTaskSpec(input: unknown): TaskSpec {
