@@ -4,7 +4,7 @@ import { LossyStore } from '../../src/engine/io/faults';
 import { MemoryStore } from '../../src/engine/io/memory-store';
 import type { Store } from '../../src/engine/io/ports';
 import type { Pair } from '../../src/engine/plan';
-import type { BatchInfo } from '../../src/engine/schedule';
+import { type BatchInfo, DEFAULT_EXCHANGE } from '../../src/engine/schedule';
 import {
   distinctKeys,
   LAMBDA_VCPU_SPEED_VS_HERE,
@@ -99,6 +99,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     .checkpoint('10s')
     .writeTo(new StoreSink('totals'));
 
+  const scale = Math.max(1, perShard / samplePerShard);
   const rowsPerReducer = (options.shards * distinctKeys(perShard * WORDS_PER_RECORD) + VOCABULARY) / reducers;
   const invoker = new SimInvoker({
     clock,
@@ -106,7 +107,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     store,
     source,
     concurrency: options.concurrency,
-    scale: Math.max(1, perShard / samplePerShard),
+    scale,
     run: (spec: TaskSpec, taskStore: Store) => runTask(spec, { store: taskStore, graphFor: () => ssc.graph }),
     cpuMs: (tally) =>
       options.taskCpuMs
@@ -147,6 +148,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     retry: { backoffMs: 0 },
     // Lease.keepAlive renews on a real interval of a third of the TTL: a long TTL keeps it silent.
     leaseTtlMs: 1e9,
+    // Payload limits at simulated size: sampled bytes stand for `scale` times as many (base64 in JSON).
+    exchange: {
+      inlineBytes: Math.floor(DEFAULT_EXCHANGE.inlineBytes / (scale * 1.37)),
+      maxRequestBytes: Math.floor(DEFAULT_EXCHANGE.maxRequestBytes / (scale * 1.37)),
+    },
   });
   await clock.drive(ssc.awaitTermination());
   await invoker.close();

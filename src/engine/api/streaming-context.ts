@@ -84,6 +84,8 @@ export interface StartOptions {
   zeroTime?: number;
   /** Stop after this many batches (default: run until stop()). */
   batches?: number;
+  /** Memory of the task function, for each batch's billed Lambda GB-s (default 1,769 MB, as serverless.yml). */
+  taskMemoryMb?: number;
 }
 
 /** Entry point of a streaming job: define input streams and operations, then start(). */
@@ -191,6 +193,7 @@ export class StreamingContext {
       smallBatchRecords: options.smallBatchRecords,
       log: options.coordinatorLog,
       onBatch: options.onBatch,
+      taskMemoryMb: options.taskMemoryMb,
     });
     this.coordinatorRef = coordinator;
     const abort = new AbortController();

@@ -1,4 +1,5 @@
 import type { DStreamGraph } from '../graph';
+import { meteredStore, meteredTask } from '../io/metering';
 import type { Store } from '../io/ports';
 import type { LineageNode, ShuffleDependency } from '../plan';
 import { ExecError } from './errors';
@@ -13,7 +14,12 @@ export interface TaskEnvironment {
 }
 
 /** The one task entry point: the worker-thread pool and the Lambda task handler both call this. */
-export async function runTask(request: unknown, env: TaskEnvironment): Promise<TaskResult> {
+export function runTask(request: unknown, env: TaskEnvironment): Promise<TaskResult> {
+  // The task's requests are counted in its own scope and reported in its result (counted once, by the batch).
+  return meteredTask(() => runCountedTask(request, { ...env, store: meteredStore(env.store) }));
+}
+
+async function runCountedTask(request: unknown, env: TaskEnvironment): Promise<TaskResult> {
   const spec = parseTaskSpec(request);
   const started = Date.now();
   const graph = await env.graphFor(spec.job, spec.zeroTime);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RequestCounts } from '../io/metering';
 import type { InputRange } from '../plan';
 import { InvalidTaskSpecError } from './errors';
 
@@ -115,6 +116,8 @@ export interface TaskResult {
    * the task's dead-letter object, `deadletters/<time>/poison/<node>/<partition>.json`.
    */
   deadLettered?: number;
+  /** The AWS requests the task made (store, Kinesis), counted in its own scope; the batch adds them. */
+  requests?: RequestCounts;
 }
 
 /** One shuffle's map output: segment offsets, and the file itself unless it was written to the store. */

@@ -139,6 +139,7 @@ export async function startCoordinator(
     clock,
     invoker,
     onBatch: options.onBatch,
+    taskMemoryMb: config.taskMemoryMb,
   });
   const done = context.awaitTermination();
   done.catch(() => undefined);

@@ -206,7 +206,7 @@ class ShutdownOrder {
 }
 
 /** The Kinesis streams a job reads, found by building its graph (no I/O happens while building). */
-function kinesisStreamsOf(jobModule: string): string[] {
+export function kinesisStreamsOf(jobModule: string): string[] {
   const context = contextFor(loadJobModule(jobModule), () => undefined);
   return context.graph.streams
     .filter((s): s is InputDStream<unknown> => s instanceof InputDStream && s.source instanceof KinesisSource)

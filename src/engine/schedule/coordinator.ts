@@ -8,6 +8,7 @@ import {
 } from '../catalog';
 import type { TaskResult, TaskSpec } from '../exec';
 import type { DStreamGraph } from '../graph';
+import { addRequests, meteredInvoker, meteredStore, RequestMeter, withMeter } from '../io/metering';
 import type { Clock, Invoker, Store } from '../io/ports';
 import { type BatchInfo, batchInfoOf, describeLineage, newManifest, recoveryOf } from './batch-info';
 import { BatchLog } from './batch-log';
@@ -83,6 +84,8 @@ export interface CoordinatorOptions {
   smallBatchRecords?: number;
   /** Where notable events go (a rebuilt job identity, a retried batch); default: nowhere. */
   log?: (line: string) => void;
+  /** Memory of the task function, for the billed GB-s of each batch (default 1,769 MB, as serverless.yml). */
+  taskMemoryMb?: number;
 }
 
 /**
@@ -108,14 +111,23 @@ export class Coordinator {
   /** State and window partitions held between batches (saved to the store only at checkpoints). */
   private readonly cache: PartitionCache;
   private successor?: string;
+  private readonly options: CoordinatorOptions;
+  /** The AWS requests made since the last commit; each committed manifest takes what it reports. */
+  private readonly meter = new RequestMeter();
 
-  constructor(private readonly options: CoordinatorOptions) {
+  constructor(options: CoordinatorOptions) {
+    // Every store request and task invocation of this coordinator is counted (see io/metering).
+    this.options = {
+      ...options,
+      store: meteredStore(options.store),
+      invoker: meteredInvoker(options.invoker, options.taskMemoryMb),
+    };
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.speculation = { ...DEFAULT_SPECULATION, ...options.speculation };
-    this.catalog = new JobCatalog(options.store);
-    this.inputs = new InputTracker(options.graph, options.store);
+    this.catalog = new JobCatalog(this.options.store);
+    this.inputs = new InputTracker(options.graph, this.options.store);
     this.log = new BatchLog(this.catalog, options.graph);
-    this.cache = new PartitionCache(options.store);
+    this.cache = new PartitionCache(this.options.store);
     this.cleaner = new Cleaner(
       options.graph,
       this.catalog,
@@ -145,7 +157,11 @@ export class Coordinator {
   }
 
   /** Runs batches until `batches` have run or `signal` aborts (a running batch finishes first). */
-  async run(options: { batches?: number; signal?: AbortSignal } = {}): Promise<void> {
+  run(options: { batches?: number; signal?: AbortSignal } = {}): Promise<void> {
+    return withMeter(this.meter, () => this.runMetered(options));
+  }
+
+  private async runMetered(options: { batches?: number; signal?: AbortSignal }): Promise<void> {
     const { batches = Number.POSITIVE_INFINITY, signal } = options;
     // A coordinator that stopped (and gave up its lease) takes it again before running more batches.
     if (!this.lease) this.resuming = undefined;
@@ -207,7 +223,7 @@ export class Coordinator {
    * so no committed batch runs twice. A failed start gives the lease back at once.
    */
   resume(): Promise<void> {
-    this.resuming ??= this.takeOver();
+    this.resuming ??= withMeter(this.meter, () => this.takeOver());
     return this.resuming;
   }
 
@@ -242,7 +258,11 @@ export class Coordinator {
   }
 
   /** Runs one batch to commit. Throws BatchFailedError (and leaves a failed manifest) if it cannot. */
-  async runBatch(time: number): Promise<BatchInfo> {
+  runBatch(time: number): Promise<BatchInfo> {
+    return withMeter(this.meter, () => this.runMeteredBatch(time));
+  }
+
+  private async runMeteredBatch(time: number): Promise<BatchInfo> {
     const { clock, store, graph, job } = this.options;
     if (time !== this.nextBatchTime) {
       throw new ScheduleError(`batch ${time} is out of order; the next batch is ${this.nextBatchTime}`, {
@@ -285,6 +305,7 @@ export class Coordinator {
         message: error instanceof Error ? error.message : String(error),
         operator: failedIn,
       };
+      manifest.requests = addRequests(this.meter.peek(), { s3Put: 1 });
       await this.log.write(manifest).catch(() => undefined);
       throw new BatchFailedError(time, failedIn, error);
     }
@@ -296,6 +317,8 @@ export class Coordinator {
     if (recovery) manifest.recovery = recovery;
     manifest.timing.finishedAt = finishedAt;
     manifest.timing.processingMs = finishedAt - startedAt;
+    // Everything since the last commit, and this manifest's own write (one PUT).
+    manifest.requests = addRequests(this.meter.peek(), { s3Put: 1 });
     // The fence: a coordinator that was replaced while this batch ran cannot commit it.
     await this.lease?.assertHeld();
     try {
@@ -306,6 +329,7 @@ export class Coordinator {
       throw new BatchFailedError(time, 'commit', error);
     }
     this.log.committed();
+    this.meter.deduct(manifest.requests);
     this.maybeCrash('after-commit', time);
     this.nextBatchIndex++;
     this.inputs.committed(manifest.inputs);
@@ -372,7 +396,7 @@ export class Coordinator {
 
   /** Deletes what no later batch can reach (see Cleaner). */
   collectGarbage(keepFrom: number): Promise<void> {
-    return this.cleaner.collect(keepFrom, this.nextBatchTime);
+    return withMeter(this.meter, () => this.cleaner.collect(keepFrom, this.nextBatchTime));
   }
 }
 

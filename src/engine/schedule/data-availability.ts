@@ -25,13 +25,20 @@ export class DataAvailability implements Availability {
 
   async isMaterialized(node: LineageNode<unknown>): Promise<boolean> {
     const keys = Array.from({ length: node.numPartitions }, (_, p) => storedPartKey(node, p));
-    if (keys.every((key) => this.cache.has(key))) return true;
-    if (node.time >= this.batchTime) return false;
+    if (keys.every((key) => this.cache.lookup(key))) return true;
+    // This batch's data is only in the store if this coordinator saw it written.
+    if (node.time >= this.batchTime) return keys.every((key) => this.cache.has(key));
     let answer = this.known.get(node.id);
     if (!answer) {
-      answer = this.allStored(keys).then((present) => {
+      // What only the store has (spilled, or written by an earlier coordinator) may have been lost there.
+      const unheld = keys.filter((key) => !this.cache.lookup(key));
+      answer = this.allStored(unheld).then((present) => {
         if (present) this.cache.recordStored(keys, node.time);
-        else this.lost.push(`${node.operator} ${node.id}`);
+        else {
+          // Recomputed from lineage: nothing may name the lost copies any more.
+          this.cache.drop(unheld);
+          this.lost.push(`${node.operator} ${node.id}`);
+        }
         return present;
       });
       this.known.set(node.id, answer);
@@ -40,8 +47,10 @@ export class DataAvailability implements Availability {
   }
 
   missingMapOutputs(dep: ShuffleDependency): Promise<number[]> {
-    const unknown = this.outputs.unknown(dep);
-    if (unknown.length === 0 || dep.time >= this.batchTime) return Promise.resolve(unknown);
+    if (dep.time >= this.batchTime) return Promise.resolve(this.outputs.unknown(dep));
+    // Of an earlier batch: what only the store has may have been lost there.
+    const unknown = this.outputs.unheld(dep);
+    if (unknown.length === 0) return Promise.resolve([]);
     let missing = this.missing.get(dep.id);
     if (!missing) {
       missing = Promise.all(unknown.map((m) => this.store.has(shuffleFileKey(dep, m)))).then((present) => {
@@ -50,6 +59,7 @@ export class DataAvailability implements Availability {
           unknown.filter((_, i) => present[i]),
         );
         const absent = unknown.filter((_, i) => !present[i]);
+        this.outputs.drop(dep, absent);
         if (absent.length > 0) {
           const all = dep.parent.numPartitions;
           this.lost.push(`shuffle of ${dep.operator} ${dep.id} (${absent.length} of ${all} map outputs)`);

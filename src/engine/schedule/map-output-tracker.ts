@@ -45,6 +45,22 @@ export class MapOutputTracker {
     return Array.from({ length: dep.parent.numPartitions }, (_, m) => m).filter((m) => !outputs?.[m]);
   }
 
+  /** Forgets outputs found missing from the store. */
+  drop(dep: ShuffleDependency, partitions: readonly number[]): void {
+    const outputs = this.byShuffle.get(dep.id)?.outputs;
+    if (!outputs) return;
+    for (const partition of partitions) {
+      this.release(outputs[partition]);
+      outputs[partition] = undefined;
+    }
+  }
+
+  /** Map partitions of `dep` whose output is not held here (in the store, or unknown). */
+  unheld(dep: ShuffleDependency): number[] {
+    const outputs = this.byShuffle.get(dep.id)?.outputs;
+    return Array.from({ length: dep.parent.numPartitions }, (_, m) => m).filter((m) => !outputs?.[m]?.bytes);
+  }
+
   /** Reducer `partition`'s segment of every held output (null: read it from the store), if any is held. */
   segmentsFor(shuffleId: string, partition: number): (Uint8Array | null)[] | undefined {
     const outputs = this.byShuffle.get(shuffleId)?.outputs;

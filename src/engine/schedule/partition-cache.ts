@@ -43,6 +43,14 @@ export class PartitionCache {
     }
   }
 
+  /** Forgets partitions found missing from the store. */
+  drop(keys: readonly string[]): void {
+    for (const key of keys) {
+      this.heldBytes -= this.parts.get(key)?.bytes?.length ?? 0;
+      this.parts.delete(key);
+    }
+  }
+
   /** The partition's bytes, null when only the store has it, undefined when unknown. */
   lookup(key: string): Uint8Array | null | undefined {
     const part = this.parts.get(key);
