@@ -3,6 +3,7 @@ import {
   type InputRange,
   type LineageNode,
   type ShuffleDependency,
+  type SourceRead,
   storedPartKey,
   type TaskContext,
 } from '../plan';
@@ -54,6 +55,11 @@ export class IsolatingContext implements TaskContext {
 
   readInputRanges(streamId: number, time: number): Promise<InputRange[]> {
     return this.inner.readInputRanges(streamId, time);
+  }
+
+  reportSourceRead(read: SourceRead): void {
+    // Every run reads the same ranges; the outcome kept is the successful run's.
+    this.inner.reportSourceRead?.(read);
   }
 
   readShuffle(dep: ShuffleDependency, reducePartition: number) {

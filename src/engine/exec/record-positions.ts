@@ -73,14 +73,15 @@ export async function positionsOf(
       const input = (await manifestOf(part.time))?.inputs?.find((i) => i.stream === part.streamId);
       if (!input) return position;
       if (input.name !== undefined) position.stream = input.name;
-      if (input.direct) {
-        const range = input.ranges[part.partition];
-        if (range) placeIn(position, range, index, 0);
-        return position;
-      }
       let offset = index;
-      for (const block of (input.blocks ?? []).slice(0, part.partition)) offset += block.records;
-      for (const range of input.ranges) {
+      // Read by tasks: the partition's own ranges, in order; blocks: every range, after earlier blocks.
+      const ranges = input.direct
+        ? input.ranges.filter((r, i) => (r.partition ?? i) === part.partition)
+        : input.ranges;
+      if (!input.direct) {
+        for (const block of (input.blocks ?? []).slice(0, part.partition)) offset += block.records;
+      }
+      for (const range of ranges) {
         const letters = input.deadLetters ? await lettersIn(store, part.streamId, part.time, range.shard) : 0;
         const decoded = range.count - letters;
         if (offset < decoded) {

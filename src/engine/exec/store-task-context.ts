@@ -1,4 +1,5 @@
 import { manifestKey } from '../catalog/layout';
+import { sourceDeadLetterObjects } from '../catalog/source-dead-letters';
 import type { Store } from '../io/ports';
 import {
   checkpointKey,
@@ -6,6 +7,7 @@ import {
   inputBlockKey,
   type LineageNode,
   type ShuffleDependency,
+  type SourceRead,
   shuffleFileKey,
   storedPartKey,
   type TaskContext,
@@ -13,6 +15,7 @@ import {
 import { remembered } from '../util/remembered';
 import { decodeRows, decodeShuffleHeader, encodeRows, headerLength } from './codec';
 import { MissingDataError } from './errors';
+import type { SourceReadReport } from './task-spec';
 
 /** Map-output offsets the coordinator already knows, by shuffle id then map partition. */
 export type ShuffleOffsets = Record<string, number[][]>;
@@ -86,17 +89,36 @@ export class StoreTaskContext implements TaskContext {
   }
 
   private readonly writes: Promise<void>[] = [];
+  /** Input partitions read by planned source ranges, one report per partition (the last read wins). */
+  private readonly reads = new Map<string, SourceReadReport>();
+
+  get sourceReads(): SourceReadReport[] {
+    return [...this.reads.values()];
+  }
+
+  reportSourceRead({ name, deadLetters, ...read }: SourceRead): void {
+    this.reads.set(`${read.stream}@${read.time}#${read.partition}`, {
+      ...read,
+      deadLetters: deadLetters.length,
+    });
+    for (const { key, body } of sourceDeadLetterObjects(read.stream, name, read.time, deadLetters)) {
+      this.background(this.store.put(key, body));
+    }
+  }
 
   /**
    * Saves a persisted partition in the background: a chain of state or window steps being recomputed
    * goes on to the next step instead of waiting for each save. `flush` waits for all of them.
    */
   writeStored(node: LineageNode<unknown>, partition: number, rows: unknown[]): Promise<void> {
-    const write = this.store.put(storedPartKey(node, partition), encodeRows(rows));
+    this.background(this.store.put(storedPartKey(node, partition), encodeRows(rows)));
+    return Promise.resolve();
+  }
+
+  private background(write: Promise<void>): void {
     // Failures surface in flush(); until then they must not count as unhandled.
     write.catch(() => undefined);
     this.writes.push(write);
-    return Promise.resolve();
   }
 
   /** Resolves once every partition saved through this context is in the store; a task ends with it. */

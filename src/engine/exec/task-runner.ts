@@ -42,8 +42,10 @@ export async function runTask(request: unknown, env: TaskEnvironment): Promise<T
       probeTask(node, spec.partition, probeCtx, shufflesOf(spec, node, graph), bucketPartitionForEach),
   });
   await ctx.flush();
+  const sourceReads = ctx.sourceReads;
   return {
     ...outcome,
+    ...(sourceReads.length > 0 ? { sourceReads } : {}),
     kind: spec.kind,
     node: spec.node,
     partition: spec.partition,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SourceRead } from '../plan';
 import { InvalidTaskSpecError } from './errors';
 
 /**
@@ -76,7 +77,12 @@ export interface TaskResult {
    * the task's dead-letter object, `deadletters/<time>/poison/<node>/<partition>.json`.
    */
   deadLettered?: number;
+  /** What the task read of input partitions by planned source ranges; the coordinator commits it. */
+  sourceReads?: SourceReadReport[];
 }
+
+/** A SourceRead as it travels back: the dead letters themselves are already stored, only counted. */
+export type SourceReadReport = Omit<SourceRead, 'deadLetters' | 'name'> & { deadLetters: number };
 
 export function parseTaskSpec(input: unknown): TaskSpec {
   const parsed = TaskSpecSchema.safeParse(input);

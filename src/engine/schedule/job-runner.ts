@@ -1,6 +1,7 @@
 import {
   decodeRows,
   materializePartition,
+  type SourceReadReport,
   StoreTaskContext,
   type TaskResult,
   type TaskSpec,
@@ -63,6 +64,8 @@ export class BatchJobRunner {
   private readonly savedForDriver = new Map<string, Promise<void>>();
   private readonly taking = new Map<string, Promise<unknown[]>>();
   readonly stages: StageManifest[] = [];
+  /** What tasks read of input partitions by planned source ranges, committed with the batch. */
+  readonly sourceReads: SourceReadReport[] = [];
 
   constructor(
     private readonly job: string,
@@ -251,6 +254,7 @@ export class BatchJobRunner {
           backupWins: 0,
         };
     const { results: outcomes, backups, backupWins } = speculative;
+    for (const outcome of outcomes) this.sourceReads.push(...(outcome.sourceReads ?? []));
     // A re-run map output's offsets replace what was known; reducers read the header of any file
     // whose offsets are not all known.
     if (stage.dep) {
@@ -390,7 +394,8 @@ export class BatchJobRunner {
                 action.kind === 'result' ? action.limit : undefined,
               );
     await ctx.flush();
-    return { ...outcome, attempts: 1 } as {
+    return { ...outcome, sourceReads: ctx.sourceReads, attempts: 1 } as {
+      sourceReads?: SourceReadReport[];
       rows: number;
       bytes: number;
       offsets?: number[];
