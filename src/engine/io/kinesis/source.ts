@@ -40,7 +40,11 @@ interface ShardStep<T> {
 }
 
 /**
- * Kinesis Data Streams as a replayable source. Positions are Kinesis sequence numbers, one SourceRange
+ * Kinesis Data Streams as a replayable source. By default (readIn 'tasks') the coordinator only plans
+ * each batch's ranges and map tasks read their shards themselves (`direct`, see KinesisDirectRead);
+ * `read` below is the coordinator-read mode (readIn 'coordinator'), whose records become input blocks.
+ *
+ * Positions are Kinesis sequence numbers, one SourceRange
  * per shard read, so a batch continues after the last committed one and a lost block is read again
  * from its recorded range. Each range also records the shard's MillisBehindLatest, and a trimmed gap
  * skipped on request (onTrimmedPosition: 'skip').
