@@ -38,6 +38,7 @@ export async function runTask(request: unknown, env: TaskEnvironment): Promise<T
     node: spec.node,
     partition: spec.partition,
     run: (runCtx) => runOn(spec, node, graph, runCtx, env.store),
+    sourceReads: () => ctx.sourceReads,
     probe: (probeCtx) =>
       probeTask(node, spec.partition, probeCtx, shufflesOf(spec, node, graph), bucketPartitionForEach),
   });
