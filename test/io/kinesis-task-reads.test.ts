@@ -182,9 +182,10 @@ describe('Kinesis read by tasks (planned ranges)', () => {
       clock,
       settleMs: 0,
       client: {
-        send: (command: { constructor: { name: string } }) => (
-          sent.push(command.constructor.name), client.send(command as never)
-        ),
+        send: (command: { constructor: { name: string } }) => {
+          sent.push(command.constructor.name);
+          return client.send(command as never);
+        },
       } as never,
     });
     // The same process read batch 0 first, then batch 1.
