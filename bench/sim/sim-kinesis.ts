@@ -31,14 +31,14 @@ export class SimKinesisSource implements Source<string> {
 
   constructor(private readonly options: SimKinesisOptions) {
     this.direct = {
-      ranges: (interval) => Array.from({ length: options.shards }, (_, s) => this.range(interval, s)),
+      ranges: async (interval) => Array.from({ length: options.shards }, (_, s) => this.range(interval, s)),
       readPartition: async (interval, partition) => {
         const real = this.realCount(interval, partition);
         if (this.tally) {
           this.tally.shardReads += this.options.shardsPerPartition ?? 1;
           this.tally.records += real;
         }
-        return this.sample(interval, partition);
+        return { records: this.sample(interval, partition) };
       },
     };
   }

@@ -148,6 +148,10 @@ export class StreamingContext {
       client:
         client ??
         kinesisClient({ endpoint: process.env.AWS_ENDPOINT_URL_KINESIS ?? process.env.AWS_ENDPOINT_URL }),
+      // Emulators make a record readable as soon as it is put (the local AWS sets 0).
+      ...(process.env.SLUICE_KINESIS_SETTLE_MS
+        ? { settleMs: Number(process.env.SLUICE_KINESIS_SETTLE_MS) }
+        : {}),
       ...rest,
     });
     return this.inputStream(source, { partitions, name: name ?? streamName });

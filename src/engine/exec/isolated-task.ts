@@ -1,6 +1,7 @@
 import type { RecordErrorPolicy } from '../graph/record-errors';
 import type { Store } from '../io/ports';
 import type { LineageNode, TaskContext } from '../plan';
+import type { SourceReadReport } from './task-spec';
 
 /** Where a task's persisted partitions go once the run that computed them succeeded. */
 export interface PartSaver {
@@ -19,6 +20,8 @@ export interface IsolatedTask<R> {
   partition: number;
   /** The task's real work, outputs included. */
   run(ctx: TaskContext): Promise<R>;
+  /** What the task read by planned source ranges so far: places its records while the batch runs. */
+  sourceReads?(): readonly SourceReadReport[];
   /** The same computation without writing anything (used on subsets of the input records). */
   probe(ctx: TaskContext): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { InputRange, LineageNode, ShuffleDependency, TaskContext } from '../plan';
+import type { InputRange, LineageNode, ShuffleDependency, SourceRead, TaskContext } from '../plan';
 import { remembered } from '../util/remembered';
 import { encodeRows } from './codec';
 import type { PartSaver } from './isolated-task';
@@ -47,6 +47,11 @@ export class IsolatingContext implements TaskContext {
 
   readInputRanges(streamId: number, time: number): Promise<InputRange[]> {
     return this.inner.readInputRanges(streamId, time);
+  }
+
+  reportSourceRead(read: SourceRead): void {
+    // Every run reads the same ranges; the outcome kept is the successful run's.
+    this.inner.reportSourceRead?.(read);
   }
 
   readShuffle(dep: ShuffleDependency, reducePartition: number) {

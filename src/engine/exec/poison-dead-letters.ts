@@ -43,6 +43,7 @@ export async function writePoisonDeadLetters(
   const positions = await positionsOf(
     task.store,
     found.map((f) => f.item),
+    task.sourceReads?.(),
   );
   const letters: PoisonDeadLetters = {
     batchTime: task.batchTime,

@@ -171,7 +171,7 @@ class Isolation<R extends object> {
     why: 'fail' | 'limit',
     limit = 0,
   ): Promise<PoisonRecordError> {
-    const [position] = await positionsOf(this.task.store, [first.item]);
+    const [position] = await positionsOf(this.task.store, [first.item], this.task.sourceReads?.());
     const where = describePosition(position);
     const reason = first.error.message;
     const message =

@@ -1,4 +1,5 @@
 import { manifestKey } from '../catalog/layout';
+import { sourceDeadLetterObjects } from '../catalog/source-dead-letters';
 import type { Store } from '../io/ports';
 import {
   checkpointKey,
@@ -6,6 +7,7 @@ import {
   inputBlockKey,
   type LineageNode,
   type ShuffleDependency,
+  type SourceRead,
   shuffleFileKey,
   storedPartKey,
   type TaskContext,
@@ -13,7 +15,7 @@ import {
 import { remembered } from '../util/remembered';
 import { decodeRows, decodeShuffleHeader, encodeRows, headerLength } from './codec';
 import { MissingDataError } from './errors';
-import type { PersistedPart, TaskInputs } from './task-spec';
+import type { PersistedPart, SourceReadReport, TaskInputs } from './task-spec';
 
 export interface TaskContextOptions {
   /** What the coordinator shipped with the task (see TaskInputs). */
@@ -126,11 +128,33 @@ export class StoreTaskContext implements TaskContext {
   }
 
   private readonly writes: Promise<void>[] = [];
+  /** Input partitions read by planned source ranges, one report per partition (the last read wins). */
+  private readonly reads = new Map<string, SourceReadReport>();
+
+  get sourceReads(): SourceReadReport[] {
+    return [...this.reads.values()];
+  }
+
+  reportSourceRead({ name, deadLetters, ...read }: SourceRead): void {
+    this.reads.set(`${read.stream}@${read.time}#${read.partition}`, {
+      ...read,
+      deadLetters: deadLetters.length,
+    });
+    for (const { key, body } of sourceDeadLetterObjects(read.stream, name, read.time, deadLetters)) {
+      this.background(this.store.put(key, body));
+    }
+  }
 
   writeStored(node: LineageNode<unknown>, partition: number, rows: unknown[]): Promise<void> {
     // Encoded now: later operators of the task may change the rows.
     this.saveEncoded(node, partition, encodeRows(rows));
     return Promise.resolve();
+  }
+
+  private background(write: Promise<void>): void {
+    // Failures surface in flush(); until then they must not count as unhandled.
+    write.catch(() => undefined);
+    this.writes.push(write);
   }
 
   /**
@@ -142,12 +166,7 @@ export class StoreTaskContext implements TaskContext {
     const key = storedPartKey(node, partition);
     const inline = this.claimInline(bytes.length);
     const stored = node.checkpointOf !== undefined || !inline;
-    if (stored) {
-      const write = this.store.put(key, bytes);
-      // Failures surface in flush(); until then they must not count as unhandled.
-      write.catch(() => undefined);
-      this.writes.push(write);
-    }
+    if (stored) this.background(this.store.put(key, bytes));
     this.persisted.push({ key, time: node.time, stored, ...(inline ? { bytes } : {}) });
   }
 

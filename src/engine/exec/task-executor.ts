@@ -55,6 +55,7 @@ export async function executeTask(work: TaskWork, ctx: StoreTaskContext, store: 
         node: work.node.id,
         partition: work.partition,
         run: (runCtx) => perform(work, runCtx, ctx, store),
+        sourceReads: () => ctx.sourceReads,
         probe: (probeCtx) =>
           probeTask(work.node, work.partition, probeCtx, work.shuffles, bucketPartitionForEach),
       })

@@ -30,9 +30,11 @@ async function runCountedTask(request: unknown, env: TaskEnvironment): Promise<T
     inlineBytes: spec.inlineBytes,
   });
   const outcome = await executeTask(workOf(spec, graph), ctx, env.store);
+  const sourceReads = ctx.sourceReads;
   return {
     ...outcome,
     ...(ctx.persisted.length > 0 ? { persisted: ctx.persisted } : {}),
+    ...(sourceReads.length > 0 ? { sourceReads } : {}),
     kind: spec.kind,
     node: spec.node,
     partition: spec.partition,

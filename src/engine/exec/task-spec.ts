@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RequestCounts } from '../io/metering';
-import type { InputRange } from '../plan';
+import type { InputRange, SourceRead } from '../plan';
 import { InvalidTaskSpecError } from './errors';
 
 const bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected bytes');
@@ -116,6 +116,8 @@ export interface TaskResult {
    * the task's dead-letter object, `deadletters/<time>/poison/<node>/<partition>.json`.
    */
   deadLettered?: number;
+  /** What the task read of input partitions by planned source ranges; the coordinator commits it. */
+  sourceReads?: SourceReadReport[];
   /** The AWS requests the task made (store, Kinesis), counted in its own scope; the batch adds them. */
   requests?: RequestCounts;
 }
@@ -135,6 +137,9 @@ export interface PersistedPart {
   /** Whether it is in the store (a checkpoint is always saved; a part too big to send back is too). */
   stored: boolean;
 }
+
+/** A SourceRead as it travels back: the dead letters themselves are already stored, only counted. */
+export type SourceReadReport = Omit<SourceRead, 'deadLetters' | 'name'> & { deadLetters: number };
 
 export function parseTaskSpec(input: unknown): TaskSpec {
   const parsed = TaskSpecSchema.safeParse(input);

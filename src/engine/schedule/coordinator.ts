@@ -295,6 +295,9 @@ export class Coordinator {
       }
       operator = 'checkpoint';
       manifest.checkpoints = await writeCheckpoints(graph, time, runner, store);
+      operator = 'input';
+      // What tasks read of planned source ranges replaces the plans: the next batch continues after it.
+      manifest.inputs = this.inputs.settle(time, manifest.inputs, runner.sourceReads);
     } catch (error) {
       // A replaced coordinator writes nothing more, not even a failed manifest.
       if (error instanceof StaleCoordinatorError || error instanceof CoordinatorCrash) throw error;

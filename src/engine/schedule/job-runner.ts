@@ -1,4 +1,4 @@
-import { decodeRows, type TaskResult, type TaskSpec } from '../exec';
+import { decodeRows, type SourceReadReport, type TaskResult, type TaskSpec } from '../exec';
 import type { RecordErrorPolicy } from '../graph/record-errors';
 import type { Invoker, Store } from '../io/ports';
 import { type InputRange, type LineageNode, resultPartKey } from '../plan';
@@ -86,6 +86,11 @@ export class BatchJobRunner {
 
   get stages(): StageManifest[] {
     return this.stagesRunner.stages;
+  }
+
+  /** What tasks read of input partitions by planned source ranges, committed with the batch. */
+  get sourceReads(): SourceReadReport[] {
+    return this.stagesRunner.sourceReads;
   }
 
   /** Data of earlier batches found missing while planning this one: recomputed from lineage. */

@@ -1,3 +1,4 @@
+import type { SourceReadReport } from '../exec';
 import type { Sink } from '../graph';
 import type { LineageNode } from '../plan';
 import type { DataAvailability } from './data-availability';
@@ -26,6 +27,8 @@ export class StageRunner {
   /** Shuffle-map stages over the same parent, run as one set of tasks (by member stage id). */
   private readonly fused = new Map<string, Stage[]>();
   readonly stages: StageManifest[] = [];
+  /** What tasks read of input partitions by planned source ranges, committed with the batch. */
+  readonly sourceReads: SourceReadReport[] = [];
 
   constructor(
     private readonly batchTime: number,
@@ -98,6 +101,7 @@ export class StageRunner {
           backupWins: 0,
         };
     this.keepOutputs(stage, also, partitions, outcomes);
+    for (const outcome of outcomes) this.sourceReads.push(...(outcome.sourceReads ?? []));
     this.stages.push({
       id: stage.id,
       kind: plan.kind,

@@ -1,6 +1,7 @@
 import {
   executeTask,
   type PersistedPart,
+  type SourceReadReport,
   StoreTaskContext,
   type TaskOutcome,
   type TaskResult,
@@ -49,7 +50,11 @@ export interface TaskPlan {
   sink?: TaskWork['sink'];
 }
 
-export type LaunchedOutcome = TaskOutcome & { attempts: number; persisted?: PersistedPart[] };
+export type LaunchedOutcome = TaskOutcome & {
+  attempts: number;
+  persisted?: PersistedPart[];
+  sourceReads?: SourceReadReport[];
+};
 
 export interface LauncherSettings {
   job: string;
@@ -103,7 +108,12 @@ export class TaskLauncher {
             precomputed: given,
           });
           const outcome = await executeTask(this.workOf(plan, partition), ctx, this.held.store);
-          return { ...outcome, ...(ctx.persisted.length > 0 ? { persisted: ctx.persisted } : {}) };
+          const sourceReads = ctx.sourceReads;
+          return {
+            ...outcome,
+            ...(ctx.persisted.length > 0 ? { persisted: ctx.persisted } : {}),
+            ...(sourceReads.length > 0 ? { sourceReads } : {}),
+          };
         }),
       ),
     );
