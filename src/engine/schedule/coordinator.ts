@@ -111,6 +111,7 @@ export class Coordinator {
   /** State and window partitions held between batches (saved to the store only at checkpoints). */
   private readonly cache: PartitionCache;
   private successor?: string;
+
   private readonly options: CoordinatorOptions;
   /** The AWS requests made since the last commit; each committed manifest takes what it reports. */
   private readonly meter = new RequestMeter();
@@ -376,7 +377,12 @@ export class Coordinator {
   /** Runs the batch's stages, as tasks or, for a small batch, here. */
   private runnerFor(time: number, manifest: BatchManifest): BatchJobRunner {
     const { graph, store, invoker, job } = this.options;
-    const records = manifest.inputs.reduce((sum, input) => sum + input.records, 0);
+    // Ranges tasks resolve (Kinesis) have no count yet: the last batch's size predicts this one's.
+    const planned = manifest.inputs.some((input) => input.ranges.some((range) => range.plan));
+    const records = planned
+      ? this.lastRecords
+      : manifest.inputs.reduce((sum, input) => sum + input.records, 0);
+    const small = (this.options.smallBatchRecords ?? 0) > 0 && records <= this.options.smallBatchRecords!;
     const ranges = manifest.inputs.map((input) => [`${input.stream}@${time}`, input.ranges] as const);
     return new BatchJobRunner({
       job,
@@ -393,7 +399,7 @@ export class Coordinator {
       outputs: this.mapOutputs,
       inputRanges: new Map(ranges),
       noteTransientWrite: (t) => this.cleaner.noteTransientWrite(t),
-      placement: records <= (this.options.smallBatchRecords ?? 0) && records >= 0 ? 'coordinator' : 'tasks',
+      placement: small ? 'coordinator' : 'tasks',
     });
   }
 
