@@ -377,12 +377,12 @@ export class Coordinator {
   /** Runs the batch's stages, as tasks or, for a small batch, here. */
   private runnerFor(time: number, manifest: BatchManifest): BatchJobRunner {
     const { graph, store, invoker, job } = this.options;
-    // Ranges tasks resolve (Kinesis) have no count yet: the last batch's size predicts this one's.
+    // Ranges tasks resolve (Kinesis) run as tasks for now: an in-coordinator run of them lost records
+    // after a shard split in the end-to-end test (to investigate), so only known sizes run here.
     const planned = manifest.inputs.some((input) => input.ranges.some((range) => range.plan));
-    const records = planned
-      ? this.lastRecords
-      : manifest.inputs.reduce((sum, input) => sum + input.records, 0);
-    const small = (this.options.smallBatchRecords ?? 0) > 0 && records <= this.options.smallBatchRecords!;
+    const records = manifest.inputs.reduce((sum, input) => sum + input.records, 0);
+    const threshold = this.options.smallBatchRecords ?? 0;
+    const small = !planned && threshold > 0 && records <= threshold;
     const ranges = manifest.inputs.map((input) => [`${input.stream}@${time}`, input.ranges] as const);
     return new BatchJobRunner({
       job,
