@@ -280,6 +280,7 @@ export class Coordinator {
     graph.forget(time);
     await this.cleaner.collect(time - graph.maxRememberMs() + graph.batchMs, this.nextBatchTime);
     const info = batchInfoOf(manifest, runner.stages);
+    this.data.committed(info.records);
     this.options.onBatch?.(info);
     return info;
   }

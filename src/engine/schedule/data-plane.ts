@@ -16,6 +16,8 @@ export class DataPlane {
   private readonly outputs = new MapOutputTracker();
   /** State and window partitions held between batches. */
   private readonly cache: PartitionCache;
+  /** Input records of the last committed batch (before the first: too many to run here). */
+  private lastRecords = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly options: CoordinatorOptions,
@@ -32,12 +34,13 @@ export class DataPlane {
     noteTransientWrite: (time: number) => void,
   ): BatchJobRunner {
     const { graph, store, invoker, job } = this.options;
-    // Ranges tasks resolve (Kinesis) run as tasks for now: an in-coordinator run of them lost records
-    // after a shard split in the end-to-end test (to investigate), so only known sizes run here.
+    // Ranges tasks resolve (Kinesis) have no count yet: the last batch's size predicts this one's.
     const planned = manifest.inputs.some((input) => input.ranges.some((range) => range.plan));
-    const records = manifest.inputs.reduce((sum, input) => sum + input.records, 0);
+    const records = planned
+      ? this.lastRecords
+      : manifest.inputs.reduce((sum, input) => sum + input.records, 0);
     const threshold = this.options.smallBatchRecords ?? 0;
-    const small = !planned && threshold > 0 && records <= threshold;
+    const small = threshold > 0 && records <= threshold;
     const ranges = manifest.inputs.map((input) => [`${input.stream}@${time}`, input.ranges] as const);
     return new BatchJobRunner({
       job,
@@ -56,6 +59,11 @@ export class DataPlane {
       noteTransientWrite,
       placement: small ? 'coordinator' : 'tasks',
     });
+  }
+
+  /** A batch committed with this many input records. */
+  committed(records: number): void {
+    this.lastRecords = records;
   }
 
   /** Lets go of batch data before `time` (the cleaner deletes its stored copies). */
