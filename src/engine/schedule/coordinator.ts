@@ -228,6 +228,7 @@ export class Coordinator {
         partitions: j.rdd.numPartitions,
       }));
       manifest.rdds = describeLineage(jobs.map((j) => j.rdd.node));
+      await runner.planAhead(jobs.map((j) => j.rdd.node));
       for (const batchJob of jobs) {
         operator = batchJob.output.describe();
         await this.lease?.assertHeld();

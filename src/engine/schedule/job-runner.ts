@@ -110,6 +110,11 @@ export class BatchJobRunner {
     return parts.flatMap((bytes, p) => decodeRows(bytes, `${node.id} partition ${p}`)) as T[];
   }
 
+  /** Plans the stages of every output up front, so that shuffles over one parent share one map pass. */
+  planAhead(nodes: readonly LineageNode<unknown>[]): Promise<void> {
+    return this.stagesRunner.planAhead(nodes);
+  }
+
   /** Runs the final stage of `node` (all its partitions, or just `partitions`) after what it needs. */
   async runFinal(node: LineageNode<unknown>, action: FinalAction, partitions?: number[]): Promise<void> {
     await this.stagesRunner.runFinal(node, action, partitions);

@@ -48,6 +48,21 @@ export class StageRunner {
     return this.runStage(partitions ? { ...stage, only: partitions } : stage, action);
   }
 
+  /**
+   * Plans the stages of every output of the batch before any runs: shuffles over one parent needed by
+   * different outputs (a word count and running totals of the same words) are then written by one set of
+   * map tasks, reading the input once, instead of one set per output.
+   */
+  async planAhead(nodes: readonly LineageNode<unknown>[]): Promise<void> {
+    const finals = await Promise.all(
+      nodes
+        .filter((node) => node.registered)
+        .map((node) => buildFinalStage(node, this.shuffleStages, this.availability)),
+    );
+    const all: Stage = { ...finals[0], id: 'plan-ahead', parents: finals.flatMap((f) => f.parents) };
+    if (finals.length > 0) this.fuseSiblingShuffles(all);
+  }
+
   /** Sibling shuffles not yet started run as one set of tasks (see `siblingShuffleGroups`). */
   private fuseSiblingShuffles(root: Stage): void {
     const started = (stage: Stage) => this.running.has(stage.id) || this.fused.has(stage.id);
