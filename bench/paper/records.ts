@@ -8,8 +8,8 @@ import type { ByteLog } from '../../src/engine';
 
 export const RECORD_BYTES = 100;
 export const VOCABULARY_SIZE = 10_000;
-/** Records in the pool; streams cycle through it (2^19 records, 52 MB per process). */
-export const POOL_RECORDS = 1 << 19;
+/** Records in the pool; streams cycle through it (2^18 records, 26 MB per process). */
+export const POOL_RECORDS = 1 << 18;
 const MAX_WORD = 12;
 const SEED = 0x5eed_2013;
 
@@ -47,54 +47,59 @@ function makeVocabulary(next: () => number): string[] {
 
 export const VOCABULARY: readonly string[] = makeVocabulary(random(SEED));
 
-/** Cumulative Zipf (s = 1) weights of the ranks. */
-function zipfCumulative(n: number): Float64Array {
-  const cumulative = new Float64Array(n);
-  let sum = 0;
-  for (let rank = 0; rank < n; rank++) {
-    sum += 1 / (rank + 1);
-    cumulative[rank] = sum;
+const ZIPF_TABLE_BITS = 20;
+
+/**
+ * Zipf (s = 1) sampling by table: entry i is the rank whose cumulative weight first reaches
+ * (i + 0.5) / 2^20, so one random number picks a rank in O(1) (the rarest rank has weight ~1e-5).
+ */
+function zipfTable(n: number): Uint16Array {
+  const size = 1 << ZIPF_TABLE_BITS;
+  let total = 0;
+  for (let rank = 0; rank < n; rank++) total += 1 / (rank + 1);
+  const table = new Uint16Array(size);
+  let rank = 0;
+  let cumulative = 1 / total;
+  for (let i = 0; i < size; i++) {
+    const u = (i + 0.5) / size;
+    while (cumulative < u && rank < n - 1) {
+      rank++;
+      cumulative += 1 / (rank + 1) / total;
+    }
+    table[i] = rank;
   }
-  for (let rank = 0; rank < n; rank++) cumulative[rank] /= sum;
-  return cumulative;
+  return table;
 }
 
 function generatePool(): Buffer {
   const next = random(SEED ^ 0x9e37_79b9);
-  const cumulative = zipfCumulative(VOCABULARY.length);
-  const byLength: string[][] = Array.from({ length: MAX_WORD + 1 }, () => []);
-  for (const w of VOCABULARY) byLength[w.length].push(w);
-  const zipfWord = () => {
-    const u = next();
-    let lo = 0;
-    let hi = cumulative.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cumulative[mid] < u) lo = mid + 1;
-      else hi = mid;
-    }
-    return VOCABULARY[lo];
-  };
-  const pool = Buffer.alloc(POOL_RECORDS * RECORD_BYTES);
+  const table = zipfTable(VOCABULARY.length);
+  const words = VOCABULARY.map((w) => Uint8Array.from(w, (c) => c.charCodeAt(0)));
+  const byLength: Uint8Array[][] = Array.from({ length: MAX_WORD + 1 }, () => []);
+  for (const w of words) byLength[w.length].push(w);
+  const pool = new Uint8Array(POOL_RECORDS * RECORD_BYTES).fill(0x20);
   for (let r = 0; r < POOL_RECORDS; r++) {
-    let line = '';
-    while (line.length < RECORD_BYTES) {
-      const room = RECORD_BYTES - line.length - (line.length > 0 ? 1 : 0);
-      let w: string;
+    const start = r * RECORD_BYTES;
+    let length = 0;
+    while (length < RECORD_BYTES) {
+      const room = RECORD_BYTES - length - (length > 0 ? 1 : 0);
+      let w: Uint8Array;
       if (room <= MAX_WORD) {
         // The last word fills the record exactly (skewed towards the more frequent words of that length).
         const fits = byLength[room];
         w = fits[Math.floor(next() ** 3 * fits.length)];
       } else {
         // A word that would leave room for only the separator cannot be followed by another: draw again.
-        do w = zipfWord();
+        do w = words[table[Math.floor(next() * table.length)]];
         while (room - w.length === 1);
       }
-      line = line.length > 0 ? `${line} ${w}` : w;
+      if (length > 0) length++; // the separating space is already in the pool
+      // Byte by byte: Buffer#copy costs more than a 5-byte word.
+      for (let i = 0; i < w.length; i++) pool[start + length + i] = w[i];
+      length += w.length;
     }
-    pool.write(line, r * RECORD_BYTES, 'latin1');
   }
-  return pool;
+  return Buffer.from(pool.buffer, pool.byteOffset, pool.byteLength);
 }
 
 const POOL = generatePool();

@@ -21,7 +21,10 @@ export type Answer = number | Pair<string, number>[];
 export const RATE_ENV = 'SLUICE_PAPER_RATE';
 export const PARTITIONS_ENV = 'SLUICE_PAPER_PARTITIONS';
 
-export function paperJob(workload: Workload, onAnswer?: (time: number, answer: Answer) => void): JobDefinition {
+export function paperJob(
+  workload: Workload,
+  onAnswer?: (time: number, answer: Answer) => void,
+): JobDefinition {
   return defineJob({
     name: `paper-${workload}`,
     batchInterval: '1s',

@@ -1,7 +1,8 @@
 /** The paper benchmarks compare like with like: engine jobs and bare loops give the same answers. */
-import { contextFor, ManualClock, type Pair } from '../../src/engine';
+
 import { bareLoop } from '../../bench/paper/bare-loops';
 import { type Answer, PARTITIONS_ENV, paperJob, RATE_ENV, type Workload } from '../../bench/paper/workloads';
+import { contextFor, ManualClock, type Pair } from '../../src/engine';
 
 const RATE = 600;
 

@@ -1,4 +1,4 @@
-import { type DecoderName, type RecordDecoder, type RecordMeta, decoderFor } from './decoders';
+import { type DecoderName, decoderFor, type RecordDecoder, type RecordMeta } from './decoders';
 import { SourceError } from './errors';
 import type { DeadLetter, DirectRead, Source, SourceBatch, SourceInterval, SourceRange } from './ports';
 
@@ -47,7 +47,9 @@ export class MemoryByteSource<T> implements Source<T> {
     this.wantsMeta = this.decode.length >= 2;
     this.direct = {
       ranges: (interval, partitions) =>
-        Array.from({ length: partitions }, (_, p) => this.range(...this.partitionBounds(interval, p, partitions))),
+        Array.from({ length: partitions }, (_, p) =>
+          this.range(...this.partitionBounds(interval, p, partitions)),
+        ),
       readPartition: async (interval, partition, partitions) =>
         this.decodeAll(...this.partitionBounds(interval, partition, partitions)),
     };
