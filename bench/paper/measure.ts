@@ -4,6 +4,7 @@
  * highest sustainable one, and one JSON line is printed.
  *   tsx bench/paper/measure.ts '{"workload":"wordcount","runtime":"threads","workers":2,...}'
  */
+import { loadavg } from 'node:os';
 import { bareLoop } from './bare-loops';
 import { type EngineRun, runEngine } from './engine-run';
 import { judge, percentile, spread } from './sustain';
@@ -48,6 +49,7 @@ function roundRate(rate: number): number {
 }
 
 async function measure(o: MeasureOptions) {
+  const loadAtStart = loadavg()[0];
   const baselines: number[] = [runBaseline(o.workload, o.baseline)];
   const engine = (rate: number, batches: number) =>
     runEngine({ workload: o.workload, runtime: o.runtime, workers: o.workers, rate, batches });
@@ -111,6 +113,8 @@ async function measure(o: MeasureOptions) {
     capacity_median: Math.round(capacity.median),
     capacity_max: Math.round(capacity.max),
     trials,
+    // The machine is shared: the 1-minute load average before and after says how much CPU was left.
+    load_avg_1m: [Number(loadAtStart.toFixed(1)), Number(loadavg()[0].toFixed(1))],
   };
 }
 
