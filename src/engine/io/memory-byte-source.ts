@@ -62,41 +62,42 @@ export class MemoryByteSource<T> implements Source<T> {
   }
 
   async read(interval: SourceInterval): Promise<SourceBatch<T>> {
-    return this.readPositions(...this.bounds(interval));
+    const [first, end] = this.bounds(interval);
+    return { ...this.readPositions(first, end), ranges: [this.range(first, end)] };
   }
 
   async replay(ranges: readonly SourceRange[]): Promise<T[]> {
-    return (await this.replayBoth(ranges)).records;
+    return this.readRanges(ranges).records;
   }
 
   async replayDeadLetters(ranges: readonly SourceRange[]): Promise<DeadLetter[]> {
-    return (await this.replayBoth(ranges)).deadLetters;
+    return this.readRanges(ranges).deadLetters;
   }
 
-  private async replayBoth(ranges: readonly SourceRange[]) {
-    const records: T[] = [];
-    const deadLetters: DeadLetter[] = [];
+  private readRanges(ranges: readonly SourceRange[]) {
+    const read = { records: [] as T[], deadLetters: [] as DeadLetter[] };
     for (const r of ranges) {
       if (r.shard !== this.name || r.count === 0) continue;
-      const batch = await this.readPositions(Number(r.first), Number(r.last) + 1);
-      records.push(...batch.records);
-      deadLetters.push(...(batch.deadLetters ?? []));
+      this.readPositions(Number(r.first), Number(r.last) + 1, read);
     }
-    return { records, deadLetters };
+    return read;
   }
 
-  private async readPositions(first: number, end: number): Promise<SourceBatch<T>> {
-    const records: T[] = [];
-    const deadLetters: DeadLetter[] = [];
+  /** Decodes positions `[first, end)`; an undecodable record becomes a dead letter with its position. */
+  private readPositions(
+    first: number,
+    end: number,
+    into = { records: [] as T[], deadLetters: [] as DeadLetter[] },
+  ) {
     for (let position = first; position < end; position++) {
       const data = this.bytesAt(position);
       try {
-        records.push(this.decodeOne(data, position));
+        into.records.push(this.decodeOne(data, position));
       } catch (error) {
-        deadLetters.push({ shard: this.name, position: String(position), data, error: String(error) });
+        into.deadLetters.push({ shard: this.name, position: String(position), data, error: String(error) });
       }
     }
-    return { records, ranges: [this.range(first, end)], deadLetters };
+    return into;
   }
 
   private bounds(interval: SourceInterval): [number, number] {
