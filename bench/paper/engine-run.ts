@@ -24,13 +24,19 @@ export interface EngineRun {
   records: number[];
   /** Store calls (S3 requests on AWS) made during each batch. */
   requests: number[];
+  /** Highest resident set size sampled during the run (the process: coordinator and worker threads). */
+  peakRssBytes: number;
 }
 
 export async function runEngine(options: EngineRunOptions): Promise<EngineRun> {
   // Worker threads copy the environment when they start, so they see the same rate as this process.
   process.env[RATE_ENV] = String(options.rate);
   const store = new RequestCountingStore(new MemoryStore());
-  const run: EngineRun = { processingMs: [], records: [], requests: [] };
+  const run: EngineRun = { processingMs: [], records: [], requests: [], peakRssBytes: 0 };
+  const sampleRss = () => {
+    run.peakRssBytes = Math.max(run.peakRssBytes, process.memoryUsage.rss());
+  };
+  const sampler = setInterval(sampleRss, 50);
   let last = process.hrtime.bigint();
   let lastRequests = 0;
   const job = startEmbedded({
@@ -48,9 +54,15 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineRun> {
       run.requests.push(store.requests - lastRequests);
       last = now;
       lastRequests = store.requests;
+      sampleRss();
     },
   });
-  await job.done;
+  try {
+    await job.done;
+  } finally {
+    clearInterval(sampler);
+  }
+  sampleRss();
   return run;
 }
 

@@ -28,6 +28,7 @@ export interface MeasureOptions {
 }
 
 const INTERVAL_MS = 1000;
+const EXTRA_TRIALS = 3;
 
 /** Records/s of the bare loop over `batches` batches; the loop state is fresh each run. */
 function runBaseline(workload: Workload, { ratePerBatch, batches }: MeasureOptions['baseline']): number {
@@ -65,7 +66,8 @@ async function measure(o: MeasureOptions) {
   let best: { rate: number; run: EngineRun; verdict: ReturnType<typeof judge> } | undefined;
   let lastTried: typeof best;
   let lowestFailing = Number.POSITIVE_INFINITY;
-  for (let t = 0; t < o.trials; t++) {
+  // Past the planned trials only while no rate has held yet, so every full run ends with a sustained rate.
+  for (let t = 0; t < o.trials || (!best && t < o.trials + EXTRA_TRIALS); t++) {
     const run = await engine(rate, o.warmup + o.batches);
     baselines.push(runBaseline(o.workload, o.baseline));
     const verdict = judge(run.processingMs.slice(o.warmup), INTERVAL_MS);
@@ -73,9 +75,11 @@ async function measure(o: MeasureOptions) {
     lastTried = { rate, run, verdict };
     if (verdict.sustainable) best = lastTried;
     else lowestFailing = Math.min(lowestFailing, rate);
-    // Up by 15% until a rate fails, down by 20% until one holds, then bisect (geometric mean).
+    // Up by 15% until a rate fails; down to 0.9x what the failing run managed (at most 0.8x) until one
+    // holds; then bisect (geometric mean).
+    const managed = 0.9 * percentile(capacities(run, o.warmup), 50);
     const next = !best
-      ? rate * 0.8
+      ? Math.min(rate * 0.8, managed)
       : Number.isFinite(lowestFailing)
         ? Math.sqrt(best.rate * lowestFailing)
         : rate * 1.15;
@@ -97,7 +101,9 @@ async function measure(o: MeasureOptions) {
     records_per_s: chosen.rate,
     p50_latency_ms: Math.round(percentile(chosen.verdict.latencyMs, 50)),
     p99_latency_ms: Math.round(percentile(chosen.verdict.latencyMs, 99)),
-    peak_rss_mb: mb(process.resourceUsage().maxRSS),
+    peak_rss_mb: Math.round(chosen.run.peakRssBytes / 2 ** 20),
+    // The whole measurement's peak, calibration at a higher rate and baseline runs included.
+    process_max_rss_mb: mb(process.resourceUsage().maxRSS),
     baseline_records_per_s: Math.round(baseline.median),
     ratio: Number((chosen.rate / o.workers / baseline.median).toFixed(3)),
     s3_requests_per_batch: Number((requests / steady).toFixed(2)),
