@@ -13,7 +13,7 @@ export type PauseAt = 'input' | 'marker' | 'commit';
 
 export interface SeedPlan {
   crash: { batch: number; point: CrashPoint };
-  /** The coordinator dies (killed at its deadline) after the first sink task of this batch returned. */
+  /** The coordinator dies (killed at its deadline) once the first task of this batch's output ran. */
   kill: number;
   /** The coordinator pauses past its lease at this batch, at this write; another one takes over. */
   stale: { batch: number; at: PauseAt };

@@ -118,20 +118,21 @@ describe('Kinesis to sink through the SDK adapters (kinesalite, s3rver, local La
     expect(manifest?.stages.every((s) => s.location === 'tasks')).toBe(true);
   });
 
-  it('recomputes a batch whose input block was deleted from S3 by re-reading its Kinesis range', async () => {
+  it('recomputes a batch whose cached slices were deleted from S3 by re-reading its committed Kinesis range', async () => {
     await put(Array.from({ length: 40 }, (_, i) => `replayed-${i}`));
     const first = await runBatch();
-    // Lose every block and cached slice of that batch: the next window must re-read it from Kinesis.
+    // Tasks read Kinesis themselves: no input block is ever stored.
     const prefix = `batches/${String(first.batchTime).padStart(15, '0')}/`;
-    const lost = (await store.list(prefix)).filter((e) => /\/(input|stored)\//.test(e.key));
-    expect(lost.some((e) => e.key.includes('/input/'))).toBe(true);
-    await store.delete(lost.map((e) => e.key));
+    const stored = await store.list(prefix);
+    expect(stored.some((e) => e.key.includes('/input/'))).toBe(false);
+    // Lose every cached slice of that batch: the next window must re-read it from Kinesis.
+    await store.delete(stored.filter((e) => e.key.includes('/stored/')).map((e) => e.key));
     await put(['fresh-1', 'fresh-2']);
     windowCounts.length = 0;
     await runBatch();
     // The 2 s window spans the replayed batch (40 records) and the new one (2).
     expect(windowCounts).toEqual([[42]]);
-    expect((await store.list(prefix)).some((e) => e.key.includes('/input/'))).toBe(true);
+    expect((await store.list(prefix)).some((e) => e.key.includes('/input/'))).toBe(false);
   });
 
   it('answers a malformed task description sent to the task function with an error naming the field', async () => {

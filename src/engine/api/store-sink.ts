@@ -5,14 +5,35 @@ import { isConditionFailed } from '../io/errors';
 import type { Store } from '../io/ports';
 
 /**
- * Writes every batch to the job's store as JSON Lines, one object per partition:
- * `sinks/<name>/<batch time>/part-<partition>.jsonl`, then a commit marker once all partitions are in.
+ * Writes every batch to the job's store as JSON Lines, `sinks/<name>/<batch time>/part-<n>.jsonl`, then a
+ * commit marker once all parts are in. The rows reach the coordinator in task results and go out as one
+ * part per batch (two PUTs a batch, however many partitions), or one part per partition from the tasks
+ * when driven that way.
  * Parts and the marker are written once (create-if-absent): a retried or speculative task finds its part
  * already there (the same bytes, as tasks are deterministic), and a stale coordinator can never replace
  * committed output. Readers that only look at committed batches see each batch's output exactly once.
  */
+export interface StoreSinkOptions {
+  /**
+   * 'batch' (default): the coordinator writes each batch as one part from the rows tasks send back, the
+   * cheapest for output that fits in task results. 'partition': every task writes its partition's part,
+   * for outputs too big to pass through the coordinator.
+   */
+  parts?: 'batch' | 'partition';
+}
+
 export class StoreSink<T> implements Sink<T> {
-  constructor(readonly name: string) {
+  /** Present unless each task writes its own part (see StoreSinkOptions.parts). */
+  readonly writeBatch?: (rows: T[], info: SinkBatchInfo) => Promise<void>;
+
+  constructor(
+    readonly name: string,
+    options: StoreSinkOptions = {},
+  ) {
+    if (options.parts !== 'partition') {
+      this.writeBatch = (rows, info) =>
+        this.writePartition(rows, { ...info, partition: 0, numPartitions: 1 });
+    }
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
       throw new InvalidGraphError(
         `sink name '${name}' must be letters, digits, '.', '_' or '-' (it names store keys)`,

@@ -19,6 +19,7 @@ import {
   type BatchInfo,
   Coordinator,
   type CrashPoint,
+  type ExchangePolicy,
   type RetryPolicy,
   type SpeculationPolicy,
 } from '../schedule';
@@ -72,6 +73,10 @@ export interface StartOptions {
   deadline?: () => number;
   /** How long one batch may keep the lease alive (default the longer of 15 min and ten intervals). */
   maxBatchMs?: number;
+  /** How data travels in task requests and results (default: what fits Lambda's 6 MB payloads). */
+  exchange?: Partial<ExchangePolicy>;
+  /** Batches with at most this many input records run in the coordinator, without invocations. */
+  smallBatchRecords?: number;
   /** Where the coordinator reports notable events (a retried batch, a rebuilt job identity). */
   coordinatorLog?: (line: string) => void;
   onBatch?: (info: BatchInfo) => void;
@@ -79,6 +84,8 @@ export interface StartOptions {
   zeroTime?: number;
   /** Stop after this many batches (default: run until stop()). */
   batches?: number;
+  /** Memory of the task function, for each batch's billed Lambda GB-s (default 1,769 MB, as serverless.yml). */
+  taskMemoryMb?: number;
 }
 
 /** Entry point of a streaming job: define input streams and operations, then start(). */
@@ -141,6 +148,10 @@ export class StreamingContext {
       client:
         client ??
         kinesisClient({ endpoint: process.env.AWS_ENDPOINT_URL_KINESIS ?? process.env.AWS_ENDPOINT_URL }),
+      // Emulators make a record readable as soon as it is put (the local AWS sets 0).
+      ...(process.env.SLUICE_KINESIS_SETTLE_MS
+        ? { settleMs: Number(process.env.SLUICE_KINESIS_SETTLE_MS) }
+        : {}),
       ...rest,
     });
     return this.inputStream(source, { partitions, name: name ?? streamName });
@@ -182,8 +193,11 @@ export class StreamingContext {
       batchRetryBackoffMs: options.batchRetryBackoffMs,
       deadline: options.deadline,
       maxBatchMs: options.maxBatchMs,
+      exchange: options.exchange,
+      smallBatchRecords: options.smallBatchRecords,
       log: options.coordinatorLog,
       onBatch: options.onBatch,
+      taskMemoryMb: options.taskMemoryMb,
     });
     this.coordinatorRef = coordinator;
     const abort = new AbortController();

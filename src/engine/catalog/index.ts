@@ -4,3 +4,4 @@ export * from './job-state';
 export * from './layout';
 export * from './lease';
 export * from './manifest';
+export * from './source-dead-letters';

@@ -1,3 +1,4 @@
+import type { RequestCounts } from '../io/metering';
 import type { SourceRange, Store } from '../io/ports';
 import { manifestKey } from './layout';
 
@@ -74,6 +75,12 @@ export interface BatchManifest {
     processingMs?: number;
   };
   error?: { message: string; operator?: string };
+  /**
+   * The AWS requests made since the previous batch's commit, up to and including this manifest's own
+   * write: this batch's claim, inputs, tasks, checkpoints and commit, the lease renewals meanwhile, and
+   * the previous batch's clean-up (see io/metering).
+   */
+  requests?: RequestCounts;
 }
 
 /** A batch's manifest, for monitors and tests; coordinators go through JobCatalog (versioned writes). */

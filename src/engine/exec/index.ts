@@ -6,5 +6,6 @@ export * from './record-isolation';
 export { describePosition, type InputPart, positionsOf, type RecordPosition } from './record-positions';
 export * from './shuffle-writer';
 export * from './store-task-context';
+export * from './task-executor';
 export * from './task-runner';
 export * from './task-spec';

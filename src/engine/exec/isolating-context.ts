@@ -1,13 +1,7 @@
-import type { Store } from '../io/ports';
-import {
-  type InputRange,
-  type LineageNode,
-  type ShuffleDependency,
-  storedPartKey,
-  type TaskContext,
-} from '../plan';
+import type { InputRange, LineageNode, ShuffleDependency, SourceRead, TaskContext } from '../plan';
 import { remembered } from '../util/remembered';
 import { encodeRows } from './codec';
+import type { PartSaver } from './isolated-task';
 import type { InputPart } from './record-positions';
 
 /** An input partition with the number of records the task read from it. */
@@ -25,12 +19,11 @@ export type Selection = (part: InputPart, rows: unknown[]) => unknown[];
  */
 export class IsolatingContext implements TaskContext {
   private readonly computed = new Map<string, Promise<unknown[]>>();
-  private readonly held: [string, Uint8Array][] = [];
+  private readonly held: [LineageNode<unknown>, number, Uint8Array][] = [];
   readonly precomputed?: TaskContext['precomputed'];
 
   constructor(
-    private readonly inner: TaskContext,
-    private readonly store: Store,
+    private readonly inner: TaskContext & PartSaver,
     private readonly writes: 'defer' | 'drop',
     private readonly select?: Selection,
     /** Collects every input partition read, with its record count. */
@@ -56,6 +49,11 @@ export class IsolatingContext implements TaskContext {
     return this.inner.readInputRanges(streamId, time);
   }
 
+  reportSourceRead(read: SourceRead): void {
+    // Every run reads the same ranges; the outcome kept is the successful run's.
+    this.inner.reportSourceRead?.(read);
+  }
+
   readShuffle(dep: ShuffleDependency, reducePartition: number) {
     return this.inner.readShuffle(dep, reducePartition);
   }
@@ -71,7 +69,7 @@ export class IsolatingContext implements TaskContext {
   async writeStored(node: LineageNode<unknown>, partition: number, rows: unknown[]): Promise<void> {
     // A run that fails later must not leave partitions computed with records it would leave out. Encoded
     // now: later operators of the task may change the rows.
-    if (this.writes === 'defer') this.held.push([storedPartKey(node, partition), encodeRows(rows)]);
+    if (this.writes === 'defer') this.held.push([node, partition, encodeRows(rows)]);
   }
 
   inputRecords(streamId: number, time: number, partition: number, rows: unknown[]): unknown[] {
@@ -86,7 +84,8 @@ export class IsolatingContext implements TaskContext {
   }
 
   /** Saves the persisted partitions the (successful) run computed. */
-  async commit(): Promise<void> {
-    await Promise.all(this.held.splice(0).map(([key, bytes]) => this.store.put(key, bytes)));
+  commit(): void {
+    for (const [node, partition, bytes] of this.held.splice(0))
+      this.inner.saveEncoded(node, partition, bytes);
   }
 }

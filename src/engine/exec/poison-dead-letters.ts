@@ -43,6 +43,7 @@ export async function writePoisonDeadLetters(
   const positions = await positionsOf(
     task.store,
     found.map((f) => f.item),
+    task.sourceReads?.(),
   );
   const letters: PoisonDeadLetters = {
     batchTime: task.batchTime,
@@ -82,7 +83,7 @@ async function recordValues(task: IsolatedTask<object>, found: FailingRecord[]):
     if (want) for (const index of want.keys()) want.set(index, rows[index]);
     return [];
   };
-  const ctx = new IsolatingContext(task.context, task.store, 'drop', grab);
+  const ctx = new IsolatingContext(task.context, 'drop', grab);
   await task.probe(ctx).catch(() => undefined);
   return found.map((f) => wanted.get(partKey(f.item.part))?.get(f.item.index));
 }

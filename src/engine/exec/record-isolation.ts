@@ -26,10 +26,10 @@ export async function runIsolating<R extends object>(
   task: IsolatedTask<R>,
 ): Promise<R & { deadLettered?: number }> {
   const read = new Map<string, CountedInputPart>();
-  const first = new IsolatingContext(task.context, task.store, 'defer', undefined, read);
+  const first = new IsolatingContext(task.context, 'defer', undefined, read);
   try {
     const outcome = await task.run(first);
-    await first.commit();
+    first.commit();
     return outcome;
   } catch (error) {
     if (!(error instanceof UserFunctionError)) throw error;
@@ -97,15 +97,10 @@ class Isolation<R extends object> {
         if (!this.excluded.has(key)) this.excluded.set(key, new Map());
         this.excluded.get(key)!.set(f.item.index, f);
       }
-      const ctx = new IsolatingContext(
-        this.task.context,
-        this.task.store,
-        'defer',
-        this.selection(undefined),
-      );
+      const ctx = new IsolatingContext(this.task.context, 'defer', this.selection(undefined));
       try {
         const outcome = await this.task.run(ctx);
-        await ctx.commit();
+        ctx.commit();
         const excluded = [...this.excluded.values()].flatMap((m) => [...m.values()]);
         const deadLettered = await writePoisonDeadLetters(this.task, excluded);
         return { ...outcome, deadLettered };
@@ -159,7 +154,7 @@ class Isolation<R extends object> {
     select: Selection,
     seen?: Map<string, CountedInputPart>,
   ): Promise<UserFunctionError | undefined> {
-    const ctx = new IsolatingContext(this.task.context, this.task.store, 'drop', select, seen);
+    const ctx = new IsolatingContext(this.task.context, 'drop', select, seen);
     try {
       await this.task.probe(ctx);
       return undefined;
@@ -176,7 +171,7 @@ class Isolation<R extends object> {
     why: 'fail' | 'limit',
     limit = 0,
   ): Promise<PoisonRecordError> {
-    const [position] = await positionsOf(this.task.store, [first.item]);
+    const [position] = await positionsOf(this.task.store, [first.item], this.task.sourceReads?.());
     const where = describePosition(position);
     const reason = first.error.message;
     const message =

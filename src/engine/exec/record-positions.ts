@@ -1,5 +1,6 @@
 import { manifestKey, sourceDeadLetterKey } from '../catalog/layout';
 import type { SourceRange, Store } from '../io/ports';
+import type { SourceReadReport } from './task-spec';
 
 /** An input partition a task read, by stream, batch and partition. */
 export interface InputPart {
@@ -47,6 +48,8 @@ interface ManifestInputs {
 export async function positionsOf(
   store: Store,
   items: readonly { part: InputPart; index: number }[],
+  /** What this task read by planned ranges: the manifest holds only the plans while the batch runs. */
+  reads: readonly SourceReadReport[] = [],
 ): Promise<RecordPosition[]> {
   const manifests = new Map<number, Promise<ManifestInputs | undefined>>();
   const manifestOf = (time: number) => {
@@ -73,15 +76,22 @@ export async function positionsOf(
       const input = (await manifestOf(part.time))?.inputs?.find((i) => i.stream === part.streamId);
       if (!input) return position;
       if (input.name !== undefined) position.stream = input.name;
-      if (input.direct) {
-        const range = input.ranges[part.partition];
-        if (range) placeIn(position, range, index, 0);
-        return position;
-      }
       let offset = index;
-      for (const block of (input.blocks ?? []).slice(0, part.partition)) offset += block.records;
-      for (const range of input.ranges) {
-        const letters = input.deadLetters ? await lettersIn(store, part.streamId, part.time, range.shard) : 0;
+      // Read by tasks: the partition's own ranges, in order; blocks: every range, after earlier blocks.
+      const read = reads.find(
+        (r) => r.stream === part.streamId && r.time === part.time && r.partition === part.partition,
+      );
+      const ranges =
+        read?.ranges ??
+        (input.direct ? input.ranges.filter((r, i) => (r.partition ?? i) === part.partition) : input.ranges);
+      if (!input.direct) {
+        for (const block of (input.blocks ?? []).slice(0, part.partition)) offset += block.records;
+      }
+      for (const range of ranges) {
+        const letters =
+          input.deadLetters || read?.deadLetters
+            ? await lettersIn(store, part.streamId, part.time, range.shard)
+            : 0;
         const decoded = range.count - letters;
         if (offset < decoded) {
           placeIn(position, range, offset, letters);

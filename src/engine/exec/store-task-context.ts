@@ -1,4 +1,5 @@
 import { manifestKey } from '../catalog/layout';
+import { sourceDeadLetterObjects } from '../catalog/source-dead-letters';
 import type { Store } from '../io/ports';
 import {
   checkpointKey,
@@ -6,6 +7,7 @@ import {
   inputBlockKey,
   type LineageNode,
   type ShuffleDependency,
+  type SourceRead,
   shuffleFileKey,
   storedPartKey,
   type TaskContext,
@@ -13,22 +15,49 @@ import {
 import { remembered } from '../util/remembered';
 import { decodeRows, decodeShuffleHeader, encodeRows, headerLength } from './codec';
 import { MissingDataError } from './errors';
+import type { PersistedPart, SourceReadReport, TaskInputs } from './task-spec';
 
-/** Map-output offsets the coordinator already knows, by shuffle id then map partition. */
-export type ShuffleOffsets = Record<string, number[][]>;
+export interface TaskContextOptions {
+  /** What the coordinator shipped with the task (see TaskInputs). */
+  inputs?: TaskInputs;
+  /** Bytes of output the task may send back instead of writing them to the store. */
+  inlineBytes?: number;
+  /** Partitions tasks already computed, encoded, by node id (driver code run on the coordinator). */
+  precomputed?: ReadonlyMap<string, readonly Uint8Array[]>;
+}
 
-/** Reads a task's inputs from the store: input blocks, shuffle segments, stored partitions. */
+/**
+ * A task's view of its data: what the coordinator shipped with it first, the store for the rest. Data of
+ * the task's own batch that was not shipped has not been computed yet, so it is never looked up.
+ * Persisted partitions the task computes go back to the coordinator (and to the store only at
+ * checkpoints, or when they do not fit the result).
+ */
 export class StoreTaskContext implements TaskContext {
+  private readonly inputs: TaskInputs;
+  private inlineLeft: number;
+  private readonly precomputedParts: ReadonlyMap<string, readonly Uint8Array[]>;
+  /** Persisted partitions computed by this task, for its result. */
+  readonly persisted: PersistedPart[] = [];
+
   constructor(
     readonly batchTime: number,
     private readonly store: Store,
-    private readonly knownOffsets: ShuffleOffsets = {},
-    /** Partitions tasks already computed, encoded, by node id (driver code run on the coordinator). */
-    private readonly given: ReadonlyMap<string, readonly Uint8Array[]> = new Map(),
-  ) {}
+    options: TaskContextOptions = {},
+  ) {
+    this.inputs = options.inputs ?? {};
+    this.inlineLeft = options.inlineBytes ?? 0;
+    this.precomputedParts = options.precomputed ?? new Map();
+  }
+
+  /** Takes `size` bytes of the result's budget; false (and nothing taken) when they do not fit. */
+  claimInline(size: number): boolean {
+    if (size > this.inlineLeft) return false;
+    this.inlineLeft -= size;
+    return true;
+  }
 
   precomputed(node: LineageNode<unknown>, partition: number): Promise<unknown[]> | undefined {
-    const bytes = this.given.get(node.id)?.[partition];
+    const bytes = this.precomputedParts.get(node.id)?.[partition];
     // Decoded on every read: driver code may change the rows it gets, as a recomputation would allow.
     return bytes ? Promise.resolve(decodeRows(bytes, `${node.id} partition ${partition}`)) : undefined;
   }
@@ -44,6 +73,8 @@ export class StoreTaskContext implements TaskContext {
   }
 
   async readInputRanges(streamId: number, time: number): Promise<InputRange[]> {
+    const shipped = this.inputs.ranges?.[`${streamId}@${time}`];
+    if (shipped) return shipped;
     const key = manifestKey(time);
     const bytes = await this.store.get(key);
     if (!bytes)
@@ -60,21 +91,32 @@ export class StoreTaskContext implements TaskContext {
   }
 
   readShuffle(dep: ShuffleDependency, reducePartition: number): Promise<unknown[][]> {
-    const maps = dep.parent.numPartitions;
+    const shipped = this.inputs.segments?.[dep.id];
     const reads: Promise<unknown[]>[] = [];
-    for (let m = 0; m < maps; m++) reads.push(this.readSegment(dep, m, reducePartition));
+    for (let m = 0; m < dep.parent.numPartitions; m++) {
+      const segment = shipped?.[m];
+      reads.push(
+        segment
+          ? Promise.resolve(decodeRows(segment, `map output ${m} of ${dep.id}, segment ${reducePartition}`))
+          : this.readSegment(dep, m, reducePartition),
+      );
+    }
     return Promise.all(reads);
   }
 
   async readStored(node: LineageNode<unknown>, partition: number): Promise<unknown[] | undefined> {
     const key = storedPartKey(node, partition);
+    const shipped = this.inputs.stored?.[key];
+    if (shipped) return decodeRows(shipped, key);
+    // Not shipped and of this batch: not computed yet (a GET would be sure to miss).
+    if (shipped === undefined && node.time >= this.batchTime) return undefined;
     const bytes = await this.store.get(key);
     return bytes ? decodeRows(bytes, key) : undefined;
   }
 
   async readCheckpoint(streamId: number, time: number, partition: number): Promise<unknown[]> {
     const key = checkpointKey(streamId, time, partition);
-    const bytes = await this.store.get(key);
+    const bytes = this.inputs.stored?.[key] ?? (await this.store.get(key));
     if (!bytes) throw new MissingDataError(`checkpoint ${key} is missing`, { key, streamId, time });
     return decodeRows(bytes, key);
   }
@@ -86,17 +128,46 @@ export class StoreTaskContext implements TaskContext {
   }
 
   private readonly writes: Promise<void>[] = [];
+  /** Input partitions read by planned source ranges, one report per partition (the last read wins). */
+  private readonly reads = new Map<string, SourceReadReport>();
 
-  /**
-   * Saves a persisted partition in the background: a chain of state or window steps being recomputed
-   * goes on to the next step instead of waiting for each save. `flush` waits for all of them.
-   */
+  get sourceReads(): SourceReadReport[] {
+    return [...this.reads.values()];
+  }
+
+  reportSourceRead({ name, deadLetters, ...read }: SourceRead): void {
+    this.reads.set(`${read.stream}@${read.time}#${read.partition}`, {
+      ...read,
+      deadLetters: deadLetters.length,
+    });
+    for (const { key, body } of sourceDeadLetterObjects(read.stream, name, read.time, deadLetters)) {
+      this.background(this.store.put(key, body));
+    }
+  }
+
   writeStored(node: LineageNode<unknown>, partition: number, rows: unknown[]): Promise<void> {
-    const write = this.store.put(storedPartKey(node, partition), encodeRows(rows));
+    // Encoded now: later operators of the task may change the rows.
+    this.saveEncoded(node, partition, encodeRows(rows));
+    return Promise.resolve();
+  }
+
+  private background(write: Promise<void>): void {
     // Failures surface in flush(); until then they must not count as unhandled.
     write.catch(() => undefined);
     this.writes.push(write);
-    return Promise.resolve();
+  }
+
+  /**
+   * Keeps a persisted partition for the result, and saves it when it must survive the coordinator (a
+   * checkpoint) or does not fit the result. Saves run in the background: a chain of state or window steps
+   * being recomputed goes on to the next step instead of waiting. `flush` waits for all of them.
+   */
+  saveEncoded(node: LineageNode<unknown>, partition: number, bytes: Uint8Array): void {
+    const key = storedPartKey(node, partition);
+    const inline = this.claimInline(bytes.length);
+    const stored = node.checkpointOf !== undefined || !inline;
+    if (stored) this.background(this.store.put(key, bytes));
+    this.persisted.push({ key, time: node.time, stored, ...(inline ? { bytes } : {}) });
   }
 
   /** Resolves once every partition saved through this context is in the store; a task ends with it. */
@@ -110,7 +181,7 @@ export class StoreTaskContext implements TaskContext {
     reducePartition: number,
   ): Promise<unknown[]> {
     const key = shuffleFileKey(dep, mapPartition);
-    const offsets = this.knownOffsets[dep.id]?.[mapPartition] ?? (await this.readHeader(key, dep));
+    const offsets = this.inputs.offsets?.[dep.id]?.[mapPartition] ?? (await this.readHeader(key, dep));
     const bytes = await this.store.getRange(key, offsets[reducePartition], offsets[reducePartition + 1]);
     if (!bytes) throw missingShuffle(key, dep);
     return decodeRows(bytes, `${key} segment ${reducePartition}`);

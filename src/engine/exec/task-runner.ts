@@ -1,17 +1,10 @@
-import type { DStreamGraph, Sink } from '../graph';
+import type { DStreamGraph } from '../graph';
+import { meteredStore, meteredTask } from '../io/metering';
 import type { Store } from '../io/ports';
-import {
-  type LineageNode,
-  resultPartKey,
-  type ShuffleDependency,
-  shuffleFileKey,
-  type TaskContext,
-} from '../plan';
-import { encodeRows, encodeShuffleFile } from './codec';
-import { ExecError, SinkWriteError } from './errors';
-import { probeTask, runIsolating } from './record-isolation';
-import { bucketPartition, bucketPartitionForEach } from './shuffle-writer';
+import type { LineageNode, ShuffleDependency } from '../plan';
+import { ExecError } from './errors';
 import { StoreTaskContext } from './store-task-context';
+import { executeTask, type TaskWork } from './task-executor';
 import { parseTaskSpec, type TaskResult, type TaskSpec } from './task-spec';
 
 /** What a task process provides: the job's store and a way to build the job's graph from its code. */
@@ -21,29 +14,27 @@ export interface TaskEnvironment {
 }
 
 /** The one task entry point: the worker-thread pool and the Lambda task handler both call this. */
-export async function runTask(request: unknown, env: TaskEnvironment): Promise<TaskResult> {
+export function runTask(request: unknown, env: TaskEnvironment): Promise<TaskResult> {
+  // The task's requests are counted in its own scope and reported in its result (counted once, by the batch).
+  return meteredTask(() => runCountedTask(request, { ...env, store: meteredStore(env.store) }));
+}
+
+async function runCountedTask(request: unknown, env: TaskEnvironment): Promise<TaskResult> {
   const spec = parseTaskSpec(request);
   const started = Date.now();
   const graph = await env.graphFor(spec.job, spec.zeroTime);
   // A warm task process serves batch after batch: drop lineage no task of this batch can reach.
   graph.forget(spec.batchTime - graph.batchMs);
-  const node = graph.findNode(spec.node, spec.batchTime);
-  const ctx = new StoreTaskContext(spec.batchTime, env.store, spec.shuffleOffsets);
-  // User code failing on input records: isolate them (graph.recordErrors says how), see record-isolation.
-  const outcome = await runIsolating({
-    store: env.store,
-    context: ctx,
-    policy: graph.recordErrors,
-    batchTime: node.time > 0 ? node.time : spec.batchTime,
-    node: spec.node,
-    partition: spec.partition,
-    run: (runCtx) => runOn(spec, node, graph, runCtx, env.store),
-    probe: (probeCtx) =>
-      probeTask(node, spec.partition, probeCtx, shufflesOf(spec, node, graph), bucketPartitionForEach),
+  const ctx = new StoreTaskContext(spec.batchTime, env.store, {
+    inputs: spec.inputs,
+    inlineBytes: spec.inlineBytes,
   });
-  await ctx.flush();
+  const outcome = await executeTask(workOf(spec, graph), ctx, env.store);
+  const sourceReads = ctx.sourceReads;
   return {
     ...outcome,
+    ...(ctx.persisted.length > 0 ? { persisted: ctx.persisted } : {}),
+    ...(sourceReads.length > 0 ? { sourceReads } : {}),
     kind: spec.kind,
     node: spec.node,
     partition: spec.partition,
@@ -52,18 +43,20 @@ export async function runTask(request: unknown, env: TaskEnvironment): Promise<T
   };
 }
 
-async function runOn(
-  spec: TaskSpec,
-  node: LineageNode<unknown>,
-  graph: DStreamGraph,
-  ctx: TaskContext,
-  store: Store,
-) {
+/** Resolves the ids a task request names to the job's lineage. */
+function workOf(spec: TaskSpec, graph: DStreamGraph): TaskWork {
+  const node = graph.findNode(spec.node, spec.batchTime);
+  const base = {
+    kind: spec.kind,
+    node,
+    partition: spec.partition,
+    recordErrors: graph.recordErrors,
+    batchTime: spec.batchTime,
+  };
   switch (spec.kind) {
     case 'shuffleMap': {
       const dep = shuffleDependency(node, spec.shuffle!);
-      if (!spec.alsoShuffles?.length) return writeShuffleMap(dep, spec.partition, ctx, store);
-      const also = spec.alsoShuffles.map((s) =>
+      const also = (spec.alsoShuffles ?? []).map((s) =>
         shuffleDependency(graph.findNode(s.node, spec.batchTime), s.shuffle),
       );
       for (const other of also) {
@@ -74,13 +67,12 @@ async function runOn(
           );
         }
       }
-      const [first, ...rest] = await writeShuffleMaps([dep, ...also], spec.partition, ctx, store);
-      return { ...first, alsoOffsets: rest.map((r) => r.offsets) };
+      return { ...base, shuffles: [dep, ...also] };
     }
     case 'result':
-      return writeResultPartition(node, spec.partition, ctx, store, spec.limit);
+      return { ...base, limit: spec.limit };
     case 'materialize':
-      return materializePartition(node, spec.partition, ctx);
+      return base;
     case 'sink': {
       const output = graph.outputs[spec.output!];
       if (output?.action.kind !== 'sink') {
@@ -88,20 +80,9 @@ async function runOn(
           output: spec.output,
         });
       }
-      return writeSinkPartition(node, output.action.sink, spec.partition, ctx, store);
+      return { ...base, sink: output.action.sink };
     }
   }
-}
-
-/** The shuffles a shuffle-map task writes (undefined for other kinds). */
-function shufflesOf(spec: TaskSpec, node: LineageNode<unknown>, graph: DStreamGraph) {
-  if (spec.kind !== 'shuffleMap') return undefined;
-  return [
-    shuffleDependency(node, spec.shuffle!),
-    ...(spec.alsoShuffles ?? []).map((s) =>
-      shuffleDependency(graph.findNode(s.node, spec.batchTime), s.shuffle),
-    ),
-  ];
 }
 
 function shuffleDependency(node: LineageNode<unknown>, index: number): ShuffleDependency {
@@ -110,80 +91,4 @@ function shuffleDependency(node: LineageNode<unknown>, index: number): ShuffleDe
     throw new ExecError(`node ${node.id} has no shuffle dependency ${index}`, { node: node.id });
   }
   return dep;
-}
-
-export async function writeShuffleMap(
-  dep: ShuffleDependency,
-  partition: number,
-  ctx: TaskContext,
-  store: Store,
-) {
-  const { buckets, rows } = await bucketPartition(dep, partition, ctx);
-  const { bytes, offsets } = encodeShuffleFile(buckets);
-  await store.put(shuffleFileKey(dep, partition), bytes);
-  return { rows, bytes: bytes.length, offsets };
-}
-
-/** Map partition `partition` of several shuffles over one parent, computed once; one file per shuffle. */
-export async function writeShuffleMaps(
-  deps: readonly ShuffleDependency[],
-  partition: number,
-  ctx: TaskContext,
-  store: Store,
-): Promise<{ rows: number; bytes: number; offsets: number[] }[]> {
-  const { buckets, rows } = await bucketPartitionForEach(deps, partition, ctx);
-  return Promise.all(
-    deps.map(async (dep, i) => {
-      const { bytes, offsets } = encodeShuffleFile(buckets[i]);
-      await store.put(shuffleFileKey(dep, partition), bytes);
-      return { rows, bytes: bytes.length, offsets };
-    }),
-  );
-}
-
-export async function writeResultPartition(
-  node: LineageNode<unknown>,
-  partition: number,
-  ctx: TaskContext,
-  store: Store,
-  limit?: number,
-) {
-  const rows = await node.compute(partition, ctx);
-  const wanted = limit === undefined ? rows : rows.slice(0, limit);
-  const bytes = encodeRows(wanted);
-  await store.put(resultPartKey(node, partition, limit), bytes);
-  return { rows: wanted.length, bytes: bytes.length };
-}
-
-/** Computes a persisted or checkpointed partition, which saves it as a side effect. */
-export async function materializePartition(node: LineageNode<unknown>, partition: number, ctx: TaskContext) {
-  const rows = await node.compute(partition, ctx);
-  return { rows: rows.length, bytes: 0 };
-}
-
-export async function writeSinkPartition(
-  node: LineageNode<unknown>,
-  sink: Sink<unknown>,
-  partition: number,
-  ctx: TaskContext,
-  store: Store,
-) {
-  const rows = await node.compute(partition, ctx);
-  try {
-    await sink.writePartition(rows, {
-      batchTime: ctx.batchTime,
-      partition,
-      numPartitions: node.numPartitions,
-      store,
-    });
-  } catch (error) {
-    const operator = `writeTo '${sink.name}'`;
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new SinkWriteError(
-      `${operator} failed on partition ${partition}: ${reason}`,
-      { operator, partition },
-      { cause: error },
-    );
-  }
-  return { rows: rows.length, bytes: 0 };
 }

@@ -1,4 +1,4 @@
-import type { Source, SourceInterval } from '../io/ports';
+import type { DirectRead, Source, SourceInterval } from '../io/ports';
 import { type RDD, SourceNode, type TaskContext } from '../plan';
 import { splitEvenly } from '../util/split';
 import { DStreamNode, type GraphHandle } from './dstream-node';
@@ -33,12 +33,37 @@ export class InputDStream<T> extends DStreamNode<T> {
     const interval = this.interval(time);
     return this.wrap(
       new SourceNode<T>(this.id, time, this.partitions, {
-        direct: direct
-          ? (partition) => direct.readPartition(interval, partition, this.partitions)
-          : undefined,
+        direct: direct ? (partition, ctx) => this.readDirect(direct, interval, partition, ctx) : undefined,
         replay: replay ? (partition, ctx) => this.replayBlock(interval, partition, ctx) : undefined,
       }),
     );
+  }
+
+  /**
+   * A task reads its partition from the source by the batch's recorded ranges, and reports what it read
+   * of planned ranges so the coordinator commits it (and the next batch continues after it).
+   */
+  private async readDirect(
+    direct: DirectRead<T>,
+    interval: SourceInterval,
+    partition: number,
+    ctx: TaskContext,
+  ): Promise<T[]> {
+    const time = interval.batchTime;
+    const part = await direct.readPartition(interval, partition, this.partitions, () =>
+      ctx.readInputRanges(this.id, time),
+    );
+    if (part.ranges) {
+      ctx.reportSourceRead?.({
+        stream: this.id,
+        name: this.name,
+        time,
+        partition,
+        ranges: part.ranges,
+        deadLetters: part.deadLetters ?? [],
+      });
+    }
+    return part.records;
   }
 
   /** Reads the batch's recorded ranges again, splits them as the coordinator did, and restores the block. */

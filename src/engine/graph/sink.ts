@@ -22,5 +22,11 @@ export interface SinkBatchInfo {
 export interface Sink<T> {
   readonly name: string;
   writePartition(rows: T[], info: SinkPartitionInfo): Promise<void>;
+  /**
+   * Optional: writes a whole batch's rows at once, from the coordinator, in as few objects as their size
+   * allows (the rows reached it in task results). When present it replaces `writePartition`, and
+   * `commitBatch` follows with `numPartitions` 1. Must be idempotent like `writePartition`.
+   */
+  writeBatch?(rows: T[], info: SinkBatchInfo): Promise<void>;
   commitBatch(info: SinkBatchInfo): Promise<void>;
 }

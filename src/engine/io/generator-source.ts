@@ -20,12 +20,14 @@ export class GeneratorSource<T> implements Source<T> {
     private readonly options: GeneratorOptions<T>,
   ) {
     this.direct = {
-      ranges: (interval, partitions) =>
-        Array.from({ length: partitions }, (_, p) =>
-          this.range(...this.partitionBounds(interval, p, partitions)),
-        ),
-      readPartition: async (interval, partition, partitions) =>
-        this.generate(...this.partitionBounds(interval, partition, partitions)),
+      ranges: async (interval, partitions) =>
+        Array.from({ length: partitions }, (_, p) => ({
+          ...this.range(...this.partitionBounds(interval, p, partitions)),
+          partition: p,
+        })),
+      readPartition: async (interval, partition, partitions) => ({
+        records: this.generate(...this.partitionBounds(interval, partition, partitions)),
+      }),
     };
   }
 

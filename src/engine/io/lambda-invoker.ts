@@ -5,6 +5,7 @@
  */
 import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ConfigError, RemoteError } from '../util/errors';
+import { bytesFromWire, bytesToWire } from '../util/wire-bytes';
 import { awsErrorCode, describeAwsError, isRetryableAwsError } from './aws-errors';
 import { InvokeCancelledError, InvokeError } from './errors';
 import type { Clock, InvokeOptions, Invoker } from './ports';
@@ -75,7 +76,7 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
     if (this.closed) return Promise.reject(this.error('the invoker is closed; no more tasks can run'));
     let payload: Uint8Array;
     try {
-      payload = encoder.encode(JSON.stringify(request) ?? 'null');
+      payload = encoder.encode(JSON.stringify(bytesToWire(request)) ?? 'null');
     } catch (cause) {
       return Promise.reject(
         this.error('the task request cannot be sent: it is not JSON-serializable', {}, cause),
@@ -164,7 +165,7 @@ export class LambdaInvoker<Req, Res> implements Invoker<Req, Res> {
     }
     if (text === '') return undefined as Res;
     try {
-      return JSON.parse(text) as Res;
+      return bytesFromWire(JSON.parse(text)) as Res;
     } catch (cause) {
       throw this.error(
         `Lambda function "${this.functionName}" returned a payload that is not JSON`,

@@ -95,6 +95,22 @@ export interface SourceRange {
    * asked to skip such gaps.
    */
   gap?: { from: string; to?: string; reason: string };
+  /** The input partition whose tasks read this range (sources that tasks read themselves). */
+  partition?: number;
+  /**
+   * For a shard nothing was read from yet (`last` ''), the arrival time (ms) reading starts at: a
+   * resolved LATEST or timestamp start, kept until the first record is read so no record is skipped.
+   */
+  startAt?: number;
+  /** The shard is closed and was read to its end: its children come next. */
+  ended?: boolean;
+  /**
+   * Set while the batch runs on a range planned but not read yet (`last` is where it continues,
+   * `first` and `count` are empty): the task reading it stops before the first record that arrived at
+   * or after `cutoff` (ms, the source's clock) and reports what it read, which replaces the plan at
+   * commit. Every attempt reads the same records, so the plan is all a retry or a recovery needs.
+   */
+  plan?: { cutoff: number; closed?: boolean };
 }
 
 /** A record that could not be decoded; stored as a dead letter and counted, never silently dropped. */
@@ -140,8 +156,33 @@ export interface Source<T> {
   direct?: DirectRead<T>;
 }
 
+/** What a task read of its partition directly from a source. */
+export interface DirectPart<T> {
+  records: T[];
+  /** What was read of planned ranges (`plan`), to be committed in their place; absent when none was planned. */
+  ranges?: SourceRange[];
+  deadLetters?: DeadLetter[];
+}
+
 export interface DirectRead<T> {
-  /** The ranges partition by partition, for the batch manifest; must not read the records. */
-  ranges(interval: SourceInterval, partitions: number): SourceRange[];
-  readPartition(interval: SourceInterval, partition: number, partitions: number): Promise<T[]>;
+  /**
+   * The batch's ranges, each naming the partition that reads it, without reading any record. `after`
+   * holds the ranges of the last committed batch (undefined on the very first). Ranges with a `plan`
+   * are resolved by the tasks that read them; the others are final as they are.
+   */
+  ranges(
+    interval: SourceInterval,
+    partitions: number,
+    after: readonly SourceRange[] | undefined,
+  ): Promise<SourceRange[]>;
+  /**
+   * Reads one partition: by plan while the batch runs, or again by the committed ranges (a recovery).
+   * `ranges` gives the batch's recorded ranges, for sources that need them.
+   */
+  readPartition(
+    interval: SourceInterval,
+    partition: number,
+    partitions: number,
+    ranges: () => Promise<readonly SourceRange[]>,
+  ): Promise<DirectPart<T>>;
 }

@@ -1,11 +1,20 @@
+import type { DeadLetter, SourceRange } from '../io/ports';
 import { currentScope, type IdScope, looseIdScope, type NodeIdentity } from './scope';
 
-/** Where an input block's records came from (the io layer's SourceRange). */
-export interface InputRange {
-  shard: string;
-  first: string;
-  last: string;
-  count: number;
+/** Where an input partition's records come from: a source range, planned or as read. */
+export type InputRange = SourceRange;
+
+/** What a task read of an input partition by planned ranges (see TaskContext.reportSourceRead). */
+export interface SourceRead {
+  stream: number;
+  /** The input's name, for the dead-letter objects. */
+  name: string;
+  time: number;
+  partition: number;
+  /** The ranges as read, which replace the planned ones when the batch commits. */
+  ranges: InputRange[];
+  /** Records the source could not decode; the context stores them (one object per shard). */
+  deadLetters: DeadLetter[];
 }
 
 /** Rows are pairs and partition i holds exactly the keys with `partitionOf(key, partitions) === i`. */
@@ -86,6 +95,11 @@ export interface TaskContext {
    * poison (records that make user code fail; see exec/record-isolation.ts). Absent means all.
    */
   inputRecords?(streamId: number, time: number, partition: number, rows: unknown[]): unknown[];
+  /**
+   * A task read an input partition by its planned ranges: the context stores the dead letters and hands
+   * the ranges back to the coordinator (TaskResult.sourceReads), which commits them. Absent: not kept.
+   */
+  reportSourceRead?(read: SourceRead): void;
   /** Runs `compute` once per node partition within this task; later callers get the same promise. */
   once(node: LineageNode<unknown>, partition: number, compute: () => Promise<unknown[]>): Promise<unknown[]>;
 }
@@ -154,6 +168,17 @@ export abstract class LineageNode<T> {
   async forEach(partition: number, ctx: TaskContext, emit: (row: T) => void): Promise<void> {
     const rows = await this.compute(partition, ctx);
     for (let i = 0; i < rows.length; i++) emit(rows[i]);
+  }
+
+  /**
+   * The parent partitions `partition` reads through narrow dependencies: by default the same index of
+   * every narrow parent. Nodes that place parents' partitions elsewhere (a union) override it. The
+   * scheduler walks this to ship a task the data the coordinator holds for it.
+   */
+  narrowReads(partition: number): [LineageNode<unknown>, number][] {
+    const reads: [LineageNode<unknown>, number][] = [];
+    for (const dep of this.dependencies) if (dep.kind === 'narrow') reads.push([dep.parent, partition]);
+    return reads;
   }
 
   toString(): string {

@@ -33,6 +33,7 @@ const EnvSchema = z.object({
   SLUICE_JOBS: JobPathsSchema.optional(),
   SLUICE_TASK_FUNCTION: z.string().min(1).optional(),
   SLUICE_TASK_PARALLELISM: z.coerce.number().int().positive().optional(),
+  SLUICE_TASK_MEMORY_MB: z.coerce.number().int().min(128).max(10_240).optional(),
   AWS_ENDPOINT_URL: z.url().optional(),
   AWS_ENDPOINT_URL_S3: z.url().optional(),
   AWS_ENDPOINT_URL_LAMBDA: z.url().optional(),
@@ -45,6 +46,8 @@ export interface RuntimeConfig {
   /** Task Lambda to invoke; tasks run in the coordinator's process when unset. */
   taskFunction?: string;
   taskParallelism: number;
+  /** The task function's memory, for the billed GB-s each batch records (default: serverless.yml's 1,769 MB). */
+  taskMemoryMb?: number;
   lambdaEndpoint?: string;
 }
 
@@ -72,6 +75,7 @@ export function configFromEnv(
     store: storeFrom(values.SLUICE_STORE, values.AWS_ENDPOINT_URL_S3 ?? values.AWS_ENDPOINT_URL),
     taskFunction: values.SLUICE_TASK_FUNCTION,
     taskParallelism: values.SLUICE_TASK_PARALLELISM ?? 64,
+    taskMemoryMb: values.SLUICE_TASK_MEMORY_MB,
     lambdaEndpoint: values.AWS_ENDPOINT_URL_LAMBDA ?? values.AWS_ENDPOINT_URL,
   };
 }

@@ -25,6 +25,8 @@ export interface EmbeddedOptions {
   onBatch?: (info: BatchInfo) => void;
   log?: (line: string) => void;
   taskTimeoutMs?: number;
+  /** Memory the task function would have on Lambda, for the billed GB-s of each batch (default 1,769 MB). */
+  taskMemoryMb?: number;
 }
 
 export interface EmbeddedJob {
@@ -65,6 +67,7 @@ export function startEmbedded(options: EmbeddedOptions): EmbeddedJob {
     retry: options.retry,
     batches: options.batches,
     onBatch: options.onBatch,
+    taskMemoryMb: options.taskMemoryMb,
   });
   const done = context.awaitTermination().finally(() => invoker?.close());
   done.catch(() => undefined);

@@ -4,6 +4,7 @@ import { JobCatalog, type JobState } from '../catalog/job-catalog';
 import { JOB_KEY } from '../catalog/layout';
 import { InvalidTaskSpecError, parseTaskSpec, runTask, type TaskEnvironment, type TaskResult } from '../exec';
 import type { DStreamGraph } from '../graph';
+import { meteredStore, meteredTask } from '../io/metering';
 import type { Store } from '../io/ports';
 import { configuredJob, type JobSource } from './config';
 import { JobLoadError } from './errors';
@@ -38,7 +39,7 @@ export interface CheckedTaskEnvironment extends TaskEnvironment {
  */
 export function taskEnvironment(store: Store, jobModules: Record<string, JobSource>): CheckedTaskEnvironment {
   const graphs = new Map<string, DStreamGraph>();
-  const identity = new StoredIdentity(store);
+  const identity = new StoredIdentity(meteredStore(store));
   const environment: CheckedTaskEnvironment = {
     store,
     async graphFor(job, zeroTime) {
@@ -63,8 +64,11 @@ export function taskEnvironment(store: Store, jobModules: Record<string, JobSour
     async run(request) {
       const spec = parseTaskSpec(request);
       configuredJob(jobModules, spec.job);
-      await identity.check(spec.job, spec.zeroTime, spec.batchTime);
-      return runTask(spec, environment);
+      // Reading the job's identity (once per warm process) is one of the task's requests too.
+      return meteredTask(async () => {
+        await identity.check(spec.job, spec.zeroTime, spec.batchTime);
+        return runTask(spec, environment);
+      });
     },
   };
   return environment;

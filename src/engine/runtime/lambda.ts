@@ -8,6 +8,7 @@ import { InProcessInvoker } from '../io/in-process-invoker';
 import { LambdaInvoker } from '../io/lambda-invoker';
 import type { Clock, Invoker, Store } from '../io/ports';
 import type { BatchInfo } from '../schedule';
+import { bytesFromWire, bytesToWire } from '../util/wire-bytes';
 import { configuredJob, jobStore, type RuntimeConfig } from './config';
 import { RuntimeError } from './errors';
 import { type CheckedTaskEnvironment, loadJobModule, taskEnvironment } from './job-loader';
@@ -16,19 +17,20 @@ import { type CheckedTaskEnvironment, loadJobModule, taskEnvironment } from './j
  * The task function's body: run exactly one task description. Environments are per job (each job has
  * its own store prefix) and kept for the life of the process, so a warm function reuses the graph.
  */
-export function taskFunction(config: RuntimeConfig): (event: unknown) => Promise<TaskResult> {
+export function taskFunction(config: RuntimeConfig): (event: unknown) => Promise<unknown> {
   const environments = new Map<string, CheckedTaskEnvironment>();
   return async (event) => {
     // Malformed payloads, unknown jobs and times that do not fit the job's stored identity are refused
     // before any job code runs or anything is written.
-    const spec = parseTaskSpec(event);
+    const spec = parseTaskSpec(bytesFromWire(event));
     configuredJob(config.jobs, spec.job);
     let environment = environments.get(spec.job);
     if (!environment) {
       environment = taskEnvironment(jobStore(config.store, spec.job), config.jobs);
       environments.set(spec.job, environment);
     }
-    return environment.run(spec);
+    // Lambda's runtime sends the result back as JSON: byte arrays go as base64.
+    return bytesToWire(await environment.run(spec));
   };
 }
 
@@ -137,6 +139,7 @@ export async function startCoordinator(
     clock,
     invoker,
     onBatch: options.onBatch,
+    taskMemoryMb: config.taskMemoryMb,
   });
   const done = context.awaitTermination();
   done.catch(() => undefined);

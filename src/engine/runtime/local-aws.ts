@@ -80,6 +80,8 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       SLUICE_STORE: `s3://${LOCAL_BUCKET}/sluice/`,
+      // kinesalite makes a record readable as soon as its put returns: no propagation margin.
+      SLUICE_KINESIS_SETTLE_MS: '0',
       SLUICE_JOBS: JSON.stringify({ [loadJobModule(jobModule).name]: jobModule }),
     };
     // Job code builds its Kinesis clients from the environment, here and in every task worker.
@@ -206,7 +208,7 @@ class ShutdownOrder {
 }
 
 /** The Kinesis streams a job reads, found by building its graph (no I/O happens while building). */
-function kinesisStreamsOf(jobModule: string): string[] {
+export function kinesisStreamsOf(jobModule: string): string[] {
   const context = contextFor(loadJobModule(jobModule), () => undefined);
   return context.graph.streams
     .filter((s): s is InputDStream<unknown> => s instanceof InputDStream && s.source instanceof KinesisSource)

@@ -1,5 +1,6 @@
 import type { BatchManifest, StageManifest } from '../catalog';
 import type { DStreamGraph } from '../graph';
+import { noRequests, type RequestCounts } from '../io/metering';
 import type { LineageNode } from '../plan';
 
 /** What a finished batch looked like, for humans and monitors. */
@@ -16,6 +17,8 @@ export interface BatchInfo {
   lagMs?: number;
   /** Source positions skipped because they expired before they were read (only when asked to skip). */
   gaps?: number;
+  /** The AWS requests the batch made, by kind, as in its manifest (`BatchManifest.requests`). */
+  requests: RequestCounts;
 }
 
 export function countDeadLetters(manifest: BatchManifest): number {
@@ -90,6 +93,7 @@ export function batchInfoOf(manifest: BatchManifest, stages: StageManifest[]): B
     stages: stages.length,
     tasks: stages.reduce((sum, s) => sum + s.partitions, 0),
     deadLetters: countDeadLetters(manifest),
+    requests: manifest.requests ?? noRequests(),
   };
   const lagMs = maxLag(manifest);
   if (lagMs !== undefined) info.lagMs = lagMs;

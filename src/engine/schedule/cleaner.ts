@@ -1,7 +1,6 @@
 import type { JobCatalog } from '../catalog';
 import type { DStreamGraph } from '../graph';
 import { batchPrefix, CHECKPOINT_PREFIX, checkpointPrefix, TRANSIENT_PREFIX } from '../plan';
-import type { ShuffleOffsets } from './shuffle-offsets';
 
 /**
  * Deletes what no later batch, window or recovery can reach (Spark's cleaner): transient batch data and
@@ -13,14 +12,25 @@ export class Cleaner {
   /** Batch data (and checkpoints) before this time have been deleted by this coordinator. */
   private collectedBefore?: number;
   private manifestsBefore?: number;
+  /** Batch times this coordinator may have written transient data for (a listing finds what). */
+  private readonly written = new Set<number>();
 
   constructor(
     private readonly graph: DStreamGraph,
     private readonly catalog: JobCatalog,
-    private readonly shuffleOffsets: ShuffleOffsets,
+    /** What the coordinator holds of batch data, let go with it. */
+    private readonly held: readonly { forgetBefore(time: number): void }[],
     private readonly manifestHistory: number,
     private readonly log?: (line: string) => void,
   ) {}
+
+  /**
+   * Notes that transient data of batch `time` may have been written (input blocks, output too big to send
+   * back): only those batches are listed when collected. Most batches write none.
+   */
+  noteTransientWrite(time: number): void {
+    this.written.add(time);
+  }
 
   async collect(keepFrom: number, nextBatchTime: number): Promise<void> {
     try {
@@ -32,7 +42,7 @@ export class Cleaner {
       // One request per 1,000 keys, data and manifests together.
       if (doomed.length > 0) await this.catalog.store.delete(doomed);
       this.collectedBefore = Math.max(this.collectedBefore ?? keepFrom, keepFrom);
-      this.shuffleOffsets.forgetBefore(keepFrom);
+      for (const holder of this.held) holder.forgetBefore(keepFrom);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.log?.(`garbage collection before ${keepFrom} failed (${reason}); the next batch tries again`);
@@ -58,7 +68,8 @@ export class Cleaner {
     const { store } = this.catalog;
     const doomed: string[] = [];
     for (let t = from; t < keepFrom; t += this.graph.batchMs) {
-      for (const entry of await store.list(batchPrefix(t))) doomed.push(entry.key);
+      if (this.written.delete(t))
+        for (const entry of await store.list(batchPrefix(t))) doomed.push(entry.key);
       if (this.graph.checkpointsAt(t).length === 0) continue;
       for (const entry of await store.list(checkpointPrefix(t))) doomed.push(entry.key);
     }

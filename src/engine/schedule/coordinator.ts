@@ -8,6 +8,7 @@ import {
 } from '../catalog';
 import type { TaskResult, TaskSpec } from '../exec';
 import type { DStreamGraph } from '../graph';
+import { addRequests, meteredInvoker, meteredStore, RequestMeter, withMeter } from '../io/metering';
 import type { Clock, Invoker, Store } from '../io/ports';
 import { type BatchInfo, batchInfoOf, describeLineage, newManifest, recoveryOf } from './batch-info';
 import { BatchLog } from './batch-log';
@@ -21,9 +22,16 @@ import {
   ScheduleError,
 } from './errors';
 import { type DecidedInput, InputTracker } from './input-tracker';
-import { BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
+import {
+  BatchJobRunner,
+  DEFAULT_EXCHANGE,
+  DEFAULT_RETRY,
+  type ExchangePolicy,
+  type RetryPolicy,
+} from './job-runner';
+import { MapOutputTracker } from './map-output-tracker';
 import { runOutput, writeCheckpoints } from './outputs';
-import { ShuffleOffsets } from './shuffle-offsets';
+import { PartitionCache } from './partition-cache';
 import { DEFAULT_SPECULATION, type SpeculationPolicy } from './speculation';
 import { sleep, sleepUnlessAborted } from './waiting';
 
@@ -67,8 +75,17 @@ export interface CoordinatorOptions {
    * ten intervals): a coordinator stuck longer than that lets its lease expire, so another takes over.
    */
   maxBatchMs?: number;
+  /** How data travels in task requests and results (defaults: Lambda's payload limit). */
+  exchange?: Partial<ExchangePolicy>;
+  /**
+   * Batches with at most this many input records run in the coordinator itself instead of as task
+   * invocations: a few hundred records are not worth a fan-out (default 0: always as tasks).
+   */
+  smallBatchRecords?: number;
   /** Where notable events go (a rebuilt job identity, a retried batch); default: nowhere. */
   log?: (line: string) => void;
+  /** Memory of the task function, for the billed GB-s of each batch (default 1,769 MB, as serverless.yml). */
+  taskMemoryMb?: number;
 }
 
 /**
@@ -89,20 +106,32 @@ export class Coordinator {
   private readonly log: BatchLog;
   /** Inputs decided and claimed but not yet written (the attempt failed first): a retry writes them. */
   private unwritten?: { time: number; decided: DecidedInput[] };
-  /** Where each recent shuffle file's segments start, so reducers skip reading headers. */
-  private readonly shuffleOffsets = new ShuffleOffsets();
+  /** Map outputs of recent shuffles: held when tasks sent them back, else where their segments start. */
+  private readonly mapOutputs = new MapOutputTracker();
+  /** State and window partitions held between batches (saved to the store only at checkpoints). */
+  private readonly cache: PartitionCache;
   private successor?: string;
+  private readonly options: CoordinatorOptions;
+  /** The AWS requests made since the last commit; each committed manifest takes what it reports. */
+  private readonly meter = new RequestMeter();
 
-  constructor(private readonly options: CoordinatorOptions) {
+  constructor(options: CoordinatorOptions) {
+    // Every store request and task invocation of this coordinator is counted (see io/metering).
+    this.options = {
+      ...options,
+      store: meteredStore(options.store),
+      invoker: meteredInvoker(options.invoker, options.taskMemoryMb),
+    };
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.speculation = { ...DEFAULT_SPECULATION, ...options.speculation };
-    this.catalog = new JobCatalog(options.store);
-    this.inputs = new InputTracker(options.graph, options.store);
+    this.catalog = new JobCatalog(this.options.store);
+    this.inputs = new InputTracker(options.graph, this.options.store);
     this.log = new BatchLog(this.catalog, options.graph);
+    this.cache = new PartitionCache(this.options.store);
     this.cleaner = new Cleaner(
       options.graph,
       this.catalog,
-      this.shuffleOffsets,
+      [this.mapOutputs, this.cache],
       options.manifestHistory ?? 100,
       options.log,
     );
@@ -128,7 +157,11 @@ export class Coordinator {
   }
 
   /** Runs batches until `batches` have run or `signal` aborts (a running batch finishes first). */
-  async run(options: { batches?: number; signal?: AbortSignal } = {}): Promise<void> {
+  run(options: { batches?: number; signal?: AbortSignal } = {}): Promise<void> {
+    return withMeter(this.meter, () => this.runMetered(options));
+  }
+
+  private async runMetered(options: { batches?: number; signal?: AbortSignal }): Promise<void> {
     const { batches = Number.POSITIVE_INFINITY, signal } = options;
     // A coordinator that stopped (and gave up its lease) takes it again before running more batches.
     if (!this.lease) this.resuming = undefined;
@@ -190,7 +223,7 @@ export class Coordinator {
    * so no committed batch runs twice. A failed start gives the lease back at once.
    */
   resume(): Promise<void> {
-    this.resuming ??= this.takeOver();
+    this.resuming ??= withMeter(this.meter, () => this.takeOver());
     return this.resuming;
   }
 
@@ -225,7 +258,11 @@ export class Coordinator {
   }
 
   /** Runs one batch to commit. Throws BatchFailedError (and leaves a failed manifest) if it cannot. */
-  async runBatch(time: number): Promise<BatchInfo> {
+  runBatch(time: number): Promise<BatchInfo> {
+    return withMeter(this.meter, () => this.runMeteredBatch(time));
+  }
+
+  private async runMeteredBatch(time: number): Promise<BatchInfo> {
     const { clock, store, graph, job } = this.options;
     if (time !== this.nextBatchTime) {
       throw new ScheduleError(`batch ${time} is out of order; the next batch is ${this.nextBatchTime}`, {
@@ -235,20 +272,11 @@ export class Coordinator {
     const startedAt = clock.now();
     const manifest = newManifest(job, graph, time, startedAt);
     if (this.lease) manifest.writtenBy = { owner: this.lease.owner, epoch: this.lease.epoch };
-    const runner = new BatchJobRunner(
-      job,
-      graph.zeroTime,
-      time,
-      store,
-      this.options.invoker,
-      this.retry,
-      (ms) => sleep(ms),
-      this.speculation,
-      this.shuffleOffsets,
-    );
     let operator = 'input';
+    let runner: BatchJobRunner | undefined;
     try {
       await this.claim(time, manifest);
+      runner = this.runnerFor(time, manifest);
       this.maybeCrash('after-manifest', time);
       operator = 'lineage generation';
       const jobs = graph.generateJobs(time);
@@ -267,16 +295,20 @@ export class Coordinator {
       }
       operator = 'checkpoint';
       manifest.checkpoints = await writeCheckpoints(graph, time, runner, store);
+      operator = 'input';
+      // What tasks read of planned source ranges replaces the plans: the next batch continues after it.
+      manifest.inputs = this.inputs.settle(time, manifest.inputs, runner.sourceReads);
     } catch (error) {
       // A replaced coordinator writes nothing more, not even a failed manifest.
       if (error instanceof StaleCoordinatorError || error instanceof CoordinatorCrash) throw error;
       manifest.status = 'failed';
-      manifest.stages = runner.stages;
+      manifest.stages = runner?.stages ?? [];
       const failedIn = operatorOf(error) ?? operator;
       manifest.error = {
         message: error instanceof Error ? error.message : String(error),
         operator: failedIn,
       };
+      manifest.requests = addRequests(this.meter.peek(), { s3Put: 1 });
       await this.log.write(manifest).catch(() => undefined);
       throw new BatchFailedError(time, failedIn, error);
     }
@@ -288,6 +320,8 @@ export class Coordinator {
     if (recovery) manifest.recovery = recovery;
     manifest.timing.finishedAt = finishedAt;
     manifest.timing.processingMs = finishedAt - startedAt;
+    // Everything since the last commit, and this manifest's own write (one PUT).
+    manifest.requests = addRequests(this.meter.peek(), { s3Put: 1 });
     // The fence: a coordinator that was replaced while this batch ran cannot commit it.
     await this.lease?.assertHeld();
     try {
@@ -298,6 +332,7 @@ export class Coordinator {
       throw new BatchFailedError(time, 'commit', error);
     }
     this.log.committed();
+    this.meter.deduct(manifest.requests);
     this.maybeCrash('after-commit', time);
     this.nextBatchIndex++;
     this.inputs.committed(manifest.inputs);
@@ -333,13 +368,38 @@ export class Coordinator {
 
   private async writeInputs(time: number, decided: DecidedInput[]): Promise<void> {
     await this.lease?.assertHeld();
+    if (decided.some((d) => d.blocks.length > 0)) this.cleaner.noteTransientWrite(time);
     await this.inputs.write(time, decided);
     this.unwritten = undefined;
   }
 
+  /** Runs the batch's stages, as tasks or, for a small batch, here. */
+  private runnerFor(time: number, manifest: BatchManifest): BatchJobRunner {
+    const { graph, store, invoker, job } = this.options;
+    const records = manifest.inputs.reduce((sum, input) => sum + input.records, 0);
+    const ranges = manifest.inputs.map((input) => [`${input.stream}@${time}`, input.ranges] as const);
+    return new BatchJobRunner({
+      job,
+      zeroTime: graph.zeroTime,
+      batchTime: time,
+      store,
+      invoker,
+      retry: this.retry,
+      speculation: this.speculation,
+      exchange: { ...DEFAULT_EXCHANGE, ...this.options.exchange },
+      recordErrors: graph.recordErrors,
+      sleep: (ms) => sleep(ms),
+      cache: this.cache,
+      outputs: this.mapOutputs,
+      inputRanges: new Map(ranges),
+      noteTransientWrite: (t) => this.cleaner.noteTransientWrite(t),
+      placement: records <= (this.options.smallBatchRecords ?? 0) && records >= 0 ? 'coordinator' : 'tasks',
+    });
+  }
+
   /** Deletes what no later batch can reach (see Cleaner). */
   collectGarbage(keepFrom: number): Promise<void> {
-    return this.cleaner.collect(keepFrom, this.nextBatchTime);
+    return withMeter(this.meter, () => this.cleaner.collect(keepFrom, this.nextBatchTime));
   }
 }
 

@@ -1,6 +1,7 @@
-import { sourceDeadLetterKey, sourceDeadLetterPrefix } from '../catalog/layout';
+import { sourceDeadLetterPrefix } from '../catalog/layout';
 import type { InputManifest } from '../catalog/manifest';
-import { encodeRows } from '../exec';
+import { sourceDeadLetterObjects } from '../catalog/source-dead-letters';
+import { encodeRows, type SourceReadReport } from '../exec';
 import type { DStreamGraph, InputDStream } from '../graph';
 import { SourceError } from '../io/errors';
 import type { DeadLetter, SourceRange, Store } from '../io/ports';
@@ -42,7 +43,11 @@ export class InputTracker {
     const interval = input.interval(time);
     const base = { stream: input.id, name: input.name };
     if (input.source.direct) {
-      const ranges = input.source.direct.ranges(interval, input.partitions);
+      const ranges = await input.source.direct.ranges(
+        interval,
+        input.partitions,
+        this.positions.get(input.id),
+      );
       const records = ranges.reduce((sum, r) => sum + r.count, 0);
       return {
         manifest: { ...base, records, ranges, blocks: [], direct: true },
@@ -71,13 +76,55 @@ export class InputTracker {
   }
 
   /**
+   * The inputs as they commit: each planned range (read by tasks) replaced by what the task that read its
+   * partition reported. A partition no task of the batch read keeps its position (an empty range, as if
+   * nothing had arrived), so its records go to the next batch and a later read of this batch's partition
+   * finds nothing either. Two reads of one partition that disagree fail the batch, which runs again.
+   */
+  settle(
+    time: number,
+    inputs: readonly InputManifest[],
+    reads: readonly SourceReadReport[],
+  ): InputManifest[] {
+    return inputs.map((input) => {
+      if (!input.ranges.some((r) => r.plan)) return input;
+      const byPartition = new Map<number, SourceReadReport>();
+      for (const read of reads) {
+        if (read.stream !== input.stream || read.time !== time) continue;
+        const earlier = byPartition.get(read.partition);
+        if (earlier && !sameRanges(earlier.ranges, read.ranges)) {
+          throw new SourceError(
+            `two reads of partition ${read.partition} of input '${input.name}' in batch ${time} got different records (${describe(earlier.ranges)} and ${describe(read.ranges)}); the batch runs again`,
+            { time, stream: input.stream, partition: read.partition },
+          );
+        }
+        byPartition.set(read.partition, read);
+      }
+      const ranges = input.ranges.map((range) => {
+        const { plan, ...planned } = range;
+        if (!plan) return range;
+        const read = byPartition.get(range.partition ?? -1)?.ranges.find((r) => r.shard === range.shard);
+        return read ? { ...read, partition: range.partition } : planned;
+      });
+      const deadLetters = [...byPartition.values()].reduce((sum, r) => sum + r.deadLetters, 0);
+      return {
+        ...input,
+        ranges,
+        records: ranges.reduce((sum, r) => sum + r.count, 0),
+        ...(deadLetters > 0 ? { deadLetters } : {}),
+      };
+    });
+  }
+
+  /**
    * A batch taken over from a coordinator that died between claiming it and writing its inputs: blocks
    * are replayed by the tasks that miss them, but dead letters would be lost, so those the manifest
    * counts and the store lacks are read again from the recorded ranges.
    */
   async restoreDeadLetters(time: number, recorded: readonly InputManifest[]): Promise<void> {
     for (const manifest of recorded) {
-      if (!manifest.deadLetters) continue;
+      // Inputs read by tasks: the task reading a shard stores its dead letters before it succeeds.
+      if (!manifest.deadLetters || manifest.direct) continue;
       const stored = await this.store.list(sourceDeadLetterPrefix(manifest.stream, time));
       if (stored.length > 0) continue;
       const input = this.graph.inputs.find((i) => i.id === manifest.stream);
@@ -106,26 +153,16 @@ export class InputTracker {
   }
 
   private async writeDeadLetters(manifest: InputManifest, time: number, deadLetters: readonly DeadLetter[]) {
-    const writes = [...groupByShard(deadLetters)].map(([shard, letters]) => {
-      const body = {
-        stream: manifest.name,
-        batchTime: time,
-        shard,
-        letters: letters.map((l) => ({
-          position: l.position,
-          error: l.error,
-          data: Buffer.from(l.data).toString('base64'),
-        })),
-      };
-      const key = sourceDeadLetterKey(manifest.stream, time, shard);
-      return this.store.put(key, new TextEncoder().encode(JSON.stringify(body)));
-    });
-    await Promise.all(writes);
+    const objects = sourceDeadLetterObjects(manifest.stream, manifest.name, time, deadLetters);
+    await Promise.all(objects.map(({ key, body }) => this.store.put(key, body)));
   }
 }
 
-function groupByShard(letters: readonly DeadLetter[]): Map<string, DeadLetter[]> {
-  const groups = new Map<string, DeadLetter[]>();
-  for (const letter of letters) groups.set(letter.shard, [...(groups.get(letter.shard) ?? []), letter]);
-  return groups;
+function sameRanges(a: readonly SourceRange[], b: readonly SourceRange[]): boolean {
+  const key = (r: SourceRange) => `${r.shard}:${r.first}:${r.last}:${r.count}`;
+  return a.length === b.length && a.every((r, i) => key(r) === key(b[i]));
+}
+
+function describe(ranges: readonly SourceRange[]): string {
+  return ranges.map((r) => `${r.shard} ${r.first}..${r.last} (${r.count})`).join(', ');
 }

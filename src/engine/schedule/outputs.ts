@@ -17,9 +17,18 @@ export async function runOutput(
   const { output, rdd, time } = batchJob;
   const action = output.action;
   if (action.kind === 'sink') {
-    await runner.runFinal(rdd.node, { kind: 'sink', sink: action.sink, output: output.outputIndex });
+    const { sink } = action;
+    if (sink.writeBatch) {
+      // The rows come back in task results: one object for the batch instead of one per partition.
+      const rows = await runner.collect(rdd.node);
+      await beforeCommit();
+      await sink.writeBatch(rows, { batchTime: time, numPartitions: 1, store });
+      await sink.commitBatch({ batchTime: time, numPartitions: 1, store });
+      return;
+    }
+    await runner.runFinal(rdd.node, { kind: 'sink', sink, output: output.outputIndex });
     await beforeCommit();
-    await action.sink.commitBatch({ batchTime: time, numPartitions: rdd.numPartitions, store });
+    await sink.commitBatch({ batchTime: time, numPartitions: rdd.numPartitions, store });
     return;
   }
   const driverRdd = new RDD(rdd.node, {
@@ -45,7 +54,8 @@ export async function writeCheckpoints(
     const rdd = stream.getOrCompute(time);
     if (!rdd) continue;
     const keys = Array.from({ length: rdd.numPartitions }, (_, p) => checkpointKey(stream.id, time, p));
-    const present = await Promise.all(keys.map((key) => store.has(key)));
+    // Tasks that computed a checkpoint partition said so; only the others are looked up.
+    const present = await Promise.all(keys.map((key) => runner.isSaved(key) || store.has(key)));
     if (present.some((p) => !p)) await runner.runFinal(rdd.node, { kind: 'materialize' });
     written.push({ stream: stream.id, operator: stream.operator, partitions: rdd.numPartitions });
   }

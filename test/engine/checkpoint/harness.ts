@@ -1,6 +1,7 @@
 import { type DStream, ManualClock, MemoryStore, StreamingContext } from '../../../src/engine';
 import { runTask, type TaskResult, type TaskSpec } from '../../../src/engine/exec';
 import { InProcessInvoker } from '../../../src/engine/io/in-process-invoker';
+import { Coordinator } from '../../../src/engine/schedule';
 
 /** A memory store that counts reads of persisted partitions per batch, by the batch time of the data. */
 export class CountingStore extends MemoryStore {
@@ -32,25 +33,28 @@ export function steppedContext<T>(
   build(ssc.queueStream(inputs)).foreachBatch(async (rdd, time) => {
     outputs.set(time, await rdd.collect());
   });
-  const invoker = new InProcessInvoker<TaskSpec, TaskResult>(
-    (spec) => runTask(spec, { store, graphFor: () => ssc.graph }),
-    2,
-  );
-  ssc.start({
-    store,
-    invoker,
-    clock: new ManualClock(0, { autoAdvance: true }),
-    zeroTime: 0,
-    batches: 0,
-    retry: { backoffMs: 0 },
-  });
+  /** Persisted partitions of earlier batches shipped in task requests (state and window slices). */
+  const shipped: string[] = [];
+  const invoker = new InProcessInvoker<TaskSpec, TaskResult>((spec) => {
+    for (const [key, bytes] of Object.entries(spec.inputs?.stored ?? {})) if (bytes) shipped.push(key);
+    return runTask(spec, { store, graphFor: () => ssc.graph });
+  }, 2);
+  const clock = new ManualClock(0, { autoAdvance: true });
+  ssc.start({ store, invoker, clock, zeroTime: 0, batches: 0, retry: { backoffMs: 0 } });
+  let coordinator: Coordinator | undefined;
   return {
     store,
     ssc,
     outputs,
+    shipped,
     async run(batches: number) {
       await ssc.awaitTermination();
-      await ssc.coordinator!.run({ batches });
+      await (coordinator ?? ssc.coordinator!).run({ batches });
+    },
+    /** The coordinator process is lost: a new one goes on from the store alone, holding nothing. */
+    loseCoordinator() {
+      const graph = ssc.graph;
+      coordinator = new Coordinator({ job: 'test', graph, store, invoker, clock, retry: { backoffMs: 0 } });
     },
   };
 }

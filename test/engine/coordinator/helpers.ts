@@ -7,13 +7,14 @@ import { MANIFEST_PREFIX } from '../../../src/engine/catalog';
 import { ManualClock } from '../../../src/engine/io/clock';
 import { MemoryStore } from '../../../src/engine/io/memory-store';
 import type { Store } from '../../../src/engine/io/ports';
-import type { BatchInfo, BatchManifest, RetryPolicy } from '../../../src/engine/schedule';
+import type { BatchInfo, BatchManifest, ExchangePolicy, RetryPolicy } from '../../../src/engine/schedule';
 
 export interface RunContextOptions {
   batches: number;
   store?: MemoryStore;
   retry?: Partial<RetryPolicy>;
   workers?: number;
+  exchange?: Partial<ExchangePolicy>;
   onBatch?: (info: BatchInfo) => void;
 }
 
@@ -38,6 +39,7 @@ export async function runContext(
     store,
     workers: options.workers ?? 2,
     retry: { backoffMs: 0, ...options.retry },
+    ...(options.exchange ? { exchange: options.exchange } : {}),
     onBatch: (info) => {
       infos.push(info);
       options.onBatch?.(info);

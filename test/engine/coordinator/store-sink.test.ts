@@ -24,7 +24,7 @@ class FlakyAfterWriteSink<T> extends StoreSink<T> {
 
 describe('StoreSink', () => {
   it('writes one object per batch and partition plus a commit marker', async () => {
-    const sink = new StoreSink<number>('out');
+    const sink = new StoreSink<number>('out', { parts: 'partition' });
     const ssc = context(2);
     ssc
       .queueStream([[1, 2, 3], [4], []])
@@ -50,8 +50,28 @@ describe('StoreSink', () => {
     expect(marker).toEqual({ batchTime: 1000, partitions: 2 });
   });
 
+  it('writes each batch as one part from the coordinator by default, whatever the partitions', async () => {
+    const sink = new StoreSink<Pair<string, number>>('whole');
+    const ssc = context(3);
+    ssc
+      .queueStream([['a', 'b', 'a', 'c', 'a'], ['b']])
+      .map((w) => [w, 1] as Pair<string, number>)
+      .reduceByKey((x, y) => x + y, 4)
+      .writeTo(sink);
+    const { store } = await runContext(ssc, { batches: 2 });
+    expect([...(await sink.readBatch(store, 1000))!].sort()).toEqual([
+      ['a', 3],
+      ['b', 1],
+      ['c', 1],
+    ]);
+    expect((await store.list('sinks/whole/000000000001000/')).map((e) => e.key.split('/').pop())).toEqual([
+      '_COMMITTED',
+      'part-00000.jsonl',
+    ]);
+  });
+
   it('reads back every committed batch exactly once, in order', async () => {
-    const sink = new StoreSink<Pair<string, number>>('counts');
+    const sink = new StoreSink<Pair<string, number>>('counts', { parts: 'partition' });
     const ssc = context(3);
     ssc
       .queueStream([['a', 'b', 'a', 'c', 'a'], ['b'], [], ['z', 'z']])
@@ -87,7 +107,7 @@ describe('StoreSink', () => {
   it.each([1, 2])(
     'does not duplicate rows when a task is retried after its user function threw once (%p partitions)',
     async (partitions) => {
-      const sink = new StoreSink<string>('retried');
+      const sink = new StoreSink<string>('retried', { parts: 'partition' });
       const ssc = context(partitions);
       let calls = 0;
       ssc
@@ -107,7 +127,7 @@ describe('StoreSink', () => {
   );
 
   it('does not duplicate rows when a task fails after it already wrote its partition', async () => {
-    const sink = new FlakyAfterWriteSink<number>('late');
+    const sink = new FlakyAfterWriteSink<number>('late', { parts: 'partition' });
     const ssc = context(2);
     ssc.queueStream([[1, 2, 3, 4, 5]]).writeTo(sink);
     const { store, error } = await runContext(ssc, { batches: 1, retry: { maxAttempts: 2 } });
@@ -118,7 +138,7 @@ describe('StoreSink', () => {
   });
 
   it('reads a failed, uncommitted batch as undefined even when some partitions were written', async () => {
-    const sink = new StoreSink<number>('partial');
+    const sink = new StoreSink<number>('partial', { parts: 'partition' });
     // A record the map throws on fails the batch (the default would dead-letter it and commit).
     const ssc = new StreamingContext({
       batchInterval: 1000,

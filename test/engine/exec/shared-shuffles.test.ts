@@ -68,7 +68,11 @@ describe('sibling shuffles over one parent', () => {
     const outputs = new Map<number, Pair<string, [number, number[]]>[]>();
     pairs.reduceByKey(sum, 3).join(pairs.groupByKey(3), 3).foreachBatch(collectInto(outputs));
 
-    const { store, error } = await runContext(ssc, { batches: BATCHES.length });
+    // Map outputs too big to send back are written to the store: here, all of them.
+    const { store, error } = await runContext(ssc, {
+      batches: BATCHES.length,
+      exchange: { inlineBytes: 0 },
+    });
 
     expect(error).toBeUndefined();
     BATCHES.forEach((words, i) => {
@@ -588,13 +592,13 @@ describe('runTask with alsoShuffles', () => {
 
     expect(job.mapCalls()).toBe(words.length);
     expect(result).toMatchObject({ kind: 'shuffleMap', node: job.counts.id, partition: 0, rows: 5 });
-    expect(result.offsets).toHaveLength(4);
-    expect(result.alsoOffsets).toHaveLength(1);
-    expect(result.alsoOffsets![0]).toHaveLength(3);
+    expect(result.mapOutputs).toHaveLength(2);
+    expect(result.mapOutputs![0].offsets).toHaveLength(4);
+    expect(result.mapOutputs![1].offsets).toHaveLength(3);
     const pairs = words.map((w): WordCount => [w, 1]);
     const written = [
-      [job.counts.dependencies[0] as ShuffleDependency, result.offsets!],
-      [job.groups.dependencies[0] as ShuffleDependency, result.alsoOffsets![0]],
+      [job.counts.dependencies[0] as ShuffleDependency, result.mapOutputs![0].offsets],
+      [job.groups.dependencies[0] as ShuffleDependency, result.mapOutputs![1].offsets],
     ] as const;
     for (const [dep, offsets] of written) {
       const bytes = (await store.get(shuffleFileKey(dep, 0)))!;
@@ -713,7 +717,13 @@ describe('background saves of persisted partitions', () => {
     const store = new SlowStoredStore(true);
     const { ssc, outputs } = statefulJob([['a', 'b', 'a'], ['c']]);
 
-    const { error } = await runContext(ssc, { batches: 2, store, retry: { maxAttempts: 2 } });
+    // State goes to the store when it does not fit in the result: here, always.
+    const { error } = await runContext(ssc, {
+      batches: 2,
+      store,
+      retry: { maxAttempts: 2 },
+      exchange: { inlineBytes: 0 },
+    });
 
     expect(error).toBeDefined();
     expect(chainMessages(error).some((m) => /no space left for batches\/\d+\/stored\//.test(m))).toBe(true);
@@ -730,7 +740,11 @@ describe('background saves of persisted partitions', () => {
     const batches = [['a', 'b', 'a'], ['b'], ['c', 'a']];
     const { ssc, outputs, mapCalls } = statefulJob(batches);
 
-    const { error } = await runContext(ssc, { batches: batches.length, store });
+    const { error } = await runContext(ssc, {
+      batches: batches.length,
+      store,
+      exchange: { inlineBytes: 0 },
+    });
 
     expect(error).toBeUndefined();
     expect(sortedMultiset(outputs.get(3000)!)).toEqual(

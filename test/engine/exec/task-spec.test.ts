@@ -54,7 +54,7 @@ describe('parseTaskSpec', () => {
     expect(parseTaskSpec(VALID)).toEqual(VALID);
     const shuffleMap = { ...VALID, kind: 'shuffleMap', shuffle: 0 };
     expect(parseTaskSpec(shuffleMap)).toEqual(shuffleMap);
-    const sink = { ...VALID, kind: 'sink', output: 1, shuffleOffsets: { 'a~0': [[12, 20, 30]] } };
+    const sink = { ...VALID, kind: 'sink', output: 1, inputs: { offsets: { 'a~0': [[12, 20, 30]] } } };
     expect(parseTaskSpec(sink)).toEqual(sink);
   });
 
@@ -72,7 +72,11 @@ describe('parseTaskSpec', () => {
     ['a missing node', without('node'), 'node'],
     ['a zero batch time', { ...VALID, batchTime: 0 }, 'batchTime'],
     ['a negative attempt', { ...VALID, attempt: -1 }, 'attempt'],
-    ['a negative shuffle offset', { ...VALID, shuffleOffsets: { s: [[1, -2]] } }, 'shuffleOffsets.s.0.1'],
+    [
+      'a negative shuffle offset',
+      { ...VALID, inputs: { offsets: { s: [[1, -2]] } } },
+      'inputs.offsets.s.0.1',
+    ],
   ])('rejects %s, naming the field in the message and in context.field', (_what, input, field) => {
     const error = rejection(input);
     expect(error.message).toMatch(/^invalid task description: /);

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { awsErrorCode, awsErrorMessage, isThrottlingError } from '../aws-errors';
 import { SourceError } from '../errors';
+import { countRequests, type RequestKind } from '../metering';
 import type { Clock } from '../ports';
 import { type RetryPolicy, withRetry } from '../retry';
 import { RateLimiter } from './rate-limiter';
@@ -126,6 +127,7 @@ export class KinesisCalls {
       this.retry,
       async () => {
         if (limiter && shard) await limiter.acquire(shard);
+        countRequests(requestKindOf(operation));
         return run();
       },
       {
@@ -164,4 +166,12 @@ export class KinesisCalls {
       { cause },
     );
   }
+}
+
+/** The meter's name for a Kinesis operation (each attempt is one request). */
+function requestKindOf(operation: string): RequestKind {
+  if (operation === 'GetRecords') return 'kinesisGetRecords';
+  if (operation === 'GetShardIterator') return 'kinesisGetShardIterator';
+  if (operation === 'ListShards') return 'kinesisListShards';
+  return 'kinesisOther';
 }

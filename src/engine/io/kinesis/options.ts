@@ -51,6 +51,22 @@ export interface KinesisSourceOptions<T> {
    * throttling of its own. 1 reads the shards one by one.
    */
   readConcurrency?: number;
+  /**
+   * Who reads the records: 'tasks' (default) — the coordinator only plans each batch's per-shard ranges
+   * and every map task reads its shards from Kinesis itself — or 'coordinator', which reads every shard
+   * and hands the records to tasks as input blocks in the store.
+   */
+  readIn?: 'tasks' | 'coordinator';
+  /**
+   * Propagation margin, ms (default 1000; 0 suits emulators such as kinesalite, where a record is
+   * readable once its put returns). A batch planned at time t takes the records that arrived before
+   * t - settleMs, and a task that reaches the tip of a shard without a record past that cutoff does not
+   * conclude before its clock passes the cutoff by settleMs: Kinesis makes records readable right after
+   * they are written, and the AWS low-latency guide puts the put-to-get delay typically below 1 second.
+   */
+  settleMs?: number;
+  /** How often the coordinator lists the stream's shards again (default 60 s; also when a shard ends). */
+  shardListRefreshMs?: number;
   /** Retries of throttled or transiently failed calls (io/retry.ts); default 7 tries, 100 ms..5 s. */
   retry?: Partial<RetryOptions>;
   /** Time for budgets, rate limits and retry waits; a ManualClock in tests. Default: the system clock. */
@@ -60,6 +76,8 @@ export interface KinesisSourceOptions<T> {
 export const DEFAULT_MAX_RECORDS_PER_SHARD = 10_000;
 export const DEFAULT_MAX_BYTES_PER_SHARD = 10 * 1024 * 1024;
 export const DEFAULT_READ_CONCURRENCY = 16;
+export const DEFAULT_SETTLE_MS = 1000;
+export const DEFAULT_SHARD_LIST_REFRESH_MS = 60_000;
 export const KINESIS_RETRY: RetryOptions = { maxAttempts: 7, baseMs: 100, maxMs: 5000 };
 
 /** Milliseconds since the epoch below this are taken for seconds (they would be before March 1973). */
@@ -142,4 +160,17 @@ export function checkBudget(value: number | undefined): number | undefined {
     `readBudgetMs must be a number of ms >= 0 (0 makes one GetRecords call per shard and batch), not ${String(value)}`,
     { readBudgetMs: value },
   );
+}
+
+/** A duration option in ms: finite and >= 0. */
+export function checkMs(name: string, value: number): number {
+  if (Number.isFinite(value) && value >= 0) return value;
+  throw new ConfigError(`${name} must be a number of ms >= 0, not ${String(value)}`, { [name]: value });
+}
+
+export function checkReadIn(value: unknown): 'tasks' | 'coordinator' {
+  if (value === 'tasks' || value === 'coordinator') return value;
+  throw new ConfigError(`readIn must be 'tasks' (the default) or 'coordinator', not ${String(value)}`, {
+    readIn: String(value),
+  });
 }

@@ -1,22 +1,18 @@
 import type { GetRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import type { RecordDecoder } from '../decoders';
 import { SourceError } from '../errors';
-import type { KinesisCalls, Start } from './calls';
+import type { KinesisCalls } from './calls';
+import { type OpenedIterator, openPosition } from './open-position';
 import { type Caps, consume, emptyPart, type ShardPart } from './records';
 import type { ShardReadRequest } from './shard-read-request';
-import { compareSequence } from './shards';
-import { type TrimmedPolicy, TrimmedPositionCheck, type UnprovenPosition } from './trimmed-position';
+import { type TrimmedPolicy, TrimmedPositionCheck } from './trimmed-position';
 
 /** GetRecords' own ceiling per call. */
 const GET_RECORDS_LIMIT = 10_000;
 /** Iterators expire 5 minutes after Kinesis hands them out; one older than this is not reused. */
 const ITERATOR_REUSE_MS = 4 * 60_000;
 
-/** An iterator and what is still to be checked about the position it stands at. */
-interface Kept extends UnprovenPosition {
-  iterator: string;
-  obtainedAt: number;
-}
+type Kept = OpenedIterator;
 
 /** What the last read of a shard left: how to retry it, and how to go on after it. */
 interface Memory {
@@ -124,37 +120,8 @@ export class ShardReader<T> {
   }
 
   /** A new iterator for the committed position (or the fresh start); undefined if the shard has ended. */
-  private async open(request: ShardReadRequest): Promise<Kept | undefined> {
-    const { shard, basis, startingSequence } = request;
-    const obtainedAt = () => this.calls.clock.now();
-    const at = async (start: Start, extra: Partial<Kept> = {}) => {
-      const iterator = await this.calls.shardIterator(shard, start);
-      return iterator === undefined ? undefined : { iterator, obtainedAt: obtainedAt(), ...extra };
-    };
-    if (!basis) return at(request.fresh);
-    if (startingSequence && compareSequence(startingSequence, basis) > 0) {
-      // The shard's listing already starts after the committed record. Unless caught-up evidence may
-      // cover that, fail before reading; if it may, the first record read is judged (admit).
-      const lost = await this.trim.uncovered(request);
-      if (lost !== undefined) {
-        this.trim.trimmed(
-          shard,
-          basis,
-          startingSequence,
-          `the shard now starts at a later sequence number; ${lost}`,
-        );
-      }
-      return at({ kind: 'type', type: 'TRIM_HORIZON' }, { gapFrom: basis });
-    }
-    // AT, not AFTER: reading the committed record again proves it (and so nothing after it) was not trimmed.
-    try {
-      return await at({ kind: 'at', sequence: basis }, { expect: basis });
-    } catch (error) {
-      const code = (error as SourceError).context?.code;
-      if (code !== 'InvalidArgumentException') throw error;
-      // Kinesis may refuse a sequence number that expired: look at the oldest record left to tell.
-      return at({ kind: 'type', type: 'TRIM_HORIZON' }, { expect: basis, openError: error });
-    }
+  private open(request: ShardReadRequest): Promise<Kept | undefined> {
+    return openPosition(this.calls, this.trim, request);
   }
 
   /** GetRecords, re-opening once or twice if the iterator expired (5 minutes) during long waits. */

@@ -5,23 +5,31 @@ import { decoderFor, type RecordDecoder } from '../decoders';
 import type { DeadLetter, Source, SourceBatch, SourceInterval, SourceRange } from '../ports';
 import { retryPolicy } from '../retry';
 import { KinesisCalls, type Start } from './calls';
+import { KinesisDirectRead } from './direct-read';
 import {
   checkBudget,
   checkCap,
+  checkMs,
   checkReadConcurrency,
+  checkReadIn,
   checkTrimmedPolicy,
   DEFAULT_MAX_BYTES_PER_SHARD,
   DEFAULT_MAX_RECORDS_PER_SHARD,
   DEFAULT_READ_CONCURRENCY,
+  DEFAULT_SETTLE_MS,
+  DEFAULT_SHARD_LIST_REFRESH_MS,
   KINESIS_RETRY,
   type KinesisSourceOptions,
   type ResolvedStart,
   resolveStartingPosition,
 } from './options';
+import { PlannedRead } from './planned-read';
+import { RangePlanner } from './range-planner';
 import type { ShardPart } from './records';
 import { replayRange } from './replay';
 import { ShardReader } from './shard-reader';
 import { compareIds, memo, parentsOf, readSlots, settleInOrder } from './shards';
+import { TrimmedPositionCheck } from './trimmed-position';
 
 /** How one shard fared in one read: `part` and `range` when it was read. */
 interface ShardStep<T> {
@@ -32,7 +40,11 @@ interface ShardStep<T> {
 }
 
 /**
- * Kinesis Data Streams as a replayable source. Positions are Kinesis sequence numbers, one SourceRange
+ * Kinesis Data Streams as a replayable source. By default (readIn 'tasks') the coordinator only plans
+ * each batch's ranges and map tasks read their shards themselves (`direct`, see KinesisDirectRead);
+ * `read` below is the coordinator-read mode (readIn 'coordinator'), whose records become input blocks.
+ *
+ * Positions are Kinesis sequence numbers, one SourceRange
  * per shard read, so a batch continues after the last committed one and a lost block is read again
  * from its recorded range. Each range also records the shard's MillisBehindLatest, and a trimmed gap
  * skipped on request (onTrimmedPosition: 'skip').
@@ -69,6 +81,8 @@ export class KinesisSource<T = string> implements Source<T> {
   private readonly readBudgetMs: number | undefined;
   private readonly calls: KinesisCalls;
   private readonly reader: ShardReader<T>;
+  /** Set unless readIn is 'coordinator': tasks read their own shards (see KinesisDirectRead). */
+  readonly direct?: KinesisDirectRead<T>;
 
   constructor(options: KinesisSourceOptions<T>) {
     if (typeof options.streamName !== 'string' || options.streamName === '') {
@@ -102,6 +116,21 @@ export class KinesisSource<T = string> implements Source<T> {
     const retry = retryPolicy({ ...options.retry, clock }, KINESIS_RETRY);
     this.calls = new KinesisCalls(options.streamName, options.client, retry, clock);
     this.reader = new ShardReader(this.calls, this.decode, caps, onTrimmed);
+    if (checkReadIn(options.readIn ?? 'tasks') === 'tasks') {
+      const settleMs = checkMs('settleMs', options.settleMs ?? DEFAULT_SETTLE_MS);
+      const refreshMs = checkMs(
+        'shardListRefreshMs',
+        options.shardListRefreshMs ?? DEFAULT_SHARD_LIST_REFRESH_MS,
+      );
+      const trim = new TrimmedPositionCheck(this.calls, onTrimmed);
+      this.direct = new KinesisDirectRead(
+        this.calls,
+        this.decode,
+        new RangePlanner(this.calls, this.start, settleMs, refreshMs),
+        new PlannedRead(this.calls, this.decode, caps, trim, settleMs),
+        this.readConcurrency,
+      );
+    }
   }
 
   /** Fails at start, with how to fix it, when the stream does not exist or cannot be listed. */

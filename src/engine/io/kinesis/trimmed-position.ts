@@ -8,6 +8,9 @@ import { compareSequence } from './shards';
 
 export type TrimmedPolicy = 'fail' | 'skip';
 
+/** The part of a shard read the check looks at. */
+type TrimmedRequest = Pick<ShardReadRequest, 'shard' | 'caughtUpAt'>;
+
 /** What is still to be checked about the committed position an iterator was opened for. */
 export interface UnprovenPosition {
   /** Opened AT the committed record: the first record read must be it (then it is dropped), or it was trimmed. */
@@ -33,7 +36,7 @@ export class TrimmedPositionCheck {
   }
 
   /** Why records after the committed position may have expired; undefined when none can have. */
-  uncovered(request: ShardReadRequest, first?: _Record): Promise<string | undefined> {
+  uncovered(request: TrimmedRequest, first?: _Record): Promise<string | undefined> {
     return this.evidence.uncovered(request.caughtUpAt, first);
   }
 
@@ -44,7 +47,7 @@ export class TrimmedPositionCheck {
    * nothing that can have expired proves the position: a quiet shard whose committed record expired.
    */
   async judge(
-    request: ShardReadRequest,
+    request: TrimmedRequest,
     cursor: UnprovenPosition,
     first: _Record | undefined,
     atTip: boolean,
@@ -68,7 +71,7 @@ export class TrimmedPositionCheck {
    * it may have expired; undefined when none can have.
    */
   admit(
-    request: ShardReadRequest,
+    request: TrimmedRequest,
     cursor: UnprovenPosition,
     record: _Record,
     part: Pick<ShardPart<unknown>, 'gap'>,

@@ -2,8 +2,8 @@ import { MissingInputError } from '../errors';
 import { type Dependency, LineageNode, type TaskContext } from '../lineage';
 
 export interface SourceReads<T> {
-  /** Sources that tasks can read by range (no blocks at all). */
-  direct?: (partition: number) => Promise<T[]>;
+  /** Sources that tasks read by range themselves (no blocks at all). */
+  direct?: (partition: number, ctx: TaskContext) => Promise<T[]>;
   /** Re-reads a lost block from the ranges recorded in the batch manifest. */
   replay?: (partition: number, ctx: TaskContext) => Promise<T[]>;
 }
@@ -36,7 +36,7 @@ export class SourceNode<T> extends LineageNode<T> {
 
   /** Every record of the partition, as the source gave it. */
   private async readPartition(partition: number, ctx: TaskContext): Promise<T[]> {
-    if (this.reads.direct) return this.reads.direct(partition);
+    if (this.reads.direct) return this.reads.direct(partition, ctx);
     const block = await ctx.readInputBlock(this.streamId, this.batchTime, partition);
     if (block) return block as T[];
     if (!this.reads.replay) {

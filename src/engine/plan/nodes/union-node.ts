@@ -37,6 +37,12 @@ export class UnionNode<T> extends LineageNode<T> {
     return parent.forEach(index, ctx, emit);
   }
 
+  override narrowReads(partition: number): [LineageNode<unknown>, number][] {
+    if (this.coPartitioned) return this.parents.map((p) => [p as LineageNode<unknown>, partition]);
+    const [parent, index] = this.locate(partition);
+    return [[parent as LineageNode<unknown>, index]];
+  }
+
   private locate(partition: number): [LineageNode<T>, number] {
     let index = partition;
     for (const parent of this.parents) {

@@ -1,0 +1,67 @@
+import {
+  ManualClock,
+  MemoryStore,
+  type Pair,
+  readManifest,
+  StoreSink,
+  StreamingContext,
+} from '../../../src/engine';
+import { useLocalKinesis } from '../../support/kinesis-harness';
+import { CountingStore } from '../../support/log-source';
+
+const kinesis = useLocalKinesis('sluice-coordinator-task-reads');
+
+/** A word count over a Kinesis stream read by tasks; `onBatch` runs as driver code after the sink. */
+function job(stream: string, store: CountingStore, batches: number, onBatch: () => Promise<void>) {
+  const ssc = new StreamingContext({ batchInterval: '1s', partitions: 2, name: 'task-reads' });
+  const sink = new StoreSink<Pair<string, number>>('counts');
+  const counts = ssc
+    .kinesisStream({ streamName: stream, client: kinesis.newClient(), settleMs: 0 })
+    .map((w): Pair<string, number> => [w, 1])
+    .reduceByKey((a, b) => a + b);
+  counts.writeTo(sink);
+  counts.foreachBatch(onBatch);
+  ssc.start({
+    store,
+    clock: new ManualClock(0, { autoAdvance: true }),
+    zeroTime: 0,
+    batches,
+    batchRetries: 0,
+    retry: { backoffMs: 0 },
+  });
+  return { ssc, sink };
+}
+
+describe('Kinesis input read by map tasks under the coordinator', () => {
+  it('a batch re-run by a new coordinator reads the records its first run read, and no input goes through the store', async () => {
+    const stream = await kinesis.newStream(2);
+    await kinesis.put(stream, ['a', 'b', 'c', 'a']);
+    const store = new CountingStore(new MemoryStore());
+    let failed = false;
+    const first = job(stream, store, 1, async () => {
+      if (failed) return;
+      failed = true;
+      // Records that arrive while the batch runs belong to a later batch, whichever run reads them.
+      await kinesis.put(stream, ['late', 'a']);
+      throw new Error('coordinator lost its connection');
+    });
+    await expect(first.ssc.awaitTermination()).rejects.toThrow(/lost its connection/);
+    expect((await readManifest(store, 1000))?.status).toBe('failed');
+
+    const second = job(stream, store, 2, async () => undefined);
+    await second.ssc.awaitTermination();
+    expect((await second.sink.readBatch(store, 1000))?.sort()).toEqual([
+      ['a', 2],
+      ['b', 1],
+      ['c', 1],
+    ]);
+    expect((await second.sink.readBatch(store, 2000))?.sort()).toEqual([
+      ['a', 1],
+      ['late', 1],
+    ]);
+    const committed = await readManifest(store, 1000);
+    expect(committed?.inputs[0]).toMatchObject({ records: 4, direct: true, blocks: [] });
+    expect(committed?.inputs[0].ranges.every((r) => r.plan === undefined)).toBe(true);
+    expect(store.calls.filter((c) => c.op === 'put' && c.key.includes('/input/'))).toEqual([]);
+  });
+});

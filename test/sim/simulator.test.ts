@@ -1,0 +1,96 @@
+import { upstreamBackupMs } from '../../bench/sim/recovery';
+import { runScenario, type ScenarioOptions } from '../../bench/sim/scenario';
+import { VirtualClock } from '../../bench/sim/virtual-clock';
+
+/** Everything the simulation reports about a run, without the real-CPU calibration figures. */
+async function figuresOf(options: ScenarioOptions) {
+  const { batches } = await runScenario(options);
+  return batches.map(({ lambda: { realCpuMsReading, realCpuMsOther, ...lambda }, ...batch }) => ({
+    ...batch,
+    lambda,
+  }));
+}
+
+describe('the scaling simulator', () => {
+  const small: ScenarioOptions = {
+    shards: 6,
+    concurrency: 4,
+    recordsPerSecond: 6000,
+    batches: 12,
+    seed: 7,
+    chargeCpu: false,
+  };
+
+  it('gives the same figures for the same seed', async () => {
+    const first = await figuresOf(small);
+    const second = await figuresOf(small);
+    expect(second).toEqual(first);
+    expect(first).toHaveLength(12);
+  });
+
+  it('gives other figures for another seed', async () => {
+    const first = await figuresOf(small);
+    const other = await figuresOf({ ...small, seed: 8 });
+    expect(other.map((b) => b.processingMs)).not.toEqual(first.map((b) => b.processingMs));
+  });
+
+  it('runs a 60-batch job on the virtual clock without waiting in real time', async () => {
+    const timeout = jest.spyOn(global, 'setTimeout');
+    try {
+      const { batches } = await runScenario({ ...small, batches: 60 });
+      expect(batches.map((b) => b.batchTime)).toEqual(Array.from({ length: 60 }, (_, i) => (i + 1) * 1000));
+      expect(batches[59].finishedAt).toBeGreaterThan(60_000);
+      // Sixty simulated seconds went by and nothing slept on a real timer.
+      const realWaits = timeout.mock.calls.filter(([, delay]) => (delay ?? 0) > 0);
+      expect(realWaits).toEqual([]);
+    } finally {
+      timeout.mockRestore();
+    }
+  });
+
+  it('counts the modelled requests of every batch', async () => {
+    const [, , third] = await figuresOf(small);
+    expect(third.records).toBe(6000);
+    expect(third.lambda.invocations).toBe(third.tasks);
+    expect(third.lambda.kinesisGetRecords).toBe(6);
+    // Claim, commit, the sink's part and marker; shuffles and state travel in task payloads.
+    expect(third.s3.put).toBeGreaterThan(0);
+    expect(third.s3.get).toBe(0);
+  });
+
+  it('recomputes a lost worker’s partitions from lineage and still completes every batch', async () => {
+    const run = await runScenario({ ...small, batches: 16, loss: { afterBatch: 14, workers: 3 } });
+    expect(run.lostObjects).toBeGreaterThan(0);
+    expect(run.batches).toHaveLength(16);
+    expect(run.batches.every((b) => b.records > 0)).toBe(true);
+  });
+});
+
+describe('the virtual clock', () => {
+  it('jumps to the next sleeper once nothing else can run', async () => {
+    const clock = new VirtualClock(0, false);
+    const woken: number[] = [];
+    const work = (async () => {
+      await clock.sleepUntil(5000);
+      woken.push(clock.now());
+      await clock.sleepUntil(3_600_000);
+      woken.push(clock.now());
+    })();
+    await clock.drive(work);
+    expect(woken).toEqual([5000, 3_600_000]);
+  });
+});
+
+describe('upstream backup', () => {
+  const base = { failedAt: 25_500, lostBatches: 5, steadyMs: 500, interval: 1000 };
+
+  it('takes longer to catch up as the lost node was busier', () => {
+    const light = upstreamBackupMs({ ...base, nodeWorkMs: 200 });
+    const heavy = upstreamBackupMs({ ...base, nodeWorkMs: 800 });
+    expect(heavy).toBeGreaterThan(light);
+  });
+
+  it('never catches up when the node was fully loaded', () => {
+    expect(upstreamBackupMs({ ...base, nodeWorkMs: 1000 })).toBe(Number.POSITIVE_INFINITY);
+  });
+});
