@@ -1,10 +1,10 @@
-import { SourceError } from '../../src/engine/io/errors';
 import { MemoryByteSource } from '../../src/engine/io/memory-byte-source';
 import type { SourceInterval } from '../../src/engine/io/ports';
 
 const encoder = new TextEncoder();
 const log = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((s) => encoder.encode(s));
 const interval = (batchIndex: number): SourceInterval => ({ batchIndex, batchTime: 0, intervalMs: 1000 });
+const noRanges = async () => [];
 
 describe('MemoryByteSource', () => {
   it('gives each interval the next rate x interval records, decoded', async () => {
@@ -17,12 +17,15 @@ describe('MemoryByteSource', () => {
 
   it('lets tasks read contiguous partitions that together are the interval, with their ranges', async () => {
     const source = new MemoryByteSource('log', { log, ratePerSecond: 7, decoder: 'utf8' });
-    const parts = await Promise.all([0, 1, 2].map((p) => source.direct.readPartition(interval(0), p, 3)));
-    expect(parts).toEqual([['a', 'b', 'c'], ['d', 'e', 'f'], ['g']]);
-    expect(source.direct.ranges(interval(0), 3).map((r) => [r.first, r.last, r.count])).toEqual([
-      ['0', '2', 3],
-      ['3', '5', 3],
-      ['6', '6', 1],
+    const parts = await Promise.all(
+      [0, 1, 2].map((p) => source.direct.readPartition(interval(0), p, 3, noRanges)),
+    );
+    expect(parts.map((part) => part.records)).toEqual([['a', 'b', 'c'], ['d', 'e', 'f'], ['g']]);
+    const ranges = await source.direct.ranges(interval(0), 3, undefined);
+    expect(ranges.map((r) => [r.partition, r.first, r.last, r.count])).toEqual([
+      [0, '0', '2', 3],
+      [1, '3', '5', 3],
+      [2, '6', '6', 1],
     ]);
   });
 
@@ -38,7 +41,9 @@ describe('MemoryByteSource', () => {
       ratePerSecond: 3,
       decoder: (data) => data,
     });
-    const [first] = await source.direct.readPartition(interval(0), 0, 1);
+    const {
+      records: [first],
+    } = await source.direct.readPartition(interval(0), 0, 1, noRanges);
     expect(first.buffer).toBe(pool.buffer);
   });
 
@@ -57,14 +62,15 @@ describe('MemoryByteSource', () => {
     expect((await source.read(interval(1))).records).toEqual(['log:2', 'log:3']);
   });
 
-  it('dead-letters an undecodable record on read and fails a direct read naming its position', async () => {
+  it('dead-letters an undecodable record with its position, on the coordinator or in a task', async () => {
     const bad = [encoder.encode('ok'), Uint8Array.of(0xff), encoder.encode('ok')];
     const source = new MemoryByteSource('log', { log: bad, ratePerSecond: 3, decoder: 'utf8' });
-    const batch = await source.read(interval(0));
-    expect(batch.records).toEqual(['ok', 'ok']);
-    expect(batch.deadLetters?.map((d) => [d.shard, d.position])).toEqual([['log', '1']]);
-    const direct = source.direct.readPartition(interval(0), 0, 1);
-    await expect(direct).rejects.toThrow(SourceError);
-    await expect(direct).rejects.toMatchObject({ context: { position: 1 } });
+    for (const read of [source.read(interval(0)), source.direct.readPartition(interval(0), 0, 1, noRanges)]) {
+      const batch = await read;
+      expect(batch.records).toEqual(['ok', 'ok']);
+      expect(batch.deadLetters?.map((d) => [d.shard, d.position, [...d.data]])).toEqual([
+        ['log', '1', [0xff]],
+      ]);
+    }
   });
 });

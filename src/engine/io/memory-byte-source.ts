@@ -46,12 +46,13 @@ export class MemoryByteSource<T> implements Source<T> {
     this.decode = decoderFor(options.decoder);
     this.wantsMeta = this.decode.length >= 2;
     this.direct = {
-      ranges: (interval, partitions) =>
-        Array.from({ length: partitions }, (_, p) =>
-          this.range(...this.partitionBounds(interval, p, partitions)),
-        ),
+      ranges: async (interval, partitions) =>
+        Array.from({ length: partitions }, (_, p) => ({
+          ...this.range(...this.partitionBounds(interval, p, partitions)),
+          partition: p,
+        })),
       readPartition: async (interval, partition, partitions) =>
-        this.decodeAll(...this.partitionBounds(interval, partition, partitions)),
+        this.readPositions(...this.partitionBounds(interval, partition, partitions)),
     };
   }
 
@@ -112,26 +113,6 @@ export class MemoryByteSource<T> implements Source<T> {
     const size = Math.ceil((end - first) / partitions);
     const from = Math.min(end, first + partition * size);
     return [from, Math.min(end, from + size)];
-  }
-
-  /**
-   * A direct read has no dead-letter channel, so an undecodable record fails the task with its position
-   * (never dropped silently); the coordinator-side `read` dead-letters it instead.
-   */
-  private decodeAll(first: number, end: number): T[] {
-    const records = new Array<T>(end - first);
-    for (let position = first; position < end; position++) {
-      try {
-        records[position - first] = this.decodeOne(this.bytesAt(position), position);
-      } catch (error) {
-        throw new SourceError(
-          `MemoryByteSource '${this.name}': record ${position} cannot be decoded`,
-          { shard: this.name, position },
-          { cause: error },
-        );
-      }
-    }
-    return records;
   }
 
   private decodeOne(data: Uint8Array, position: number): T {
