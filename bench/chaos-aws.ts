@@ -145,7 +145,9 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
         return new KillableInvoker(
           echo,
           (spec) => {
-            if (!armed.kill || spec.kind !== 'sink' || spec.batchTime < plan.kill * 1000) return false;
+            // Sink rows travel back in result tasks, written out by the coordinator afterwards.
+            const output = spec.kind === 'sink' || spec.kind === 'result';
+            if (!armed.kill || !output || spec.batchTime < plan.kill * 1000) return false;
             armed.kill = false;
             signal('killed');
             return true;

@@ -39,6 +39,8 @@ function options() {
       shards: { type: 'string', default: '2' },
       'task-memory': { type: 'string', default: String(DEFAULT_TASK_MEMORY_MB) },
       'coordinator-memory': { type: 'string', default: '1024' },
+      // As serverless.yml deploys it (SLUICE_SMALL_BATCH_RECORDS): batches this small skip the fan-out.
+      'small-batch-records': { type: 'string', default: '2000' },
     },
   });
   const number = (name: string, text: string | undefined, min: number): number => {
@@ -59,6 +61,7 @@ function options() {
     shards: number('shards', values.shards, 1),
     taskMemoryMb: number('task-memory', values['task-memory'], 128),
     coordinatorMemoryMb: number('coordinator-memory', values['coordinator-memory'], 128),
+    smallBatchRecords: number('small-batch-records', values['small-batch-records'], 0),
   };
 }
 
@@ -114,6 +117,7 @@ async function run(o: ReturnType<typeof options>) {
       workers: o.workers,
       batches: o.batches + WARM_UP_BATCHES,
       taskMemoryMb: o.taskMemoryMb,
+      smallBatchRecords: o.smallBatchRecords,
       log: () => undefined,
       onBatch: (info) => {
         infos.push(info);

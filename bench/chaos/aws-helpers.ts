@@ -1,4 +1,8 @@
 /** Pieces of the local-AWS chaos run: coordinator clocks, lease surgery, Kinesis faults for the job. */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { GetRecordsCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-kinesis';
 import { isConditionFailed } from '../../src/engine/io/errors';
 import { seededRandom } from '../../src/engine/io/faults';
@@ -66,6 +70,8 @@ export interface KinesisChaos {
 }
 
 const HOOK = '__sluiceChaosKinesis';
+/** Task threads (which read Kinesis themselves) find the run's seed and where to report their faults here. */
+const TASK_FAULTS_ENV = 'SLUICE_CHAOS_KINESIS_TASKS';
 
 /**
  * Installs Kinesis faults for coordinators built in this process (the chaos job module asks for them;
@@ -74,6 +80,9 @@ const HOOK = '__sluiceChaosKinesis';
 export function installKinesisChaos(seed: number): KinesisChaos {
   const random = seededRandom(seed * 31 + 7);
   const made: FaultyKinesis[] = [];
+  // Worker threads started from now on copy this environment: their task-side reads get faults too.
+  const taskDir = mkdtempSync(join(tmpdir(), 'sluice-chaos-kinesis-'));
+  process.env[TASK_FAULTS_ENV] = JSON.stringify({ seed, dir: taskDir });
   // One throttled GetRecords for certain (the first of the run), more at random.
   let forced = 1;
   const chaos: KinesisChaos = {
@@ -98,9 +107,13 @@ export function installKinesisChaos(seed: number): KinesisChaos {
       return { send };
     },
     get counts() {
+      const tasks = readdirSync(taskDir).map(
+        (file) =>
+          JSON.parse(readFileSync(join(taskDir, file), 'utf8')) as { throttles: number; emptyPages: number },
+      );
       return {
-        kinesisThrottles: made.reduce((n, f) => n + f.counts.throttles, 0),
-        emptyPages: made.reduce((n, f) => n + f.counts.emptyPages, 0),
+        kinesisThrottles: [...made.map((f) => f.counts), ...tasks].reduce((n, c) => n + c.throttles, 0),
+        emptyPages: [...made.map((f) => f.counts), ...tasks].reduce((n, c) => n + c.emptyPages, 0),
       };
     },
   };
@@ -110,12 +123,33 @@ export function installKinesisChaos(seed: number): KinesisChaos {
 
 export function uninstallKinesisChaos(): void {
   delete (globalThis as Record<string, unknown>)[HOOK];
+  delete process.env[TASK_FAULTS_ENV];
 }
 
 /** For the job module: the installed Kinesis faults' wrapper, or the client unchanged. */
 export function chaosKinesisClient(client: KinesisSender): KinesisSender {
   const chaos = (globalThis as Record<string, unknown>)[HOOK] as KinesisChaos | undefined;
-  return chaos ? chaos.wrap(client) : client;
+  if (chaos) return chaos.wrap(client);
+  const task = process.env[TASK_FAULTS_ENV];
+  return task ? taskThreadFaults(client, JSON.parse(task) as { seed: number; dir: string }) : client;
+}
+
+/** A task thread's faults (throttling, empty pages), counted in a file of its own for the run to add up. */
+function taskThreadFaults(client: KinesisSender, run: { seed: number; dir: string }): KinesisSender {
+  const faulty = new FaultyKinesis(client, {
+    seed: run.seed * 131 + threadId,
+    throttle: 0.05,
+    emptyPagesBeforeRecords: (_shard, r) => (r() < 0.3 ? 1 + Math.floor(r() * 2) : 0),
+  });
+  const report = () => writeFileSync(join(run.dir, `thread-${threadId}.json`), JSON.stringify(faulty.counts));
+  const send = (async (command: unknown) => {
+    try {
+      return await faulty.client.send(command as never);
+    } finally {
+      report();
+    }
+  }) as KinesisSender['send'];
+  return { send };
 }
 
 /** Progress lines on stderr with CHAOS_VERBOSE set (to find where a seed hangs). */

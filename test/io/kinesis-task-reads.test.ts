@@ -164,6 +164,27 @@ describe('Kinesis read by tasks (planned ranges)', () => {
     expect(third.map((r) => r.shard)).not.toContain(SHARD0);
   });
 
+  it('a fresh process and a warm one agree that a shard split after planning has ended', async () => {
+    const stream = await kinesis.newStream(1);
+    await kinesis.put(stream, ['before-1', 'before-2']);
+    const clock = await clockAfterPuts();
+    const coordinator = processSource(stream, clock);
+    const warm = processSource(stream, clock);
+    const first = await coordinator.direct!.ranges(interval(0), 1, undefined);
+    const committed = commit(first, await readAll(warm, first, 1, 0));
+    // Split after the shard list was cached: the next plan does not know the shard is closed.
+    await kinesis.client.send(
+      new SplitShardCommand({ StreamName: stream, ShardToSplit: SHARD0, NewStartingHashKey: MIDDLE }),
+    );
+    await waitUntilActive(kinesis.client, stream);
+    clock.advance(1000);
+    const second = await coordinator.direct!.ranges(interval(1), 1, committed);
+    const fresh = commit(second, await readAll(processSource(stream, clock), second, 1, 1));
+    const kept = commit(second, await readAll(warm, second, 1, 1));
+    expect(fresh.find((r) => r.shard === SHARD0)).toMatchObject({ count: 0, ended: true });
+    expect(kept.find((r) => r.shard === SHARD0)).toMatchObject({ count: 0, ended: true });
+  });
+
   it('a warm task process continues from its kept iterator without asking for a new one', async () => {
     const stream = await kinesis.newStream(1);
     await kinesis.put(stream, ['w-1']);

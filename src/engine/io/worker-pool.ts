@@ -362,7 +362,9 @@ function callStore(store: Store, call: StoreCall): Promise<StoreResult<StoreMeth
 }
 
 /** `.ts` entry files go through tsx's CommonJS hook; `--import tsx` in execArgv does not cover them. */
-function startWorker(script: string, options: WorkerOptions): Worker {
+function startWorker(script: string, given: WorkerOptions): Worker {
+  // The environment as this module sees it (a test runner may give modules their own copy).
+  const options = { env: process.env, ...given };
   if (!script.endsWith('.ts')) return new Worker(script, options);
   const source = `require(${JSON.stringify(resolveTsx())}).register(); require(${JSON.stringify(script)});`;
   return new Worker(source, { ...options, eval: true });

@@ -34,6 +34,7 @@ const EnvSchema = z.object({
   SLUICE_TASK_FUNCTION: z.string().min(1).optional(),
   SLUICE_TASK_PARALLELISM: z.coerce.number().int().positive().optional(),
   SLUICE_TASK_MEMORY_MB: z.coerce.number().int().min(128).max(10_240).optional(),
+  SLUICE_SMALL_BATCH_RECORDS: z.coerce.number().int().nonnegative().optional(),
   AWS_ENDPOINT_URL: z.url().optional(),
   AWS_ENDPOINT_URL_S3: z.url().optional(),
   AWS_ENDPOINT_URL_LAMBDA: z.url().optional(),
@@ -48,6 +49,8 @@ export interface RuntimeConfig {
   taskParallelism: number;
   /** The task function's memory, for the billed GB-s each batch records (default: serverless.yml's 1,769 MB). */
   taskMemoryMb?: number;
+  /** Batches with at most this many input records run in the coordinator, without task invocations. */
+  smallBatchRecords?: number;
   lambdaEndpoint?: string;
 }
 
@@ -76,6 +79,7 @@ export function configFromEnv(
     taskFunction: values.SLUICE_TASK_FUNCTION,
     taskParallelism: values.SLUICE_TASK_PARALLELISM ?? 64,
     taskMemoryMb: values.SLUICE_TASK_MEMORY_MB,
+    smallBatchRecords: values.SLUICE_SMALL_BATCH_RECORDS,
     lambdaEndpoint: values.AWS_ENDPOINT_URL_LAMBDA ?? values.AWS_ENDPOINT_URL,
   };
 }

@@ -27,6 +27,8 @@ export interface EmbeddedOptions {
   taskTimeoutMs?: number;
   /** Memory the task function would have on Lambda, for the billed GB-s of each batch (default 1,769 MB). */
   taskMemoryMb?: number;
+  /** Batches with at most this many input records run in the coordinator, without task invocations. */
+  smallBatchRecords?: number;
 }
 
 export interface EmbeddedJob {
@@ -68,6 +70,7 @@ export function startEmbedded(options: EmbeddedOptions): EmbeddedJob {
     batches: options.batches,
     onBatch: options.onBatch,
     taskMemoryMb: options.taskMemoryMb,
+    smallBatchRecords: options.smallBatchRecords,
   });
   const done = context.awaitTermination().finally(() => invoker?.close());
   done.catch(() => undefined);

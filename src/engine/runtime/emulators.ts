@@ -1,13 +1,12 @@
 /**
- * The AWS emulators of the embedded local AWS, on 127.0.0.1 and free ports: kinesalite (in this process,
- * in memory) and s3rver (in a child process: s3rver encrypts list continuation tokens with DES, which
- * Node 20's OpenSSL 3 only offers with --openssl-legacy-provider, so in-process listings of more than a
- * page fail). s3rver is reached through a proxy (s3-conditional-proxy) that enforces S3's conditional writes
- * and keeps concurrent requests for one key from corrupting or crashing it.
+ * The AWS emulators of the embedded local AWS, on 127.0.0.1 and free ports, each in a child process:
+ * kinesalite (in memory, off the coordinator's event loop) and s3rver (it encrypts list continuation
+ * tokens with DES, which Node 20's OpenSSL 3 only offers with --openssl-legacy-provider, so in-process
+ * listings of more than a page fail). s3rver is reached through a proxy (s3-conditional-proxy) that
+ * enforces S3's conditional writes and keeps concurrent requests for one key from corrupting or crashing it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,25 +14,32 @@ import type { Emulator } from './emulator';
 import { RuntimeError } from './errors';
 import { startConditionalS3Proxy } from './s3-conditional-proxy';
 
-type KinesaliteFactory = (options: Record<string, unknown>) => Server;
+const KINESALITE_CHILD = `
+const kinesalite = require(process.argv[1]);
+// Resharding needs more than kinesalite's default of 10 shards per account.
+const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 500 });
+server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\\n'));
+server.on('error', (err) => { console.error(err); process.exit(1); });
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+`;
 
-/** Kinesalite in memory; streams become ACTIVE at once. */
+/**
+ * Kinesalite in memory, in a child process: serving Kinesis (a producer's puts, every task's reads) on
+ * the coordinator's own event loop would make the emulator the limit of the whole local run. Streams
+ * become ACTIVE at once; the data lives as long as the child.
+ */
 export async function startKinesalite(): Promise<Emulator> {
-  // kinesalite ships no type declarations.
-  const kinesalite = require('kinesalite') as KinesaliteFactory;
-  // Resharding needs more than kinesalite's default of 10 shards per account.
-  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 500 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+  const child = spawn(process.execPath, ['-e', KINESALITE_CHILD, require.resolve('kinesalite')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async stop() {
-      server.closeAllConnections?.();
-      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-    },
-  };
+  try {
+    const port = await readPort(child, 'kinesalite');
+    return { endpoint: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
 }
 
 const S3RVER_CHILD = `
@@ -72,7 +78,7 @@ export async function startS3rver(buckets: string[]): Promise<Emulator> {
     await rm(directory, { recursive: true, force: true });
   };
   try {
-    const port = await readPort(child);
+    const port = await readPort(child, 's3rver');
     const proxy = await startConditionalS3Proxy(`http://127.0.0.1:${port}`);
     return {
       endpoint: proxy.endpoint,
@@ -87,7 +93,7 @@ export async function startS3rver(buckets: string[]): Promise<Emulator> {
   }
 }
 
-function readPort(child: ChildProcess): Promise<number> {
+function readPort(child: ChildProcess, name: string): Promise<number> {
   return new Promise((resolve, reject) => {
     let output = '';
     const onData = (chunk: Buffer) => {
@@ -99,13 +105,13 @@ function readPort(child: ChildProcess): Promise<number> {
         resolve((JSON.parse(output.slice(0, newline)) as { port: number }).port);
       } catch (error) {
         reject(
-          new RuntimeError(`s3rver printed something other than its port: ${output}`, {}, { cause: error }),
+          new RuntimeError(`${name} printed something other than its port: ${output}`, {}, { cause: error }),
         );
       }
     };
     const onExit = (code: number | null) => {
       cleanup();
-      reject(new RuntimeError(`s3rver exited with code ${code} before listening`));
+      reject(new RuntimeError(`${name} exited with code ${code} before listening`));
     };
     const cleanup = () => {
       child.stdout!.off('data', onData);

@@ -140,6 +140,7 @@ export async function startCoordinator(
     invoker,
     onBatch: options.onBatch,
     taskMemoryMb: config.taskMemoryMb,
+    smallBatchRecords: config.smallBatchRecords,
   });
   const done = context.awaitTermination();
   done.catch(() => undefined);

@@ -6,13 +6,13 @@ import {
   loadOrCreateJobState,
   StaleCoordinatorError,
 } from '../catalog';
-import type { TaskResult, TaskSpec } from '../exec';
 import type { DStreamGraph } from '../graph';
 import { addRequests, meteredInvoker, meteredStore, RequestMeter, withMeter } from '../io/metering';
-import type { Clock, Invoker, Store } from '../io/ports';
 import { type BatchInfo, batchInfoOf, describeLineage, newManifest, recoveryOf } from './batch-info';
 import { BatchLog } from './batch-log';
 import { Cleaner } from './cleaner';
+import type { CoordinatorOptions } from './coordinator-options';
+import { DataPlane } from './data-plane';
 import {
   BatchFailedError,
   CoordinatorCrash,
@@ -22,71 +22,13 @@ import {
   ScheduleError,
 } from './errors';
 import { type DecidedInput, InputTracker } from './input-tracker';
-import {
-  BatchJobRunner,
-  DEFAULT_EXCHANGE,
-  DEFAULT_RETRY,
-  type ExchangePolicy,
-  type RetryPolicy,
-} from './job-runner';
-import { MapOutputTracker } from './map-output-tracker';
+import { type BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
 import { runOutput, writeCheckpoints } from './outputs';
-import { PartitionCache } from './partition-cache';
 import { DEFAULT_SPECULATION, type SpeculationPolicy } from './speculation';
-import { sleep, sleepUnlessAborted } from './waiting';
+import { sleepUnlessAborted } from './waiting';
 
 export type { BatchInfo } from './batch-info';
-
-export interface CoordinatorOptions {
-  job: string;
-  graph: DStreamGraph;
-  /** The job's store, already scoped to the job (see catalog/layout.ts `jobStoreIn`). */
-  store: Store;
-  invoker: Invoker<TaskSpec, TaskResult>;
-  clock: Clock;
-  retry?: Partial<RetryPolicy>;
-  /** Called after every committed batch (the demo prints it; the dashboard will stream it). */
-  onBatch?: (info: BatchInfo) => void;
-  /** Backup copies of slow tasks; on by default (75% finished, 1.5x their median, at least 100 ms). */
-  speculation?: Partial<SpeculationPolicy>;
-  /** Fault injection: crash (throw CoordinatorCrash) when this returns true at a crash point. */
-  crashAt?: (point: CrashPoint, batchTime: number) => boolean;
-  /** Identifies this coordinator in the lease (default: a random id). */
-  owner?: string;
-  /** How long the lease lasts without renewal (default: three batch intervals plus 30 s). */
-  leaseTtlMs?: number;
-  /** Committed batches whose manifests are kept for monitoring (default 100); older ones are deleted. */
-  manifestHistory?: number;
-  /**
-   * A batch that failed for a reason that may pass (store, source or invoke errors, throttling) is run
-   * again in place this many times, with backoff, before the coordinator gives up (default 3). Failures
-   * of user code repeat deterministically and are not retried.
-   */
-  batchRetries?: number;
-  /** First backoff between batch retries (default 1 s, doubling, at most 30 s). */
-  batchRetryBackoffMs?: number;
-  /**
-   * When this coordinator must be done (a Lambda invocation's end, on `clock`): a batch retry that could
-   * not finish by then is not started, so the run fails while there is still time to hand over.
-   */
-  deadline?: () => number;
-  /**
-   * How long a batch may keep the lease alive in the background (default the longer of 15 minutes and
-   * ten intervals): a coordinator stuck longer than that lets its lease expire, so another takes over.
-   */
-  maxBatchMs?: number;
-  /** How data travels in task requests and results (defaults: Lambda's payload limit). */
-  exchange?: Partial<ExchangePolicy>;
-  /**
-   * Batches with at most this many input records run in the coordinator itself instead of as task
-   * invocations: a few hundred records are not worth a fan-out (default 0: always as tasks).
-   */
-  smallBatchRecords?: number;
-  /** Where notable events go (a rebuilt job identity, a retried batch); default: nowhere. */
-  log?: (line: string) => void;
-  /** Memory of the task function, for the billed GB-s of each batch (default 1,769 MB, as serverless.yml). */
-  taskMemoryMb?: number;
-}
+export type { CoordinatorOptions } from './coordinator-options';
 
 /**
  * The coordinator's loop (Spark's JobGenerator): on every batch tick, decide each input's interval,
@@ -106,11 +48,10 @@ export class Coordinator {
   private readonly log: BatchLog;
   /** Inputs decided and claimed but not yet written (the attempt failed first): a retry writes them. */
   private unwritten?: { time: number; decided: DecidedInput[] };
-  /** Map outputs of recent shuffles: held when tasks sent them back, else where their segments start. */
-  private readonly mapOutputs = new MapOutputTracker();
-  /** State and window partitions held between batches (saved to the store only at checkpoints). */
-  private readonly cache: PartitionCache;
+  /** What the coordinator holds between batches, and how each batch's stages are run. */
+  private readonly data: DataPlane;
   private successor?: string;
+
   private readonly options: CoordinatorOptions;
   /** The AWS requests made since the last commit; each committed manifest takes what it reports. */
   private readonly meter = new RequestMeter();
@@ -127,11 +68,11 @@ export class Coordinator {
     this.catalog = new JobCatalog(this.options.store);
     this.inputs = new InputTracker(options.graph, this.options.store);
     this.log = new BatchLog(this.catalog, options.graph);
-    this.cache = new PartitionCache(this.options.store);
+    this.data = new DataPlane(this.options, this.retry, this.speculation);
     this.cleaner = new Cleaner(
       options.graph,
       this.catalog,
-      [this.mapOutputs, this.cache],
+      [this.data],
       options.manifestHistory ?? 100,
       options.log,
     );
@@ -276,7 +217,7 @@ export class Coordinator {
     let runner: BatchJobRunner | undefined;
     try {
       await this.claim(time, manifest);
-      runner = this.runnerFor(time, manifest);
+      runner = this.data.runnerFor(time, manifest, (t) => this.cleaner.noteTransientWrite(t));
       this.maybeCrash('after-manifest', time);
       operator = 'lineage generation';
       const jobs = graph.generateJobs(time);
@@ -339,6 +280,7 @@ export class Coordinator {
     graph.forget(time);
     await this.cleaner.collect(time - graph.maxRememberMs() + graph.batchMs, this.nextBatchTime);
     const info = batchInfoOf(manifest, runner.stages);
+    this.data.committed(info.records);
     this.options.onBatch?.(info);
     return info;
   }
@@ -371,30 +313,6 @@ export class Coordinator {
     if (decided.some((d) => d.blocks.length > 0)) this.cleaner.noteTransientWrite(time);
     await this.inputs.write(time, decided);
     this.unwritten = undefined;
-  }
-
-  /** Runs the batch's stages, as tasks or, for a small batch, here. */
-  private runnerFor(time: number, manifest: BatchManifest): BatchJobRunner {
-    const { graph, store, invoker, job } = this.options;
-    const records = manifest.inputs.reduce((sum, input) => sum + input.records, 0);
-    const ranges = manifest.inputs.map((input) => [`${input.stream}@${time}`, input.ranges] as const);
-    return new BatchJobRunner({
-      job,
-      zeroTime: graph.zeroTime,
-      batchTime: time,
-      store,
-      invoker,
-      retry: this.retry,
-      speculation: this.speculation,
-      exchange: { ...DEFAULT_EXCHANGE, ...this.options.exchange },
-      recordErrors: graph.recordErrors,
-      sleep: (ms) => sleep(ms),
-      cache: this.cache,
-      outputs: this.mapOutputs,
-      inputRanges: new Map(ranges),
-      noteTransientWrite: (t) => this.cleaner.noteTransientWrite(t),
-      placement: records <= (this.options.smallBatchRecords ?? 0) && records >= 0 ? 'coordinator' : 'tasks',
-    });
   }
 
   /** Deletes what no later batch can reach (see Cleaner). */

@@ -78,7 +78,11 @@ export class PlannedRead<T> {
         atTip = (out.MillisBehindLatest ?? 0) === 0 && records.length < limit;
         next = out.NextShardIterator;
         const lost = await this.trim.judge(request, cursor, records[0], atTip);
+        const fetchedRecords = records.length;
         records = records.filter((record) => this.trim.admit(request, cursor!, record, part, lost));
+        // A page of nothing but the record we reopened at is no proof of the tip: a closed shard's end
+        // shows only on the next page. Reading on keeps a fresh read and a warm one in agreement.
+        if (fetchedRecords > 0 && records.length === 0) atTip = false;
       }
       for (let i = 0; i < records.length && !stopped; i++) {
         const arrival = records[i].ApproximateArrivalTimestamp?.getTime() ?? 0;
