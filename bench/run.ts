@@ -1,57 +1,96 @@
 /**
- * `npm run bench`: throughput of the paper's WordCount over 100-byte records on the embedded runtime.
- * Batches run back to back on a manual clock, so the figure is processing capacity, not the input rate.
- *   npm run bench -- --batches 5 --runtime threads --workers 2
+ * `npm run bench`: the D-Streams paper's workloads (Grep, WordCount over a 30 s window, TopK) on the
+ * embedded runtime, each at its highest sustainable rate with 1 s batches, beside a bare single-threaded
+ * loop doing the same computation on the same records. One JSON line per measurement; the method is in
+ * docs/BENCHMARKS.md.
+ *   npm run bench                        every workload on memory/1, threads/1, threads/2
+ *   npm run bench -- --quick             memory/1 and threads/2, a few batches each at a modest rate (CI)
+ *   npm run bench -- --workloads grep --configs threads:2 --trials 4
  */
+import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ManualClock } from '../src/engine';
-import { startEmbedded } from '../src/engine/runtime';
-import { RATE } from './jobs/wordcount-100b';
+import type { MeasureOptions } from './paper/measure';
+import { WORKLOADS, type Workload } from './paper/workloads';
 
-async function main() {
-  const { values } = parseArgs({
-    options: {
-      batches: { type: 'string', default: '5' },
-      runtime: { type: 'string', default: 'threads' },
-      workers: { type: 'string', default: '2' },
-    },
-  });
-  const batches = Number(values.batches);
-  const infos: { records: number; processingMs: number }[] = [];
-  const started = process.hrtime.bigint();
-  let last = started;
-  const job = startEmbedded({
-    jobModule: resolve(__dirname, 'jobs/wordcount-100b.ts'),
-    runtime: values.runtime as 'threads' | 'memory',
-    workers: Number(values.workers),
-    clock: new ManualClock(0, { autoAdvance: true }),
-    batches,
-    onBatch: (info) => {
-      const now = process.hrtime.bigint();
-      infos.push({ records: info.records, processingMs: Number(now - last) / 1e6 });
-      last = now;
-    },
-  });
-  await job.done;
-  // The first batch includes worker start-up and JIT warm-up; report it apart.
-  const steady = infos.slice(1);
-  const records = steady.reduce((s, i) => s + i.records, 0);
-  const ms = steady.reduce((s, i) => s + i.processingMs, 0);
-  const result = {
-    workload: 'wordcount-100b',
-    runtime: values.runtime,
-    workers: Number(values.workers),
-    recordsPerBatch: RATE,
-    batches,
-    firstBatchMs: Math.round(infos[0]?.processingMs ?? 0),
-    steadyBatchMs: Math.round(ms / Math.max(1, steady.length)),
-    recordsPerSecond: Math.round((records / ms) * 1000),
+/** Starting guesses per worker (records/s); a calibration run refines them. */
+const GUESS: Record<Workload, number> = { grep: 600_000, wordcount: 200_000, topk: 200_000 };
+
+function plan(quick: boolean, trials: number | undefined) {
+  return (
+    workload: Workload,
+  ): Omit<MeasureOptions, 'workload' | 'runtime' | 'workers' | 'guess'> & {
+    guessShare: number;
+  } => {
+    // The windowed workloads' baseline runs past the 30-batch window, so it subtracts as well as adds.
+    const baselineRate = workload === 'grep' ? 200_000 : 40_000;
+    if (quick) {
+      // No search: one short run at a modest rate, so CI sees the whole path work and its figures.
+      return {
+        batches: 3,
+        warmup: 1,
+        calibrationBatches: 0,
+        trials: trials ?? 1,
+        baseline: { ratePerBatch: baselineRate / 4, batches: 3 },
+        minBaselines: 3,
+        guessShare: 0.3,
+      };
+    }
+    return {
+      // 40 judged batches: for the windowed workloads the last 12 run with the window full.
+      batches: 40,
+      warmup: 2,
+      calibrationBatches: 5,
+      trials: trials ?? 3,
+      baseline: { ratePerBatch: baselineRate, batches: workload === 'grep' ? 20 : 35 },
+      minBaselines: 3,
+      guessShare: 1,
+    };
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error?.stack ?? error}\n`);
-  process.exitCode = 1;
-});
+function main() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      workloads: { type: 'string', default: WORKLOADS.join(',') },
+      configs: { type: 'string' },
+      trials: { type: 'string' },
+    },
+  });
+  const workloads = values.workloads.split(',') as Workload[];
+  for (const w of workloads) {
+    if (!WORKLOADS.includes(w)) throw new Error(`unknown workload '${w}': use ${WORKLOADS.join(', ')}`);
+  }
+  const configs = (values.configs ?? (values.quick ? 'memory:1,threads:2' : 'memory:1,threads:1,threads:2'))
+    .split(',')
+    .map((c) => {
+      const [runtime, workers] = c.split(':');
+      if ((runtime !== 'memory' && runtime !== 'threads') || !(Number(workers) >= 1)) {
+        throw new Error(`bad config '${c}': use memory:N or threads:N`);
+      }
+      return { runtime, workers: Number(workers) } as const;
+    });
+  const settings = plan(values.quick, values.trials ? Number(values.trials) : undefined);
+  for (const workload of workloads) {
+    for (const { runtime, workers } of configs) {
+      const { guessShare, ...rest } = settings(workload);
+      const options: MeasureOptions = {
+        workload,
+        runtime,
+        workers,
+        guess: GUESS[workload] * workers * guessShare,
+        ...rest,
+      };
+      // A process per measurement: its peak RSS is its own, and no run inherits another's heap.
+      const line = execFileSync(
+        process.execPath,
+        ['--import', 'tsx', resolve(__dirname, 'paper/measure.ts'), JSON.stringify(options)],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 },
+      );
+      process.stdout.write(line.endsWith('\n') ? line : `${line}\n`);
+    }
+  }
+}
+
+main();

@@ -4,6 +4,7 @@ export type { BatchJob, Sink, SinkBatchInfo, SinkPartitionInfo } from './graph';
 export { GraphError, InvalidGraphError } from './graph';
 export { ManualClock, SystemClock } from './io/clock';
 export { FsStore } from './io/fs-store';
+export { type ByteLog, MemoryByteSource, type MemoryByteSourceOptions } from './io/memory-byte-source';
 export { MemoryStore } from './io/memory-store';
 export type { Clock, Invoker, Source, SourceBatch, SourceRange, Store, StoreEntry } from './io/ports';
 export { type Pair, RDD, UserFunctionError } from './plan';

@@ -1,0 +1,4 @@
+/** The D-Streams paper's WordCount over pre-generated 100-byte records (bench/paper/workloads.ts). */
+import { paperJob } from '../paper/workloads';
+
+export default paperJob('wordcount');

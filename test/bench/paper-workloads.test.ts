@@ -1,0 +1,66 @@
+/** The paper benchmarks compare like with like: engine jobs and bare loops give the same answers. */
+
+import { bareLoop } from '../../bench/paper/bare-loops';
+import { type Answer, PARTITIONS_ENV, paperJob, RATE_ENV, type Workload } from '../../bench/paper/workloads';
+import { contextFor, ManualClock, type Pair } from '../../src/engine';
+
+const RATE = 600;
+
+async function engineAnswers(workload: Workload, batches: number): Promise<Map<number, Answer>> {
+  const answers = new Map<number, Answer>();
+  const saved = { rate: process.env[RATE_ENV], partitions: process.env[PARTITIONS_ENV] };
+  process.env[RATE_ENV] = String(RATE);
+  process.env[PARTITIONS_ENV] = '3';
+  try {
+    const ssc = contextFor(
+      paperJob(workload, (time, answer) => answers.set(time / 1000 - 1, answer)),
+      () => undefined,
+    );
+    ssc.start({ clock: new ManualClock(0, { autoAdvance: true }), batches, workers: 2 });
+    await ssc.awaitTermination();
+  } finally {
+    restore(RATE_ENV, saved.rate);
+    restore(PARTITIONS_ENV, saved.partitions);
+  }
+  return answers;
+}
+
+function restore(name: string, value: string | undefined) {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
+
+const byWord = (rows: Iterable<Pair<string, number>>) => [...rows].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+
+describe('paper workloads: engine jobs and bare loops', () => {
+  it('count the same grep matches in every batch', async () => {
+    const engine = await engineAnswers('grep', 3);
+    const loop = bareLoop('grep', RATE);
+    const expected = [0, 1, 2].map((k) => loop.batch(k));
+    expect([0, 1, 2].map((k) => engine.get(k))).toEqual(expected);
+    expect(expected.some((n) => (n as number) > 0)).toBe(true);
+  });
+
+  it('hold the same word counts in the 30 s window, also after batches leave it', async () => {
+    const batches = 33;
+    const engine = await engineAnswers('wordcount', batches);
+    const loop = bareLoop('wordcount', RATE);
+    for (let k = 0; k < batches; k++) {
+      loop.batch(k);
+      if (k === 0 || k === 29 || k >= 30) {
+        expect(byWord(engine.get(k) as Pair<string, number>[])).toEqual(byWord(loop.window!));
+      }
+    }
+  });
+
+  it('find the same top 10 words of the window', async () => {
+    const batches = 32;
+    const engine = await engineAnswers('topk', batches);
+    const loop = bareLoop('topk', RATE);
+    for (let k = 0; k < batches; k++) {
+      const top = loop.batch(k) as Pair<string, number>[];
+      expect(top).toHaveLength(10);
+      expect(engine.get(k)).toEqual(top);
+    }
+  });
+});
