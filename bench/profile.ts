@@ -42,19 +42,30 @@ interface Measurement {
   runtime: string;
   engine: string;
   records_per_s: number;
+  /** Records per second of CPU used by the whole process (all its threads): robust to a busy machine. */
+  records_per_cpu_s: number;
 }
 
 async function child(spec: string): Promise<void> {
   const [workload, runtime, engineDir, workers] = spec.split(',') as [Workload, string, string, string];
   const records = Number(values.records);
   const batches = Number(values.batches);
-  const times: { records: number; ms: number }[] = [];
+  const times: { records: number; ms: number; cpuMs: number }[] = [];
+  const cpuMs = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
   if (runtime === 'bare') {
     const loop = bareLoop(workload);
     for (let b = 0; b < batches; b++) {
       const started = process.hrtime.bigint();
+      const cpuStarted = cpuMs();
       loop.batch(b, records);
-      times.push({ records, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+      times.push({
+        records,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+        cpuMs: cpuMs() - cpuStarted,
+      });
     }
   } else {
     process.env.SLUICE_PROFILE_ENGINE = engineDir;
@@ -63,6 +74,7 @@ async function child(spec: string): Promise<void> {
     const { startEmbedded } = require(join(engineDir, 'runtime'));
     const { ManualClock } = require(engineDir);
     let last = process.hrtime.bigint();
+    let lastCpu = cpuMs();
     const job = startEmbedded({
       jobModule: resolve(__dirname, 'profile/job.ts'),
       runtime,
@@ -71,8 +83,10 @@ async function child(spec: string): Promise<void> {
       batches,
       onBatch: (info: { records: number }) => {
         const now = process.hrtime.bigint();
-        times.push({ records: info.records, ms: Number(now - last) / 1e6 });
+        const cpu = cpuMs();
+        times.push({ records: info.records, ms: Number(now - last) / 1e6, cpuMs: cpu - lastCpu });
         last = now;
+        lastCpu = cpu;
       },
     });
     await job.done;
@@ -80,10 +94,20 @@ async function child(spec: string): Promise<void> {
   const steady = times.slice(WARM_UP_BATCHES);
   const total = steady.reduce((s, t) => s + t.records, 0);
   const ms = steady.reduce((s, t) => s + t.ms, 0);
-  process.stdout.write(`${JSON.stringify({ records_per_s: Math.round((total / ms) * 1000) })}\n`);
+  const cpu = steady.reduce((s, t) => s + t.cpuMs, 0);
+  const figures = {
+    records_per_s: Math.round((total / ms) * 1000),
+    records_per_cpu_s: Math.round((total / cpu) * 1000),
+  };
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 
-function measure(workload: Workload, runtime: string, engine: string, profileDir?: string): number {
+function measure(
+  workload: Workload,
+  runtime: string,
+  engine: string,
+  profileDir?: string,
+): { records_per_s: number; records_per_cpu_s: number } {
   const args = ['--import', 'tsx'];
   if (profileDir) args.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
   args.push(__filename, ...passThrough(), '--child', [workload, runtime, engine, values.workers].join(','));
@@ -92,7 +116,7 @@ function measure(workload: Workload, runtime: string, engine: string, profileDir
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = out.trim().split('\n').pop()!;
-  return JSON.parse(line).records_per_s;
+  return JSON.parse(line);
 }
 
 function passThrough(): string[] {
@@ -125,10 +149,11 @@ async function driver(): Promise<void> {
           dir = join(profiles, `${workload}-${runtime}-${engines.indexOf(engine)}-${round}`);
           mkdirSync(dir, { recursive: true });
         }
-        const recordsPerS = measure(workload, runtime, engine, dir);
-        results.push({ workload, runtime, engine, records_per_s: recordsPerS });
+        const figures = measure(workload, runtime, engine, dir);
+        results.push({ workload, runtime, engine, ...figures });
         process.stderr.write(
-          `${workload} ${runtime} ${label(engine)} round ${round}: ${recordsPerS} records/s\n`,
+          `${workload} ${runtime} ${label(engine)} round ${round}: ${figures.records_per_s} records/s, ` +
+            `${figures.records_per_cpu_s} records/cpu-s\n`,
         );
       }
     }
@@ -136,21 +161,27 @@ async function driver(): Promise<void> {
   const workers = Number(values.workers);
   for (const workload of workloads) {
     const bare = results.filter((r) => r.workload === workload && r.runtime === 'bare');
-    const bareMedian = bare.length ? stats(bare.map((r) => r.records_per_s)).median : undefined;
+    const bareWall = bare.length ? stats(bare.map((r) => r.records_per_s)).median : undefined;
+    const bareCpu = bare.length ? stats(bare.map((r) => r.records_per_cpu_s)).median : undefined;
     for (const { runtime, engine } of configs) {
       const rs = results.filter(
         (r) => r.workload === workload && r.runtime === runtime && r.engine === engine,
       );
-      const s = stats(rs.map((r) => r.records_per_s));
+      const wall = stats(rs.map((r) => r.records_per_s));
+      const cpu = stats(rs.map((r) => r.records_per_cpu_s));
       const perWorker = runtime === 'threads' ? workers : 1;
-      const ratio = bareMedian && runtime !== 'bare' ? s.median / perWorker / bareMedian : undefined;
+      const ratio = (engineMedian: number, bareMedian: number | undefined, per: number) =>
+        bareMedian && runtime !== 'bare' ? Number((engineMedian / per / bareMedian).toFixed(3)) : undefined;
       const line = {
         workload,
         runtime,
-        workers: runtime === 'threads' ? workers : 1,
+        workers: perWorker,
         engine: label(engine),
-        records_per_s: s,
-        ratio_per_worker_to_bare: ratio === undefined ? undefined : Number(ratio.toFixed(3)),
+        records_per_s: wall,
+        records_per_cpu_s: cpu,
+        // Wall-clock rate per worker over the bare loop's, and CPU efficiency over the bare loop's.
+        ratio_per_worker_to_bare: ratio(wall.median, bareWall, perWorker),
+        cpu_ratio_to_bare: ratio(cpu.median, bareCpu, 1),
       };
       process.stdout.write(`${JSON.stringify(line)}\n`);
     }
