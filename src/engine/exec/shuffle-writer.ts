@@ -1,6 +1,13 @@
-import { runsUserCombiner, type ShuffleDependency, type TaskContext, UserFunctionError } from '../plan';
+import {
+  type LineageNode,
+  RecordNode,
+  runsUserCombiner,
+  type ShuffleDependency,
+  type TaskContext,
+  UserFunctionError,
+} from '../plan';
 import { keyIdentity, partitionOf } from '../util/hash';
-import { ShuffleValueError } from './errors';
+import { ExecError, ShuffleValueError } from './errors';
 
 /**
  * Computes one map partition of `dep` and splits its rows into reduce buckets, combining values per key
@@ -30,7 +37,14 @@ export async function bucketPartitionForEach(
   const writers = deps.map((dep) => bucketWriter(dep, mapPartition, keys));
   const combining = writers.filter((w) => w.combines).length;
   let rows = 0;
-  if (writers.length === 1) {
+  if (writers.length === 1 && writers[0].combines && takesPairsApart(parent, mapPartition, ctx)) {
+    // map(-> [k, v]) fused into the combiner: the pair's parts come apart, no row array is read.
+    const only = writers[0];
+    await parent.forEachPair(mapPartition, ctx, (key, value) => {
+      rows++;
+      only.combine(value, keys.slotOf(key));
+    });
+  } else if (writers.length === 1) {
     const only = writers[0];
     await parent.forEach(mapPartition, ctx, (row) => {
       rows++;
@@ -82,10 +96,20 @@ class KeyIndex {
   }
 }
 
+function takesPairsApart(
+  parent: LineageNode<unknown>,
+  partition: number,
+  ctx: TaskContext,
+): parent is RecordNode<unknown, unknown> {
+  return parent instanceof RecordNode && parent.emitsPairs(partition, ctx);
+}
+
 interface BucketWriter {
   /** True when it combines values per key, and so needs the row's key slot. */
   readonly combines: boolean;
   add(row: unknown, slot: number): void;
+  /** Combines a value into the combiner of the key in `slot` (combining writers only). */
+  combine(value: unknown, slot: number): void;
   finish(): unknown[][];
 }
 
@@ -100,6 +124,7 @@ function bucketWriter(dep: ShuffleDependency, mapPartition: number, keys: KeyInd
       add: (row) => {
         buckets[(mapPartition + rows++) % partitions].push(row);
       },
+      combine: notCombining,
       finish: () => buckets,
     };
   }
@@ -110,22 +135,25 @@ function bucketWriter(dep: ShuffleDependency, mapPartition: number, keys: KeyInd
       add: (row) => {
         buckets[partitionOf((row as [unknown, unknown])[0], partitions)].push(row);
       },
+      combine: notCombining,
       finish: () => buckets,
     };
   }
   // Combiners by key slot; every row reaches every writer, so a new slot is always the next index.
   const combiners: unknown[] = [];
+  const combine = (value: unknown, slot: number) => {
+    // Caught here, not by the record chain upstream, which would charge the error to its own operator.
+    try {
+      if (slot === combiners.length) combiners.push(aggregator.createCombiner(value));
+      else combiners[slot] = aggregator.mergeValue(combiners[slot], value);
+    } catch (error) {
+      throw new UserFunctionError(dep.operator, dep.id, mapPartition, error, keys.keys[slot]);
+    }
+  };
   return {
     combines: true,
-    add: (row, slot) => {
-      const value = (row as [unknown, unknown])[1];
-      try {
-        if (slot === combiners.length) combiners.push(aggregator.createCombiner(value));
-        else combiners[slot] = aggregator.mergeValue(combiners[slot], value);
-      } catch (error) {
-        throw new UserFunctionError(dep.operator, dep.id, mapPartition, error, keys.keys[slot]);
-      }
-    },
+    add: (row, slot) => combine((row as [unknown, unknown])[1], slot),
+    combine,
     finish: () => {
       for (let slot = 0; slot < combiners.length; slot++) {
         const key = keys.keys[slot];
@@ -134,6 +162,10 @@ function bucketWriter(dep: ShuffleDependency, mapPartition: number, keys: KeyInd
       return buckets;
     },
   };
+}
+
+function notCombining(): never {
+  throw new ExecError('combine() called on a shuffle writer that does not combine', {});
 }
 
 function ownCopy(row: unknown, dep: ShuffleDependency): unknown {

@@ -8,6 +8,7 @@ import { toMillis } from '../util/duration';
 import { ConfigError, RemoteError, serializeError } from '../util/errors';
 import { InvokeCancelledError, InvokeError } from './errors';
 import type { InvokeOptions, Invoker, Store } from './ports';
+import { bundledWorkerScript } from './worker-bundle';
 import {
   MessageBatcher,
   type ParentMessage,
@@ -361,12 +362,19 @@ function callStore(store: Store, call: StoreCall): Promise<StoreResult<StoreMeth
   }
 }
 
-/** `.ts` entry files go through tsx's CommonJS hook; `--import tsx` in execArgv does not cover them. */
+/**
+ * `.ts` entry files run from an esbuild bundle (see worker-bundle.ts); tsx is still registered, through
+ * its CommonJS hook (`--import tsx` in execArgv does not cover eval'd workers), for what the worker loads
+ * at run time, such as a TypeScript job module. Without a bundle the script itself goes through tsx.
+ */
 function startWorker(script: string, given: WorkerOptions): Worker {
   // The environment as this module sees it (a test runner may give modules their own copy).
   const options = { env: process.env, ...given };
   if (!script.endsWith('.ts')) return new Worker(script, options);
-  const source = `require(${JSON.stringify(resolveTsx())}).register(); require(${JSON.stringify(script)});`;
+  const entry = bundledWorkerScript(script) ?? script;
+  const source =
+    `require(${JSON.stringify(resolveTsx())}).register(); ` +
+    `process.setSourceMapsEnabled(true); require(${JSON.stringify(entry)});`;
   return new Worker(source, { ...options, eval: true });
 }
 

@@ -4,7 +4,15 @@ import { ActionNotAvailableError } from './errors';
 import type { Aggregator, LineageNode } from './lineage';
 import { CoGroupedNode } from './nodes/cogrouped-node';
 import { NarrowNode, type PartitionFunction } from './nodes/narrow-node';
-import { RecordNode, type RecordStep } from './nodes/record-node';
+import { type FusedStep, RecordNode } from './nodes/record-node';
+import {
+  countOneStep,
+  filterStep,
+  flatMapStep,
+  flatMapValuesStep,
+  mapStep,
+  mapValuesStep,
+} from './nodes/record-steps';
 import { ShuffledNode } from './nodes/shuffled-node';
 import { UnionNode } from './nodes/union-node';
 import { currentScope, type IdScope, withScope } from './scope';
@@ -40,28 +48,15 @@ export class RDD<T> {
   }
 
   map<U>(f: (value: T) => U): RDD<U> {
-    return this.record('map', (value, emit) => emit(f(value)));
+    return this.record('map', mapStep(f));
   }
 
   flatMap<U>(f: (value: T) => Iterable<U>): RDD<U> {
-    return this.record('flatMap', (value, emit) => {
-      const produced = f(value);
-      if (Array.isArray(produced)) {
-        for (let i = 0; i < produced.length; i++) emit(produced[i]);
-      } else {
-        for (const item of produced) emit(item);
-      }
-    });
+    return this.record('flatMap', flatMapStep(f));
   }
 
   filter(predicate: (value: T) => boolean): RDD<T> {
-    return this.record(
-      'filter',
-      (value, emit) => {
-        if (predicate(value)) emit(value);
-      },
-      true,
-    );
+    return this.record('filter', filterStep(predicate), true);
   }
 
   /** `f` sees a whole partition (and its index) and returns the partition's new rows. */
@@ -105,25 +100,16 @@ export class RDD<T> {
 
   /** `[value, occurrences]` for every distinct value. */
   countByValue(partitions?: number): RDD<Pair<T, number>> {
-    return this.map((value) => [value, 1] as Pair<T, number>).reduceByKeyNamed(
-      'countByValue',
-      (a, b) => a + b,
-      partitions ?? this.numPartitions,
-    );
+    const ones = this.record('countByValue', countOneStep<T>());
+    return ones.reduceByKeyNamed('countByValue', (a, b) => a + b, partitions ?? this.numPartitions);
   }
 
   mapValues<K, V, W>(this: RDD<Pair<K, V>>, f: (value: V) => W): RDD<Pair<K, W>> {
-    return this.record('mapValues', (pair, emit) => emit([pair[0], f(pair[1])]), true);
+    return this.record('mapValues', mapValuesStep(f), true);
   }
 
   flatMapValues<K, V, W>(this: RDD<Pair<K, V>>, f: (value: V) => Iterable<W>): RDD<Pair<K, W>> {
-    return this.record(
-      'flatMapValues',
-      (pair, emit) => {
-        for (const produced of f(pair[1])) emit([pair[0], produced]);
-      },
-      true,
-    );
+    return this.record('flatMapValues', flatMapValuesStep(f), true);
   }
 
   /** Merges the values of each key with an associative, commutative `f`, combining on the map side first. */
@@ -236,7 +222,7 @@ export class RDD<T> {
     return this.runner.take(this.node, n);
   }
 
-  private record<U>(operator: string, step: RecordStep<T, U>, preservesPartitioning = false): RDD<U> {
+  private record<U>(operator: string, step: FusedStep<T, U>, preservesPartitioning = false): RDD<U> {
     return this.derive(() => new RecordNode(operator, this.node, step, preservesPartitioning));
   }
 
