@@ -2,7 +2,7 @@ import type { Shard } from '@aws-sdk/client-kinesis';
 import type { SourceRange } from '../ports';
 import type { KinesisCalls } from './calls';
 import type { ResolvedStart } from './options';
-import { compareIds, memo, parentsOf } from './shards';
+import { compareIds, parentsOf, shardFamily } from './shards';
 
 /**
  * The coordinator's half of task-read Kinesis input: plans each batch's per-shard ranges without reading
@@ -33,18 +33,9 @@ export class RangePlanner {
     const cutoff = this.calls.clock.now() - this.settleMs;
     const shards = await this.shards(after ?? []);
     const known = new Set(shards.map((s) => s.ShardId!));
-    const children = new Map<string, string[]>();
-    for (const shard of shards) {
-      for (const parent of parentsOf(shard)) {
-        children.set(parent, [...(children.get(parent) ?? []), shard.ShardId!]);
-      }
-    }
-    const committed = new Map((after ?? []).map((r) => [r.shard, r]));
+    const { committed, startedDescendant } = shardFamily(shards, after);
     const firstBatch = after === undefined;
     const latest = this.start.kind === 'type' && this.start.type === 'LATEST';
-    const startedDescendant = memo((id: string, self: (id: string) => boolean): boolean =>
-      (children.get(id) ?? []).some((child) => committed.has(child) || self(child)),
-    );
     const exhausted = new Set<string>();
     const ranges: Omit<SourceRange, 'partition'>[] = [];
     for (const shard of shards) {

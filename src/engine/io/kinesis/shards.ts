@@ -1,4 +1,5 @@
 import type { Shard } from '@aws-sdk/client-kinesis';
+import type { SourceRange } from '../ports';
 
 /**
  * Runs reads at most `limit` at a time, in the order they were asked for. Once one fails the batch is
@@ -51,6 +52,24 @@ export function compareSequence(a: string, b: string): number {
   const x = BigInt(a);
   const y = BigInt(b);
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * Parent and child shards as listed, with what the last committed batch read: `startedDescendant(id)`
+ * tells a parent whose children (or their children) were already read, so it is never read again.
+ */
+export function shardFamily(shards: readonly Shard[], after: readonly SourceRange[] | undefined) {
+  const children = new Map<string, string[]>();
+  for (const shard of shards) {
+    for (const parent of parentsOf(shard)) {
+      children.set(parent, [...(children.get(parent) ?? []), shard.ShardId!]);
+    }
+  }
+  const committed = new Map((after ?? []).map((r) => [r.shard, r]));
+  const startedDescendant = memo((id: string, self: (id: string) => boolean): boolean =>
+    (children.get(id) ?? []).some((child) => committed.has(child) || self(child)),
+  );
+  return { children, committed, startedDescendant };
 }
 
 export function memo<K, V>(compute: (key: K, self: (key: K) => V) => V): (key: K) => V {

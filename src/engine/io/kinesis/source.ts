@@ -28,7 +28,7 @@ import { RangePlanner } from './range-planner';
 import type { ShardPart } from './records';
 import { replayRange } from './replay';
 import { ShardReader } from './shard-reader';
-import { compareIds, memo, parentsOf, readSlots, settleInOrder } from './shards';
+import { compareIds, parentsOf, readSlots, settleInOrder, shardFamily } from './shards';
 import { TrimmedPositionCheck } from './trimmed-position';
 
 /** How one shard fared in one read: `part` and `range` when it was read. */
@@ -142,17 +142,8 @@ export class KinesisSource<T = string> implements Source<T> {
     const shards = (await this.calls.listShards()).sort((a, b) => compareIds(a.ShardId!, b.ShardId!));
     const deadline = this.calls.clock.now() + (this.readBudgetMs ?? Math.max(0, interval.intervalMs / 2));
     const known = new Map(shards.map((s) => [s.ShardId!, s]));
-    const children = new Map<string, string[]>();
-    for (const shard of shards) {
-      for (const parent of parentsOf(shard)) {
-        children.set(parent, [...(children.get(parent) ?? []), shard.ShardId!]);
-      }
-    }
-    const committed = new Map((after ?? []).map((r) => [r.shard, r]));
+    const { committed, startedDescendant } = shardFamily(shards, after);
     const firstBatch = after === undefined;
-    const startedDescendant = memo((id: string, self: (id: string) => boolean): boolean =>
-      (children.get(id) ?? []).some((child) => committed.has(child) || self(child)),
-    );
 
     // Each shard is read as soon as its parents are settled rather than in waves, so a child does not
     // wait for unrelated slow shards; `steps` keeps shard order for the batch.
