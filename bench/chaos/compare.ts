@@ -49,6 +49,11 @@ export function compareOutputs(reference: Map<number, Row[]>, faulty: Map<number
     lost += diff.missing;
     duplicated += diff.extra;
     if (!faulty.has(t) || diff.missing > 0 || diff.extra > 0) {
+      if (process.env.CHAOS_VERBOSE) {
+        process.stderr.write(
+          `batch ${t / 1000} differs:\n  expected ${expected.sort().join(' ')}\n  actual   ${actual.sort().join(' ')}\n`,
+        );
+      }
       mismatches++;
       badBatches.push(t / 1000);
     }
