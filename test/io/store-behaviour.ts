@@ -43,6 +43,15 @@ export function describeStoreBehaviour(
         expect(await store.get('a/b')).toEqual(bytes(1, 2, 3));
       });
 
+      it('keeps what was put when the caller changes its bytes afterwards, or the bytes it got back', async () => {
+        const shared = Buffer.from([9, 1, 2, 3, 9]);
+        await store.put('view', shared.subarray(1, 4));
+        shared.fill(0);
+        const got = (await store.get('view'))!;
+        got.fill(7);
+        expect(await store.get('view')).toEqual(bytes(1, 2, 3));
+      });
+
       it('returns undefined for a key that was never written', async () => {
         expect(await store.get('never/written')).toBeUndefined();
       });

@@ -42,12 +42,12 @@ export class MemoryStore implements Store {
   async getVersioned(key: string): Promise<VersionedObject | undefined> {
     const body = this.objects.get(key);
     const version = this.versions.get(key);
-    return body && version ? { body: body.slice(), version } : undefined;
+    return body && version ? { body: copyOf(body), version } : undefined;
   }
 
   private write(key: string, body: Uint8Array): string {
     // Callers reuse encode buffers, so keep our own copy.
-    this.objects.set(key, body.slice());
+    this.objects.set(key, copyOf(body));
     const version = `m${++this.writes}`;
     this.versions.set(key, version);
     return version;
@@ -55,14 +55,15 @@ export class MemoryStore implements Store {
 
   async get(key: string): Promise<Uint8Array | undefined> {
     // Copy out too, so a caller mutating the result cannot corrupt the stored object.
-    return this.objects.get(key)?.slice();
+    const body = this.objects.get(key);
+    return body && copyOf(body);
   }
 
   async getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
     checkRange(key, start, end);
     const body = this.objects.get(key);
     if (body === undefined) return undefined;
-    return body.slice(Math.min(start, body.length), Math.min(end, body.length));
+    return copyOf(body.subarray(Math.min(start, body.length), Math.min(end, body.length)));
   }
 
   async has(key: string): Promise<boolean> {
@@ -94,4 +95,12 @@ export class MemoryStore implements Store {
 /** Code-unit order, the same order every store returns from `list`. */
 export function byKey(a: StoreEntry, b: StoreEntry): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/**
+ * A copy that owns its memory. `Buffer#slice` is a view: a stored view of an encoder's shared buffer would
+ * keep all of it alive, and a caller writing into its bytes would change what is stored.
+ */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }
