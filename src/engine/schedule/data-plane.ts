@@ -33,6 +33,10 @@ export class DataPlane {
     manifest: BatchManifest,
     noteTransientWrite: (time: number) => void,
   ): BatchJobRunner {
+    // What an earlier attempt of this batch left is not reused: the attempt's source reads, which the
+    // commit records, went with it, and a batch commits only what its own tasks report.
+    this.outputs.forgetFrom(time);
+    this.cache.forgetFrom(time);
     const { graph, store, invoker, job } = this.options;
     // Ranges tasks resolve (Kinesis) have no count yet: the last batch's size predicts this one's.
     const planned = manifest.inputs.some((input) => input.ranges.some((range) => range.plan));

@@ -93,6 +93,15 @@ export class MapOutputTracker {
     return this.byShuffle.get(shuffleId)?.outputs[mapPartition]?.bytes?.length ?? 0;
   }
 
+  /** Drops shuffles of `time` and later (left by an attempt of a batch that is run again). */
+  forgetFrom(time: number): void {
+    for (const [id, entry] of this.byShuffle) {
+      if (entry.time < time) continue;
+      for (const output of entry.outputs) this.release(output);
+      this.byShuffle.delete(id);
+    }
+  }
+
   /** Drops shuffles of batches before `time` (their files are garbage-collected). */
   forgetBefore(time: number): void {
     for (const [id, entry] of this.byShuffle) {

@@ -75,6 +75,15 @@ export class PartitionCache {
     part.stored = true;
   }
 
+  /** Lets partitions of `time` and later go (left by an attempt of a batch that is run again). */
+  forgetFrom(time: number): void {
+    for (const [key, part] of this.parts) {
+      if (part.time < time) continue;
+      this.heldBytes -= part.bytes?.length ?? 0;
+      this.parts.delete(key);
+    }
+  }
+
   /** Lets partitions of batches before `time` go (the cleaner deletes their stored copies). */
   forgetBefore(time: number): void {
     for (const [key, part] of this.parts) {

@@ -6,13 +6,21 @@ import {
   StoreSink,
   StreamingContext,
 } from '../../../src/engine';
+import { StoreError } from '../../../src/engine/io/errors';
+import type { Store, WriteCondition } from '../../../src/engine/io/ports';
 import { useLocalKinesis } from '../../support/kinesis-harness';
 import { CountingStore } from '../../support/log-source';
 
 const kinesis = useLocalKinesis('sluice-coordinator-task-reads');
 
 /** A word count over a Kinesis stream read by tasks; `onBatch` runs as driver code after the sink. */
-function job(stream: string, store: CountingStore, batches: number, onBatch: () => Promise<void>) {
+function job(
+  stream: string,
+  store: Store,
+  batches: number,
+  onBatch: () => Promise<void>,
+  options: { batchRetries?: number } = {},
+) {
   const ssc = new StreamingContext({ batchInterval: '1s', partitions: 2, name: 'task-reads' });
   const sink = new StoreSink<Pair<string, number>>('counts');
   const counts = ssc
@@ -26,7 +34,8 @@ function job(stream: string, store: CountingStore, batches: number, onBatch: () 
     clock: new ManualClock(0, { autoAdvance: true }),
     zeroTime: 0,
     batches,
-    batchRetries: 0,
+    batchRetries: options.batchRetries ?? 0,
+    batchRetryBackoffMs: 0,
     retry: { backoffMs: 0 },
   });
   return { ssc, sink };
@@ -64,4 +73,31 @@ describe('Kinesis input read by map tasks under the coordinator', () => {
     expect(committed?.inputs[0].ranges.every((r) => r.plan === undefined)).toBe(true);
     expect(store.calls.filter((c) => c.op === 'put' && c.key.includes('/input/'))).toEqual([]);
   });
+
+  it('a batch retried in place after its map stage commits each record once, not again in the next batch', async () => {
+    const stream = await kinesis.newStream(2);
+    await kinesis.put(stream, ['a', 'b', 'a']);
+    const store = new FirstSinkWriteFails(new MemoryStore());
+    const { ssc, sink } = job(stream, store, 2, async () => undefined, { batchRetries: 2 });
+    await ssc.awaitTermination();
+    expect(store.failed).toBe(true);
+    expect((await sink.readBatch(store, 1000))?.sort()).toEqual([
+      ['a', 2],
+      ['b', 1],
+    ]);
+    expect(await sink.readBatch(store, 2000)).toEqual([]);
+  });
 });
+
+/** Fails the first write of sink output once, as S3 may (a retryable failure, after the map stage ran). */
+class FirstSinkWriteFails extends CountingStore {
+  failed = false;
+
+  override putIf(key: string, body: Uint8Array, condition: WriteCondition): Promise<string> {
+    if (!this.failed && key.startsWith('sinks/')) {
+      this.failed = true;
+      return Promise.reject(new StoreError('S3 answered 500 InternalError (injected)', { key }));
+    }
+    return super.putIf(key, body, condition);
+  }
+}
