@@ -13,6 +13,11 @@ export function batchPrefix(time: number): string {
   return `${TRANSIENT_PREFIX}${padTime(time)}/`;
 }
 
+/** The batch time in a key like `batches/<time>/...` or `checkpoints/<time>/...`. */
+export function timeOfKey(key: string): number {
+  return Number(key.split('/')[1]);
+}
+
 export function inputBlockKey(streamId: number, time: number, partition: number): string {
   return `${batchPrefix(time)}input/s${streamId}/${partition}`;
 }

@@ -1,6 +1,6 @@
 import type { JobCatalog } from '../catalog';
 import type { DStreamGraph } from '../graph';
-import { batchPrefix, CHECKPOINT_PREFIX, checkpointPrefix, TRANSIENT_PREFIX } from '../plan';
+import { batchPrefix, CHECKPOINT_PREFIX, checkpointPrefix, TRANSIENT_PREFIX, timeOfKey } from '../plan';
 
 /**
  * Deletes what no later batch, window or recovery can reach (Spark's cleaner): transient batch data and
@@ -60,7 +60,7 @@ export class Cleaner {
       store.list(TRANSIENT_PREFIX),
       store.list(CHECKPOINT_PREFIX),
     ]);
-    return [...transient, ...checkpoints].filter((e) => timeOf(e.key) < keepFrom).map((e) => e.key);
+    return [...transient, ...checkpoints].filter((e) => timeOfKey(e.key) < keepFrom).map((e) => e.key);
   }
 
   /** Data of the batches since the last collection; checkpoints exist only at checkpoint times. */
@@ -87,9 +87,4 @@ export class Cleaner {
     this.manifestsBefore = Math.max(this.manifestsBefore, newestToDrop + this.graph.batchMs);
     return times.map((t) => this.catalog.manifestKeyOf(t));
   }
-}
-
-/** The batch time in a key like `batches/<time>/...` or `checkpoints/<time>/...`. */
-function timeOf(key: string): number {
-  return Number(key.split('/')[1]);
 }

@@ -95,17 +95,17 @@ export class MapOutputTracker {
 
   /** Drops shuffles of `time` and later (left by an attempt of a batch that is run again). */
   forgetFrom(time: number): void {
-    for (const [id, entry] of this.byShuffle) {
-      if (entry.time < time) continue;
-      for (const output of entry.outputs) this.release(output);
-      this.byShuffle.delete(id);
-    }
+    this.forgetWhere((shuffleTime) => shuffleTime >= time);
   }
 
   /** Drops shuffles of batches before `time` (their files are garbage-collected). */
   forgetBefore(time: number): void {
+    this.forgetWhere((shuffleTime) => shuffleTime < time);
+  }
+
+  private forgetWhere(forget: (time: number) => boolean): void {
     for (const [id, entry] of this.byShuffle) {
-      if (entry.time >= time) continue;
+      if (!forget(entry.time)) continue;
       for (const output of entry.outputs) this.release(output);
       this.byShuffle.delete(id);
     }

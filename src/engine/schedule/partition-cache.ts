@@ -77,17 +77,17 @@ export class PartitionCache {
 
   /** Lets partitions of `time` and later go (left by an attempt of a batch that is run again). */
   forgetFrom(time: number): void {
-    for (const [key, part] of this.parts) {
-      if (part.time < time) continue;
-      this.heldBytes -= part.bytes?.length ?? 0;
-      this.parts.delete(key);
-    }
+    this.forgetWhere((partTime) => partTime >= time);
   }
 
   /** Lets partitions of batches before `time` go (the cleaner deletes their stored copies). */
   forgetBefore(time: number): void {
+    this.forgetWhere((partTime) => partTime < time);
+  }
+
+  private forgetWhere(forget: (time: number) => boolean): void {
     for (const [key, part] of this.parts) {
-      if (part.time >= time) continue;
+      if (!forget(part.time)) continue;
       this.heldBytes -= part.bytes?.length ?? 0;
       this.parts.delete(key);
     }

@@ -8,6 +8,7 @@ import {
   type ShuffleDependency,
   SourceNode,
   storedPartKey,
+  timeOfKey,
 } from '../plan';
 import type { MapOutputTracker } from './map-output-tracker';
 import type { PartitionCache } from './partition-cache';
@@ -129,9 +130,4 @@ async function fitUnder(shipped: Shipped[], maxBytes: number): Promise<void> {
     total -= piece.size;
     if (total <= maxBytes) return;
   }
-}
-
-/** The batch time in a key like `batches/<time>/...`. */
-function timeOfKey(key: string): number {
-  return Number(key.split('/')[1]);
 }
