@@ -8,6 +8,7 @@
  */
 import { resolve } from 'node:path';
 import { type BatchInfo, ManualClock, MemoryStore, readManifest } from '../src/engine';
+import { LeaseHeldError } from '../src/engine/catalog';
 import type { TaskResult, TaskSpec } from '../src/engine/exec';
 import { kinesisClient } from '../src/engine/io/aws-clients';
 import {
@@ -24,6 +25,7 @@ import {
   ThrottlingInvoker,
 } from '../src/engine/io/faults';
 import { putAll } from '../src/engine/io/kinesis-admin';
+import type { Store } from '../src/engine/io/ports';
 import { jobStore, storeFrom } from '../src/engine/runtime/config';
 import type { RunningCoordinator } from '../src/engine/runtime/lambda';
 import { startLocalAws } from '../src/engine/runtime/local-aws';
@@ -185,6 +187,9 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
           `start failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
         );
         if (attempt > 20) throw error;
+        // A start that took the lease and then failed (S3 down) could not release it either: it is dead.
+        if (error instanceof LeaseHeldError)
+          await rewriteLease(store, (lease) => ({ ...lease, released: true }));
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
@@ -282,6 +287,7 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
     for (const echo of echoes) await echo.drain();
     const outputs = await sinkOutputs(store);
     const { mismatches, lost, duplicated, badBatches } = compareOutputs(reference.outputs, outputs, batches);
+    if (process.env.CHAOS_VERBOSE) await printInputs(store, badBatches, poison.inputs);
     const found = await poisonDeadLetters(store);
     Object.assign(counts, kinesisChaos.counts);
     return {
@@ -308,5 +314,19 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
     uninstallKinesisChaos();
     producer.destroy();
     await aws.stop();
+  }
+}
+
+/** The committed input ranges around each differing batch, to tell a misplaced record from a lost one. */
+async function printInputs(store: Store, badBatches: number[], put: unknown[][]): Promise<void> {
+  const times = new Set(badBatches.flatMap((b) => [b - 1, b, b + 1]));
+  for (const batch of [...times].sort((a, b) => a - b)) {
+    const manifest = await readManifest(store, batch * 1000).catch(() => undefined);
+    const ranges = manifest?.inputs.flatMap((input) => input.ranges) ?? [];
+    verbose(
+      `batch ${batch} (${manifest?.status ?? 'no manifest'}, by ${manifest?.writtenBy?.owner ?? '?'}, ${put[batch - 1]?.length} put): ${ranges
+        .map((r) => `${r.shard.slice(-3)} ${r.first.slice(-14)}..${r.last.slice(-14)} n=${r.count}`)
+        .join('; ')}`,
+    );
   }
 }
