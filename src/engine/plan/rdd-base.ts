@@ -1,3 +1,4 @@
+/** The RDD class (transformations, actions) and the lineage helpers every RDD operation builds with. */
 import { ConfigError } from '../util/errors';
 import { keyIdentity } from '../util/hash';
 import { ActionNotAvailableError } from './errors';
