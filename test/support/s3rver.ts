@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { s3ClientFor } from '../../src/engine/io/s3-store';
+import { s3ClientFor } from '../../src/engine/io/s3-client';
 import { startS3rver as startS3rverServer } from '../../src/engine/runtime/emulators';
 
 export interface LocalS3 {

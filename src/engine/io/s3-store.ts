@@ -7,19 +7,26 @@ import {
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
+  type S3Client,
 } from '@aws-sdk/client-s3';
-import { ConditionFailedError, StoreError } from './errors';
+import { StoreError } from './errors';
 import { byKey, checkRange } from './memory-store';
 import type { Store, StoreEntry, VersionedObject, WriteCondition } from './ports';
+import {
+  errorName,
+  isNotFound,
+  partialDeleteFailure,
+  refusedCondition,
+  requestFailure,
+  type S3DeleteError,
+  statusOf,
+} from './s3-errors';
+import { s3KeyOf } from './s3-keys';
 
 /** S3's own limit on keys per DeleteObjects request. */
 const DELETE_BATCH = 1000;
 /** DeleteObjects requests in flight at once, so a large GC neither crawls nor floods the bucket. */
 const DELETE_CONCURRENCY = 4;
-/** S3 rejects keys longer than this many UTF-8 bytes. */
-const MAX_KEY_BYTES = 1024;
 
 export interface S3StoreOptions {
   client: S3Client;
@@ -86,17 +93,10 @@ export class S3Store implements Store {
         throw new StoreError(`s3 store: put of ${JSON.stringify(key)} returned no ETag`, { key });
       return out.ETag;
     } catch (err) {
-      // 412: the condition did not hold. 409: a concurrent conditional write of the key won the race.
-      // 404 on If-Match: the object we compare against was deleted since it was read.
-      const lostRace = statusOf(err) === 412 || statusOf(err) === 409;
-      if (lostRace || ('ifVersion' in condition && errorName(err) === 'NoSuchKey')) {
-        throw new ConditionFailedError(
-          `conditional write of store key ${JSON.stringify(key)} refused by S3 (${errorName(err)}): another writer won`,
-          { key, bucket: this.bucket, condition },
-          { cause: err },
-        );
-      }
-      throw this.fail('putIf', key, err);
+      throw (
+        refusedCondition(err, { op: 'putIf', key, bucket: this.bucket }, condition) ??
+        this.fail('putIf', key, err)
+      );
     }
   }
 
@@ -199,7 +199,7 @@ export class S3Store implements Store {
 
   private async deleteChunk(objects: { Key: string }[]): Promise<void> {
     const first = objects[0].Key.slice(this.prefix.length);
-    let errors: { Key?: string; Code?: string; Message?: string }[];
+    let errors: S3DeleteError[];
     try {
       const out = await this.client.send(
         new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects, Quiet: true } }),
@@ -209,21 +209,7 @@ export class S3Store implements Store {
       throw this.fail('delete', first, err);
     }
     // S3 answers 200 even when some keys failed, listing them here; missing keys are never among them.
-    if (errors.length > 0) {
-      const shown = errors
-        .slice(0, 5)
-        .map((e) => `${JSON.stringify(e.Key)}: ${e.Code ?? 'error'} ${e.Message ?? ''}`.trim());
-      const more = errors.length > 5 ? ` and ${errors.length - 5} more` : '';
-      throw new StoreError(
-        `s3 store: delete in bucket ${JSON.stringify(this.bucket)} failed for ${errors.length} key(s): ${shown.join('; ')}${more}`,
-        {
-          key: errors[0].Key?.slice(this.prefix.length),
-          bucket: this.bucket,
-          op: 'delete',
-          errors: errors.map((e) => ({ key: e.Key, code: e.Code, message: e.Message })),
-        },
-      );
-    }
+    if (errors.length > 0) throw partialDeleteFailure(this.bucket, this.prefix, errors);
   }
 
   private async exists(op: string, key: string): Promise<boolean> {
@@ -259,47 +245,12 @@ export class S3Store implements Store {
   }
 
   private keyOf(key: string): string {
-    const problem = keyProblem(key);
-    if (problem !== undefined) {
-      throw new StoreError(`invalid store key ${JSON.stringify(key)}: ${problem}`, { key });
-    }
-    const full = this.prefix + key;
-    if (Buffer.byteLength(full) > MAX_KEY_BYTES) {
-      throw new StoreError(
-        `invalid store key ${JSON.stringify(key)}: with the prefix it is longer than S3's ${MAX_KEY_BYTES} bytes`,
-        { key },
-      );
-    }
-    return full;
+    return s3KeyOf(this.prefix, key);
   }
 
-  private fail(
-    op: string,
-    key: string,
-    cause: unknown,
-    noBucket = errorName(cause) === 'NoSuchBucket',
-  ): StoreError {
-    const context = { key, bucket: this.bucket, op };
-    if (noBucket) {
-      return new StoreError(
-        `s3 store: bucket ${JSON.stringify(this.bucket)} does not exist (${op} of key ${JSON.stringify(key)})`,
-        context,
-        { cause },
-      );
-    }
-    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-    return new StoreError(
-      `s3 store: ${op} of key ${JSON.stringify(key)} in bucket ${JSON.stringify(this.bucket)} failed: ${reason}`,
-      context,
-      { cause },
-    );
+  private fail(op: string, key: string, cause: unknown, noBucket?: boolean): StoreError {
+    return requestFailure({ op, key, bucket: this.bucket }, cause, noBucket);
   }
-}
-
-function keyProblem(key: string): string | undefined {
-  if (typeof key !== 'string' || key === '') return 'it is empty';
-  if (key.includes('\0')) return 'it contains a NUL character';
-  return undefined;
 }
 
 async function readBody(out: GetObjectCommandOutput): Promise<Uint8Array> {
@@ -318,45 +269,4 @@ function totalSize(contentRange: string | undefined): number | undefined {
 function discard(out: GetObjectCommandOutput): void {
   const body = out.Body as { destroy?: () => void } | undefined;
   body?.destroy?.();
-}
-
-/** HEAD answers 404 with no body, so the SDK names the error 'NotFound' rather than 'NoSuchKey'. */
-function isNotFound(err: unknown): boolean {
-  const name = errorName(err);
-  return statusOf(err) === 404 || name === 'NotFound' || name === 'NoSuchKey' || name === 'NoSuchBucket';
-}
-
-function errorName(err: unknown): string | undefined {
-  return (err as { name?: unknown } | undefined)?.name as string | undefined;
-}
-
-function statusOf(err: unknown): number | undefined {
-  return (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
-}
-
-export interface S3ClientForOptions {
-  region?: string;
-  /** A local emulator (s3rver, LocalStack, MinIO); unset on real AWS. */
-  endpoint?: string;
-  credentials?: S3ClientConfig['credentials'];
-}
-
-/**
- * An S3 client for real AWS or, when `endpoint` is set, a local emulator: emulators need path-style
- * addressing, and checksums only where S3 requires them (else streamed bodies keep their chunk framing).
- */
-export function s3ClientFor(options: S3ClientForOptions = {}): S3Client {
-  const config: S3ClientConfig = {
-    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-  };
-  if (options.endpoint) {
-    Object.assign(config, {
-      endpoint: options.endpoint,
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    } satisfies S3ClientConfig);
-  }
-  return new S3Client(config);
 }

@@ -4,7 +4,8 @@ import type { JobDefinition } from '../api/job';
 import { jobStoreIn } from '../catalog/layout';
 import { FsStore } from '../io/fs-store';
 import type { Store } from '../io/ports';
-import { S3Store, s3ClientFor } from '../io/s3-store';
+import { s3ClientFor } from '../io/s3-client';
+import { S3Store } from '../io/s3-store';
 import { JobLoadError, RuntimeError } from './errors';
 
 /** A job given as code already loaded (the Lambda bundle's registry) or as a module path (embedded). */
