@@ -179,3 +179,8 @@ export async function printInputs(store: Store, badBatches: number[], put: unkno
     );
   }
 }
+
+/** Resolves once the wall clock has left millisecond `ms`. */
+export async function pastMillisecond(ms: number): Promise<void> {
+  while (Date.now() <= ms) await new Promise((resolve) => setTimeout(resolve, 1));
+}
