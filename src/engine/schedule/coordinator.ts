@@ -281,7 +281,7 @@ export class Coordinator {
     graph.forget(time);
     await this.cleaner.collect(time - graph.maxRememberMs() + graph.batchMs, this.nextBatchTime);
     const info = batchInfoOf(manifest, runner.stages);
-    this.data.committed(info.records);
+    await this.data.committed(info.records, (t) => this.cleaner.noteTransientWrite(t));
     this.options.onBatch?.(info);
     return info;
   }

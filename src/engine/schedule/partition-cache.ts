@@ -93,13 +93,19 @@ export class PartitionCache {
     }
   }
 
-  /** Oldest first, saved to the store before being let go, so nothing needs recomputing. */
-  async bound(): Promise<void> {
+  /**
+   * Keeps what is held within the bound: oldest first, saved to the store before being let go, so
+   * nothing needs recomputing. `spilled` hears the batch time of each partition written.
+   */
+  async bound(spilled: (time: number) => void = () => undefined): Promise<void> {
     if (this.heldBytes <= this.maxBytes) return;
     const oldestFirst = [...this.parts].filter(([, p]) => p.bytes).sort((a, b) => a[1].time - b[1].time);
     for (const [key, part] of oldestFirst) {
       if (this.heldBytes <= this.maxBytes) return;
-      if (!part.stored) await this.spill(key);
+      if (!part.stored) {
+        await this.spill(key);
+        spilled(part.time);
+      }
       this.heldBytes -= part.bytes!.length;
       part.bytes = undefined;
     }
