@@ -86,6 +86,8 @@ function keys(job: string) {
       `${jobs}/manifests/000000000001000.json`,
       `${jobs}/commits/000000000001000.json`,
       `${jobs}/sinks/out/000000000001000/_COMMITTED`,
+      // A batch written as one object commits it: only the coordinator writes those.
+      `${jobs}/sinks/out/000000000001000/batch.jsonl`,
     ],
     taskOutputs: [
       `sluice/transient/${job}/batches/000000000001000/shuffle/3/7.bin`,
