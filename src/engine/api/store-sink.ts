@@ -125,21 +125,26 @@ export class StoreSink<T> implements Sink<T> {
    */
   private async createOnce(store: Store, key: string, text: string, batchTime: number): Promise<void> {
     const body = new TextEncoder().encode(text);
-    try {
-      await store.putIf(key, body, { ifAbsent: true });
-      return;
-    } catch (error) {
-      if (!isConditionFailed(error)) throw error;
+    let existing: Uint8Array | undefined;
+    // A refusal with nothing to read back is a concurrent write still landing (S3's 409): ask again.
+    for (let attempt = 1; existing === undefined; attempt++) {
+      try {
+        await store.putIf(key, body, { ifAbsent: true });
+        return;
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error;
+        existing = await store.get(key);
+        if (existing === undefined && attempt === 3) {
+          throw new SinkError(
+            `StoreSink '${this.name}': ${key} refused a first write ${attempt} times yet cannot be read back`,
+            { sink: this.name, key, batchTime },
+            { cause: error },
+          );
+        }
+      }
     }
-    const existing = await store.get(key);
-    if (existing && Buffer.from(existing).equals(body)) return;
-    const context = { sink: this.name, key, batchTime, bytes: body.length, existingBytes: existing?.length };
-    if (!existing) {
-      throw new SinkError(
-        `StoreSink '${this.name}': ${key} refused a first write yet cannot be read back`,
-        context,
-      );
-    }
+    if (Buffer.from(existing).equals(body)) return;
+    const context = { sink: this.name, key, batchTime, bytes: body.length, existingBytes: existing.length };
     throw new SinkOutputConflictError(
       `StoreSink '${this.name}', batch ${batchTime}: ${key} already holds other output (${existing.length} bytes, this attempt ${body.length}); an earlier attempt of the batch computed different rows, and keeping either copy would break exactly-once output`,
       context,

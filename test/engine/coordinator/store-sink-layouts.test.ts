@@ -1,4 +1,5 @@
 import { SinkOutputConflictError, StoreSink, StreamingContext } from '../../../src/engine/api';
+import { ConditionFailedError } from '../../../src/engine/io/errors';
 import { MemoryStore } from '../../../src/engine/io/memory-store';
 import type { Store, WriteCondition } from '../../../src/engine/io/ports';
 import type { Pair } from '../../../src/engine/plan';
@@ -98,6 +99,20 @@ describe('StoreSink layouts', () => {
     const { error } = await runContext(wordCounts(sink, [['a']]), { batches: 1, store });
     expect(error).toBeUndefined();
     expect(await sink.readBatch(store, 1000)).toEqual([['a', 1]]);
+  });
+
+  it('writes again when a refused write left nothing to read back (a concurrent write that failed)', async () => {
+    const sink = new StoreSink<number>('raced', { parts: 'partition' });
+    let refusals = 0;
+    const store = new (class extends MemoryStore {
+      override putIf(key: string, body: Uint8Array, condition: WriteCondition) {
+        if (refusals++ === 0) return Promise.reject(new ConditionFailedError('409 (injected)', { key }));
+        return super.putIf(key, body, condition);
+      }
+    })();
+    await sink.writePartition([1, 2], { batchTime: 1000, partition: 0, numPartitions: 1, store });
+    await sink.commitBatch({ batchTime: 1000, numPartitions: 1, store });
+    expect(await sink.readBatch(store, 1000)).toEqual([1, 2]);
   });
 
   it.each([
