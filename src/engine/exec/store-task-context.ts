@@ -173,8 +173,9 @@ export class StoreTaskContext implements TaskContext {
 
   /**
    * Keeps a persisted partition for the result, and saves it when it does not fit the result (the
-   * coordinator saves checkpoint partitions that came back, see schedule/checkpoint-writer). Saves run in the background: a chain of state or window steps
-   * being recomputed goes on to the next step instead of waiting. `flush` waits for all of them.
+   * coordinator saves checkpoint partitions that came back, see schedule/checkpoint-writer.ts). Saves run
+   * in the background: a chain of state or window steps being recomputed goes on to the next step instead
+   * of waiting. `flush` waits for all of them.
    */
   saveEncoded(node: LineageNode<unknown>, partition: number, bytes: Uint8Array): void {
     const key = storedPartKey(node, partition);
