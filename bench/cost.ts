@@ -168,8 +168,9 @@ function meanOf(counts: RequestCounts[]): RequestCounts {
   ) as unknown as RequestCounts;
 }
 
+// Cents shown: a bill near a target (the issue's $60) must not round over or under it.
 const usd = (n: number) =>
-  Number.isFinite(n) ? `$${n.toFixed(n >= 10 ? 0 : n >= 0.1 || n === 0 ? 2 : 4)}` : '-';
+  Number.isFinite(n) ? `$${n.toFixed(n >= 1000 ? 0 : n >= 0.1 || n === 0 ? 2 : 4)}` : '-';
 const count = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : n.toFixed(n < 10 ? 2 : 0));
 
 function table(option: Option): string {
