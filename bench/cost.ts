@@ -119,8 +119,8 @@ async function run(o: ReturnType<typeof options>) {
   const streams = kinesisStreamsOf(o.job);
   const input = await kinesisInput(streams, o.shards, o.rate);
   const infos: BatchInfo[] = [];
-  // This process is the coordinator (batches this small run in it, as on Lambda) plus the producer;
-  // kinesalite runs in a child process.
+  // This process is the coordinator plus the producer (kinesalite runs in a child process): batches under
+  // --small-batch-records run in it, as on Lambda. Larger ones, or --runtime threads, add task work here.
   const footprint = new FootprintSampler();
   let steadyCpu: NodeJS.CpuUsage | undefined;
   try {
