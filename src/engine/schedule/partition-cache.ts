@@ -10,8 +10,9 @@ interface CachedPart {
 /**
  * Persisted partitions (state, window slices, checkpoints) kept by the coordinator between batches, as
  * D-Streams keep them in memory: tasks send them back, and the tasks of the next batches get them in
- * their requests, so steady-state batches read no state from the store. Only checkpoints are saved by
- * tasks; what a lost coordinator held is recomputed from the last checkpoint. Beyond `maxBytes` the
+ * their requests, so steady-state batches read no state from the store. Only checkpoints are saved (by
+ * the coordinator, see checkpoint-writer.ts); what a lost coordinator held is recomputed from the last
+ * checkpoint. Beyond `maxBytes` the
  * oldest partitions are written to the store and let go.
  */
 export class PartitionCache {
