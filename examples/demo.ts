@@ -5,13 +5,14 @@
  *   npm start -- --runtime threads     generator input, tasks on a worker-thread pool
  *   npm start -- --runtime memory      generator input, tasks in this thread
  *   npm start -- --workers 4           task workers (function instances)
+ *   npm start -- --rate 20000          events per second put into Kinesis (local-aws; default 2000)
+ *   npm start -- --plain-records       one Kinesis record per event instead of KPL-style aggregates
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BatchInfo } from '../src/engine';
 import { startEmbedded } from '../src/engine/runtime';
 import { startLocalAws } from '../src/engine/runtime/local-aws';
-import { sentence } from './jobs/wordcount';
 
 function parse() {
   const { values } = parseArgs({
@@ -21,6 +22,7 @@ function parse() {
       rate: { type: 'string', default: '2000' },
       workers: { type: 'string', default: '2' },
       job: { type: 'string' },
+      'plain-records': { type: 'boolean', default: false },
     },
   });
   const duration = values.duration === undefined ? undefined : Number(values.duration);
@@ -38,7 +40,7 @@ function parse() {
   const job =
     values.job ??
     resolve(__dirname, runtime === 'local-aws' ? 'jobs/kinesis-wordcount.ts' : 'jobs/wordcount.ts');
-  return { duration, workers, runtime, job, rate };
+  return { duration, workers, runtime, job, rate, aggregate: !values['plain-records'] };
 }
 
 const RUNTIMES = ['local-aws', 'threads', 'memory'] as const;
@@ -80,7 +82,11 @@ async function start(options: ReturnType<typeof parse>): Promise<Running> {
   const aws = await startLocalAws({
     jobModule: options.job,
     workers: options.workers,
-    producer: { ratePerSecond: options.rate, generate: sentence },
+    producer: {
+      ratePerSecond: options.rate,
+      generator: { module: resolve(__dirname, 'jobs/wordcount.ts'), name: 'sentence' },
+      aggregate: options.aggregate,
+    },
     onBatch: printBatch,
   });
   process.stdout.write(

@@ -3,6 +3,7 @@ import { type BatchInfo, ManualClock } from '../../src/engine';
 import { startLocalAws } from '../../src/engine/runtime/local-aws';
 
 const JOB = resolve(__dirname, '../integration/fixtures/e2e-job.ts');
+const SENTENCES = { module: resolve(__dirname, '../../examples/jobs/wordcount.ts'), name: 'sentence' };
 
 describe('stopping the embedded local AWS', () => {
   it('lets the batch in progress commit before the task functions and emulators stop, even when stopped twice at once', async () => {
@@ -17,7 +18,7 @@ describe('stopping the embedded local AWS', () => {
       workers: 1,
       shards: 1,
       clock,
-      producer: { ratePerSecond: 200, generate: (i) => `record-${i}` },
+      producer: { ratePerSecond: 200, generator: SENTENCES },
       onBatch: (info) => committed.push(info),
       coordinator: false,
     });

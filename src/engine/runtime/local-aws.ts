@@ -7,7 +7,7 @@ import { contextFor } from '../api/job';
 import type { TaskResult, TaskSpec } from '../exec';
 import { InputDStream } from '../graph';
 import { kinesisClient } from '../io/aws-clients';
-import { ensureStream, type Producer, startProducer } from '../io/kinesis-admin';
+import { ensureStream, type Producer } from '../io/kinesis-admin';
 import { KinesisSource } from '../io/kinesis-source';
 import { startLocalLambda } from '../io/local-lambda';
 import { MemoryStore } from '../io/memory-store';
@@ -20,6 +20,7 @@ import { startKinesalite, startRestartableProxy, startS3rver } from './emulators
 import { RuntimeError } from './errors';
 import { loadJobModule } from './job-loader';
 import { type CoordinatorStartOptions, type RunningCoordinator, startCoordinator } from './lambda';
+import { startLocalProducer } from './local-producer';
 
 export const LOCAL_BUCKET = 'sluice-local-data';
 export const LOCAL_TASK_FUNCTION = 'sluice-local-task';
@@ -30,8 +31,12 @@ export interface LocalAwsOptions {
   workers?: number;
   /** Shards of each Kinesis stream the job reads. */
   shards?: number;
-  /** Synthetic events put into the job's first Kinesis stream; off when absent. */
-  producer?: { ratePerSecond: number; generate: (index: number) => string };
+  /**
+   * Synthetic events put into the job's first Kinesis stream from a thread of their own: record `i` is
+   * `generator.module`'s export `generator.name` applied to `i`; packed like the KPL's unless
+   * `aggregate` is false. Off when absent.
+   */
+  producer?: { ratePerSecond: number; generator: { module: string; name: string }; aggregate?: boolean };
   clock?: Clock;
   onBatch?: (info: BatchInfo) => void;
   log?: (line: string) => void;
@@ -118,7 +123,13 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
 
     const producer =
       options.producer && streams.length > 0
-        ? startProducer(admin, streams[0], options.producer.ratePerSecond, options.producer.generate)
+        ? startLocalProducer({
+            ...options.producer,
+            endpoint: kinesis.endpoint,
+            streamName: streams[0],
+            env,
+            log: options.log,
+          })
         : undefined;
     if (producer) parts.add('producer', producer);
 

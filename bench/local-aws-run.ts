@@ -1,0 +1,83 @@
+/**
+ * One run of the demo path (`npm start -- --runtime local-aws`) at one rate, for bench/local-aws.ts:
+ * kinesalite, s3rver, the local Lambda endpoint and its worker threads, the demo's producer and job.
+ * Prints one JSON line with every batch's figures. The engine is loaded from `--root`, so the same
+ * runner measures another checkout (the baseline) in the same session.
+ *   tsx bench/local-aws-run.ts --root . --rate 20000 --seconds 20 [--workers 2] [--warm-up 4]
+ */
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+interface Batch {
+  batchTime: number;
+  records: number;
+  schedulingDelayMs: number;
+  processingMs: number;
+  tasks: number;
+}
+
+interface LocalAwsModule {
+  startLocalAws(options: Record<string, unknown>): Promise<{
+    producer?: { sent: number };
+    coordinator?: { done: Promise<void> };
+    stop(): Promise<void>;
+  }>;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      root: { type: 'string', default: '.' },
+      rate: { type: 'string', default: '2000' },
+      seconds: { type: 'string', default: '20' },
+      workers: { type: 'string', default: '2' },
+      'warm-up': { type: 'string', default: '4' },
+    },
+  });
+  const root = resolve(values.root);
+  const rate = Number(values.rate);
+  const seconds = Number(values.seconds);
+  const warmUp = Number(values['warm-up']);
+  const { startLocalAws } = require(join(root, 'src/engine/runtime/local-aws')) as LocalAwsModule;
+  const { sentence } = require(join(root, 'examples/jobs/wordcount')) as {
+    sentence: (i: number) => string;
+  };
+  const batches: Batch[] = [];
+  const startedAt = performance.now();
+  const aws = await startLocalAws({
+    jobModule: join(root, 'examples/jobs/kinesis-wordcount.ts'),
+    workers: Number(values.workers),
+    producer: { ratePerSecond: rate, generate: sentence, generator: demoGenerator(root) },
+    onBatch: (info: Batch) => batches.push(info),
+    log: () => undefined,
+  });
+  const producingSince = performance.now();
+  await new Promise((done) => setTimeout(done, (seconds + warmUp) * 1000));
+  const produced = aws.producer?.sent ?? 0;
+  const producedPerSecond = produced / ((performance.now() - producingSince) / 1000);
+  await aws.stop();
+  const measured = batches.slice(warmUp);
+  process.stdout.write(
+    `${JSON.stringify({
+      rate,
+      startMs: Math.round(producingSince - startedAt),
+      producedPerSecond: Math.round(producedPerSecond),
+      batches: measured.map((b) => ({
+        records: b.records,
+        delayMs: b.schedulingDelayMs,
+        processingMs: b.processingMs,
+        tasks: b.tasks,
+      })),
+    })}\n`,
+  );
+}
+
+/** The demo's sentence generator by module and export, for checkouts whose producer runs off-thread. */
+function demoGenerator(root: string) {
+  return { module: join(root, 'examples/jobs/wordcount.ts'), name: 'sentence' };
+}
+
+main().catch((error) => {
+  process.stderr.write(`local-aws-run failed: ${error instanceof Error ? error.stack : error}\n`);
+  process.exitCode = 1;
+});
