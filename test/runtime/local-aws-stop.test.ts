@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { type BatchInfo, ManualClock } from '../../src/engine';
 import { startLocalAws } from '../../src/engine/runtime/local-aws';
+import { waitFor } from '../engine/coordinator/helpers';
 
 const JOB = resolve(__dirname, '../integration/fixtures/e2e-job.ts');
 const SENTENCES = { module: resolve(__dirname, '../../examples/jobs/wordcount.ts'), name: 'sentence' };
@@ -34,8 +35,8 @@ describe('stopping the embedded local AWS', () => {
         },
       }),
     });
-    // Give the producer time to put records, so the batch has tasks to run through the local Lambda.
-    await new Promise((res) => setTimeout(res, 300));
+    // Records in the stream first, so the batch has tasks to run through the local Lambda.
+    await waitFor(() => aws.producer!.sent > 0, 'the producer thread to put records', 30_000);
     clock.advance(1000);
     await batchStarted;
 
