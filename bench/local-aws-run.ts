@@ -3,7 +3,9 @@
  * kinesalite, s3rver, the local Lambda endpoint and its worker threads, the demo's producer and job.
  * Prints one JSON line with every batch's figures. The engine is loaded from `--root`, so the same
  * runner measures another checkout (the baseline) in the same session.
- *   tsx bench/local-aws-run.ts --root . --rate 20000 --seconds 20 [--workers 2] [--warm-up 4]
+ *   tsx bench/local-aws-run.ts --root . --rate 20000 --seconds 20 [--workers 2] [--warm-up 4] [--plain]
+ * As the demo runs it: KPL-style aggregates (--plain: one Kinesis record per event), batches of up to
+ * 2,000 records in the coordinator.
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +16,7 @@ interface Batch {
   schedulingDelayMs: number;
   processingMs: number;
   tasks: number;
+  requests?: { lambdaInvokes?: number; kinesisGetRecords?: number; s3Put?: number; s3Get?: number };
 }
 
 interface LocalAwsModule {
@@ -32,6 +35,7 @@ async function main() {
       seconds: { type: 'string', default: '20' },
       workers: { type: 'string', default: '2' },
       'warm-up': { type: 'string', default: '4' },
+      plain: { type: 'boolean', default: false },
     },
   });
   const root = resolve(values.root);
@@ -47,7 +51,14 @@ async function main() {
   const aws = await startLocalAws({
     jobModule: join(root, 'examples/jobs/kinesis-wordcount.ts'),
     workers: Number(values.workers),
-    producer: { ratePerSecond: rate, generate: sentence, generator: demoGenerator(root) },
+    // `generate` for checkouts whose producer runs on this thread, `generator` for the others.
+    producer: {
+      ratePerSecond: rate,
+      generate: sentence,
+      generator: demoGenerator(root),
+      aggregate: !values.plain,
+    },
+    smallBatchRecords: 2000,
     onBatch: (info: Batch) => batches.push(info),
     log: () => undefined,
   });
@@ -55,7 +66,6 @@ async function main() {
   await new Promise((done) => setTimeout(done, (seconds + warmUp) * 1000));
   const produced = aws.producer?.sent ?? 0;
   const producedPerSecond = produced / ((performance.now() - producingSince) / 1000);
-  await aws.stop();
   const measured = batches.slice(warmUp);
   process.stdout.write(
     `${JSON.stringify({
@@ -67,9 +77,14 @@ async function main() {
         delayMs: b.schedulingDelayMs,
         processingMs: b.processingMs,
         tasks: b.tasks,
+        invocations: b.requests?.lambdaInvokes,
+        getRecords: b.requests?.kinesisGetRecords,
+        s3Requests: (b.requests?.s3Put ?? 0) + (b.requests?.s3Get ?? 0),
       })),
     })}\n`,
   );
+  // Printed first: a checkout that fell far behind may take long to finish its batch in progress.
+  await aws.stop();
 }
 
 /** The demo's sentence generator by module and export, for checkouts whose producer runs off-thread. */

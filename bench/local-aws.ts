@@ -4,8 +4,9 @@
  * (bench/local-aws-run.ts), and prints one JSON line per rate (and checkout) with min/median/max of
  * per-batch processing time and scheduling delay over the measured batches of all repeats.
  *   npm run bench:local-aws -- [--rates 2000,5000,10000,20000] [--seconds 20] [--repeats 1]
- *                              [--baseline /path/to/other/checkout]
- * With --baseline, the baseline checkout and this one alternate run by run (the machine is noisy).
+ *                              [--baseline /path/to/other/checkout] [--plain]
+ * With --baseline, the baseline checkout and this one alternate run by run (the machine is noisy); with
+ * --plain, this checkout also runs with one Kinesis record per event (no KPL aggregation).
  */
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -15,7 +16,15 @@ import { parseArgs } from 'node:util';
 interface RunOutput {
   rate: number;
   producedPerSecond: number;
-  batches: { records: number; delayMs: number; processingMs: number; tasks: number }[];
+  batches: {
+    records: number;
+    delayMs: number;
+    processingMs: number;
+    /** Undefined for checkouts whose batches do not count their requests. */
+    invocations?: number;
+    getRecords?: number;
+    s3Requests?: number;
+  }[];
 }
 
 const { values } = parseArgs({
@@ -25,29 +34,43 @@ const { values } = parseArgs({
     repeats: { type: 'string', default: '1' },
     workers: { type: 'string', default: '2' },
     baseline: { type: 'string' },
+    plain: { type: 'boolean', default: false },
   },
 });
 
 const INTERVAL_MS = 1000;
+/** How long a run may take to stop once it has printed its figures. */
+const STOP_GRACE_MS = 60_000;
 
-function runOnce(root: string, rate: number): Promise<RunOutput> {
+interface Checkout {
+  name: string;
+  root: string;
+  args: string[];
+}
+
+function runOnce({ root, args: extra }: Checkout, rate: number): Promise<RunOutput> {
   const runner = resolve(__dirname, 'local-aws-run.ts');
   const args = ['tsx', runner, '--root', root, '--rate', String(rate), '--seconds', values.seconds!];
-  args.push('--workers', values.workers!);
+  args.push('--workers', values.workers!, ...extra);
   return new Promise((done, fail) => {
-    const child = spawn('npx', args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so that a run slow to stop can be ended with everything it started.
+    const child = spawn('npx', args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     let err = '';
+    let stopTimer: NodeJS.Timeout | undefined;
     child.stdout.on('data', (chunk) => {
       out += chunk;
+      if (!stopTimer && out.split('\n').some((l) => l.startsWith('{'))) {
+        stopTimer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), STOP_GRACE_MS);
+      }
     });
     child.stderr.on('data', (chunk) => {
       err += chunk;
     });
     child.on('exit', (code) => {
+      clearTimeout(stopTimer);
       const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (code !== 0 || !line)
-        fail(new Error(`run at ${rate}/s in ${root} failed (${code}): ${err.slice(-2000)}`));
+      if (!line) fail(new Error(`run at ${rate}/s in ${root} failed (${code}): ${err.slice(-2000)}`));
       else done(JSON.parse(line) as RunOutput);
     });
   });
@@ -72,6 +95,12 @@ function keptUp(runs: RunOutput[]): boolean {
   });
 }
 
+/** Records the measured batches took in, per second of batch time. */
+function processedPerSecond(run: RunOutput): number {
+  const records = run.batches.reduce((sum, b) => sum + b.records, 0);
+  return Math.round(records / ((run.batches.length * INTERVAL_MS) / 1000));
+}
+
 function summary(checkout: string, rate: number, runs: RunOutput[]) {
   const batches = runs.flatMap((r) => r.batches);
   return {
@@ -80,26 +109,32 @@ function summary(checkout: string, rate: number, runs: RunOutput[]) {
     runs: runs.length,
     batches: batches.length,
     produced_per_s: spread(runs.map((r) => r.producedPerSecond)),
+    processed_per_s: spread(runs.map((r) => processedPerSecond(r))),
     records_per_batch: spread(batches.map((b) => b.records)),
     processing_ms: spread(batches.map((b) => b.processingMs)),
     scheduling_delay_ms: spread(batches.map((b) => b.delayMs)),
-    tasks_per_batch: spread(batches.map((b) => b.tasks)),
+    invocations_per_batch: spread(batches.map((b) => b.invocations ?? Number.NaN)),
+    get_records_per_batch: spread(batches.map((b) => b.getRecords ?? Number.NaN)),
+    s3_requests_per_batch: spread(batches.map((b) => b.s3Requests ?? Number.NaN)),
     kept_up: keptUp(runs),
   };
 }
 
 async function main() {
   const rates = values.rates!.split(',').map(Number);
-  const checkouts = [
-    ...(values.baseline ? [{ name: 'baseline', root: resolve(values.baseline) }] : []),
-    { name: 'current', root: resolve(__dirname, '..') },
+  const current = resolve(__dirname, '..');
+  const checkouts: Checkout[] = [
+    ...(values.baseline ? [{ name: 'baseline', root: resolve(values.baseline), args: [] }] : []),
+    { name: 'current', root: current, args: [] },
+    ...(values.plain ? [{ name: 'current-plain', root: current, args: ['--plain'] }] : []),
   ];
   const results = new Map<string, RunOutput[]>();
   const load = [loadavg()];
   for (let repeat = 0; repeat < Number(values.repeats); repeat++) {
     for (const rate of rates) {
-      for (const { name, root } of checkouts) {
-        const run = await runOnce(root, rate);
+      for (const checkout of checkouts) {
+        const { name } = checkout;
+        const run = await runOnce(checkout, rate);
         const key = `${name}@${rate}`;
         results.set(key, [...(results.get(key) ?? []), run]);
         process.stderr.write(

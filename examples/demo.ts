@@ -7,6 +7,7 @@
  *   npm start -- --workers 4           task workers (function instances)
  *   npm start -- --rate 20000          events per second put into Kinesis (local-aws; default 2000)
  *   npm start -- --plain-records       one Kinesis record per event instead of KPL-style aggregates
+ *   npm start -- --small-batch-records 0   fan every batch out (default 2000, as serverless.yml deploys)
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,7 @@ function parse() {
       workers: { type: 'string', default: '2' },
       job: { type: 'string' },
       'plain-records': { type: 'boolean', default: false },
+      'small-batch-records': { type: 'string', default: '2000' },
     },
   });
   const duration = values.duration === undefined ? undefined : Number(values.duration);
@@ -40,7 +42,10 @@ function parse() {
   const job =
     values.job ??
     resolve(__dirname, runtime === 'local-aws' ? 'jobs/kinesis-wordcount.ts' : 'jobs/wordcount.ts');
-  return { duration, workers, runtime, job, rate, aggregate: !values['plain-records'] };
+  const smallBatchRecords = Number(values['small-batch-records']);
+  if (!Number.isInteger(smallBatchRecords) || smallBatchRecords < 0)
+    fail(`--small-batch-records must be a whole number, got '${values['small-batch-records']}'`);
+  return { duration, workers, runtime, job, rate, aggregate: !values['plain-records'], smallBatchRecords };
 }
 
 const RUNTIMES = ['local-aws', 'threads', 'memory'] as const;
@@ -87,6 +92,7 @@ async function start(options: ReturnType<typeof parse>): Promise<Running> {
       generator: { module: resolve(__dirname, 'jobs/wordcount.ts'), name: 'sentence' },
       aggregate: options.aggregate,
     },
+    smallBatchRecords: options.smallBatchRecords,
     onBatch: printBatch,
   });
   process.stdout.write(

@@ -40,6 +40,11 @@ export interface LocalAwsOptions {
   clock?: Clock;
   onBatch?: (info: BatchInfo) => void;
   log?: (line: string) => void;
+  /**
+   * Batches of at most this many records run in the coordinator, without task invocations
+   * (SLUICE_SMALL_BATCH_RECORDS; serverless.yml deploys 2,000). Default 0: every batch fans out.
+   */
+  smallBatchRecords?: number;
   /** Put restartable proxies in front of S3 and Kinesis (chaos runs restart them). */
   restartable?: boolean;
   /** Start the coordinator at once (default); chaos runs start and restart it themselves. */
@@ -88,6 +93,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       // kinesalite makes a record readable as soon as its put returns: no propagation margin.
       SLUICE_KINESIS_SETTLE_MS: '0',
       SLUICE_JOBS: JSON.stringify({ [loadJobModule(jobModule).name]: jobModule }),
+      SLUICE_SMALL_BATCH_RECORDS: String(options.smallBatchRecords ?? 0),
     };
     // Job code builds its Kinesis clients from the environment, here and in every task worker.
     Object.assign(process.env, env);
