@@ -5,7 +5,7 @@
  * runner measures another checkout (the baseline) in the same session.
  *   tsx bench/local-aws-run.ts --root . --rate 20000 --seconds 20 [--workers 2] [--warm-up 4] [--plain]
  * As the demo runs it: KPL-style aggregates (--plain: one Kinesis record per event), batches of up to
- * 2,000 records in the coordinator.
+ * 2,000 records in the coordinator (--small-batch-records).
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,6 +36,7 @@ async function main() {
       workers: { type: 'string', default: '2' },
       'warm-up': { type: 'string', default: '4' },
       plain: { type: 'boolean', default: false },
+      'small-batch-records': { type: 'string', default: '2000' },
     },
   });
   const root = resolve(values.root);
@@ -58,7 +59,7 @@ async function main() {
       generator: demoGenerator(root),
       aggregate: !values.plain,
     },
-    smallBatchRecords: 2000,
+    smallBatchRecords: Number(values['small-batch-records']),
     onBatch: (info: Batch) => batches.push(info),
     log: () => undefined,
   });

@@ -96,7 +96,7 @@ async function start(options: ReturnType<typeof parse>): Promise<Running> {
     onBatch: printBatch,
   });
   process.stdout.write(
-    `sluice demo: kinesalite ${aws.env.AWS_ENDPOINT_URL_KINESIS}, s3rver ${aws.env.AWS_ENDPOINT_URL_S3}, Lambda ${aws.env.AWS_ENDPOINT_URL_LAMBDA}; producing ${options.rate} records/s into ${aws.streams[0]}\n`,
+    `sluice demo: kinesalite ${aws.env.AWS_ENDPOINT_URL_KINESIS}, s3rver ${aws.env.AWS_ENDPOINT_URL_S3}, Lambda ${aws.env.AWS_ENDPOINT_URL_LAMBDA}; producing ${options.rate} records/s into ${aws.streams[0]} (${options.aggregate ? 'KPL aggregates' : 'one Kinesis record each'}, from a thread of its own)\n`,
   );
   return { stop: () => aws.stop(), done: aws.coordinator!.done.finally(() => aws.stop()) };
 }

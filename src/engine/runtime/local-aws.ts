@@ -103,6 +103,19 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     parts.add('clients', { stop: async () => admin.destroy() });
     for (const stream of streams) await ensureStream(admin, stream, options.shards ?? 2);
 
+    // Its thread boots while the function instances warm up.
+    const producer =
+      options.producer && streams.length > 0
+        ? startLocalProducer({
+            ...options.producer,
+            endpoint: kinesis.endpoint,
+            streamName: streams[0],
+            env,
+            log: options.log,
+          })
+        : undefined;
+    if (producer) parts.add('producer', producer);
+
     const pool = new WorkerPoolInvoker<TaskSpec, TaskResult>({
       script: resolve(
         __dirname,
@@ -126,18 +139,6 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
     env.SLUICE_TASK_FUNCTION = LOCAL_TASK_FUNCTION;
     Object.assign(process.env, env);
-
-    const producer =
-      options.producer && streams.length > 0
-        ? startLocalProducer({
-            ...options.producer,
-            endpoint: kinesis.endpoint,
-            streamName: streams[0],
-            env,
-            log: options.log,
-          })
-        : undefined;
-    if (producer) parts.add('producer', producer);
 
     const config = configFromEnv(env);
     const job = Object.keys(config.jobs)[0];
