@@ -61,7 +61,8 @@ async function main() {
     },
     smallBatchRecords: Number(values['small-batch-records']),
     onBatch: (info: Batch) => batches.push(info),
-    log: () => undefined,
+    // The job's lines and a producer that stopped, apart from the figures on stdout.
+    log: (line: string) => process.stderr.write(`${line}\n`),
   });
   const producingSince = performance.now();
   await new Promise((done) => setTimeout(done, (seconds + warmUp) * 1000));

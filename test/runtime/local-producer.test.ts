@@ -6,7 +6,9 @@ import { startLocalProducer } from '../../src/engine/runtime/local-producer';
 import {
   aggregatedEntries,
   KPL_AGGREGATION_MAX_BYTES,
+  PUT_RECORDS_MAX_BYTES,
   type PutEntry,
+  putRecordsCalls,
 } from '../../src/engine/runtime/local-producer-records';
 import { waitFor } from '../engine/coordinator/helpers';
 import { createStream, type LocalKinesis, listShards, startKinesalite } from '../support/kinesalite';
@@ -75,6 +77,26 @@ describe('packing user records like the KPL', () => {
     const entries = await aggregatedEntries(records);
     for (const entry of entries) expect(entry.Data.length).toBeLessThanOrEqual(KPL_AGGREGATION_MAX_BYTES);
     expect(entries.length).toBeLessThan(records.length / 100);
+  });
+});
+
+describe('splitting a backlog into PutRecords calls', () => {
+  const entry = (bytes: number): PutEntry => ({ Data: new Uint8Array(bytes), PartitionKey: 'k1' });
+
+  it('puts at most 500 entries in a call', () => {
+    const calls = putRecordsCalls(Array.from({ length: 1201 }, () => entry(10)));
+    expect(calls.map((c) => c.length)).toEqual([500, 500, 201]);
+  });
+
+  it('keeps every call within 5 MiB, partition keys included, and every entry in order', () => {
+    const entries = Array.from({ length: 300 }, (_, i) => entry(40_000 + i));
+    const calls = putRecordsCalls(entries);
+    for (const call of calls) {
+      const bytes = call.reduce((sum, e) => sum + e.Data.length + e.PartitionKey.length, 0);
+      expect(bytes).toBeLessThanOrEqual(PUT_RECORDS_MAX_BYTES);
+    }
+    expect(calls.length).toBeGreaterThan(1);
+    expect(calls.flat()).toEqual(entries);
   });
 });
 

@@ -111,7 +111,8 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
             endpoint: kinesis.endpoint,
             streamName: streams[0],
             env,
-            log: options.log,
+            // A producer that stops says so at once, wherever this run logs.
+            log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
           })
         : undefined;
     if (producer) parts.add('producer', producer);

@@ -1,13 +1,13 @@
 /**
- * The local producer's thread: generates user records at a steady rate and puts them into Kinesis in
- * PutRecords calls of up to 500 entries every 100 ms, packed like the KPL's when asked. It runs off the
+ * The local producer's thread: generates user records at a steady rate and puts them into Kinesis every
+ * 100 ms in PutRecords calls within the API's limits, packed like the KPL's when asked. It runs off the
  * coordinator's event loop, as a real producer runs on other machines.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { kinesisClient } from '../io/aws-clients';
 import { putAll } from '../io/kinesis-admin';
 import { RuntimeError } from './errors';
-import { aggregatedEntries, plainEntries, type UserRecord } from './local-producer-records';
+import { aggregatedEntries, plainEntries, putRecordsCalls, type UserRecord } from './local-producer-records';
 
 export interface ProducerThreadData {
   endpoint: string;
@@ -56,7 +56,7 @@ async function produce(data: ProducerThreadData, port: NonNullable<typeof parent
       }
       if (records.length > 0) {
         const entries = data.aggregate ? await aggregatedEntries(records) : plainEntries(records);
-        await putAll(client, data.streamName, entries);
+        for (const call of putRecordsCalls(entries)) await putAll(client, data.streamName, call);
         sent += records.length;
         port.postMessage({ type: 'sent', sent } satisfies ProducerThreadMessage);
       }
