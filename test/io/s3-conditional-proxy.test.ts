@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
@@ -290,5 +291,24 @@ describe('the conditional-write proxy in front of s3rver', () => {
     warn.mockRestore();
     expect(out.ETag).toBe(md5(parts.join('')));
     expect(await read(key)).toBe(parts.join(''));
+  });
+
+  it('keeps the old object when an upload is cut off midway, as S3 does', async () => {
+    const key = freshKey('cut-off');
+    await put(key, 'the old checkpoint');
+    // A raw request that promises 1 MB, sends 10 bytes and hangs up (a restarting endpoint, a killed task).
+    const { hostname, port } = new URL(s3.endpoint);
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(
+          `PUT /${s3.bucket}/${key} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Length: 1048576\r\n\r\n0123456789`,
+        );
+        setTimeout(() => socket.destroy(), 100);
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', () => undefined);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await read(key)).toBe('the old checkpoint');
   });
 });

@@ -2,6 +2,8 @@
  * An HTTP proxy in front of s3rver that makes it behave like S3 where the engine relies on it:
  * - conditional writes (`If-None-Match: *`, `If-Match: <etag>`) are enforced, with S3's status codes and
  *   XML error bodies (s3rver ignores them);
+ * - an object is replaced only by a complete upload (s3rver truncates first, and kept the part of a
+ *   cut-off upload that arrived);
  * - requests are serialized per key (reads shared, writes and deletes exclusive), because s3rver writes
  *   objects in place, and deletes also per directory: s3rver removes the directories a delete empties, and
  *   a put into one of them at that moment killed it with an unhandled ENOENT;
@@ -15,47 +17,7 @@ import { posix } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Emulator } from './emulator';
 import { RuntimeError } from './errors';
-
-type LockMode = 'shared' | 'exclusive';
-type LockClaim = [name: string, mode: LockMode];
-
-type LockState = { pending: number; lastExclusive: Promise<void>; sharedSince: Promise<void>[] };
-
-/**
- * Readers-writer locks by name, first come first served: a claim waits for the exclusive claim before it
- * and, if exclusive itself, for the shared claims since. Requests claim in sorted order, so none deadlock.
- */
-class NamedLocks {
-  private readonly locks = new Map<string, LockState>();
-
-  async acquire(claims: readonly LockClaim[]): Promise<() => void> {
-    const modes = new Map<string, LockMode>();
-    for (const [name, mode] of claims) if (modes.get(name) !== 'exclusive') modes.set(name, mode);
-    const releases: (() => void)[] = [];
-    for (const name of [...modes.keys()].sort()) releases.push(await this.lock(name, modes.get(name)!));
-    return () => {
-      for (const release of releases.splice(0)) release();
-    };
-  }
-
-  private async lock(name: string, mode: LockMode): Promise<() => void> {
-    const lock = this.locks.get(name) ?? { pending: 0, lastExclusive: Promise.resolve(), sharedSince: [] };
-    this.locks.set(name, lock);
-    lock.pending++;
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = () => {
-        resolve();
-        if (--lock.pending === 0) this.locks.delete(name);
-      };
-    });
-    const before = mode === 'shared' ? [lock.lastExclusive] : [lock.lastExclusive, ...lock.sharedSince];
-    if (mode === 'shared') lock.sharedSince.push(released);
-    else [lock.lastExclusive, lock.sharedSince] = [released, []];
-    await Promise.all(before);
-    return release;
-  }
-}
+import { type LockClaim, type LockMode, NamedLocks } from './named-locks';
 
 /** What a request must lock, and how the proxy treats it. */
 interface RequestPlan {
@@ -194,19 +156,13 @@ class Upstream {
   readonly agent = new Agent({ keepAlive: true });
   constructor(private readonly target: URL) {}
 
-  /** Sends a request to s3rver; resolves once its response headers arrive. A stream body is piped. */
-  send(method: string, path: string, headers: string[], body?: Buffer | IncomingMessage) {
+  /** Sends a request to s3rver; resolves once its response headers arrive. */
+  send(method: string, path: string, headers: string[], body?: Buffer) {
     return new Promise<IncomingMessage>((resolve, reject) => {
       const { hostname, port } = this.target;
       const upstream = request({ hostname, port, method, path, headers, agent: this.agent }, resolve);
       upstream.on('error', reject);
-      if (body === undefined || Buffer.isBuffer(body)) return upstream.end(body);
-      const abandon = () => upstream.destroy(new RuntimeError('s3 proxy: client gone mid-request', { path }));
-      if (body.destroyed && !body.complete) return abandon();
-      body.on('close', () => {
-        if (!body.complete) abandon();
-      });
-      body.pipe(upstream);
+      upstream.end(body);
     });
   }
 
@@ -225,26 +181,41 @@ class Upstream {
 
 const REPLAY_ATTEMPTS = 5;
 
+/** The request's body once it has all arrived; undefined if the client went away before it did. */
+async function wholeBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+  } catch {
+    return undefined;
+  }
+  return req.complete ? Buffer.concat(chunks) : undefined;
+}
+
 async function handle(upstream: Upstream, locks: NamedLocks, req: IncomingMessage, res: ServerResponse) {
   const closed = new Promise<void>((resolve) => res.once('close', resolve));
   const method = req.method ?? 'GET';
   const url = new URL(req.url ?? '/', 'http://s3');
   const expectsContinue = /100-continue/i.test(req.headers.expect ?? '');
-  // Only object bodies stream; the rest are small XML documents, buffered so they can be read and replayed.
-  let body: Buffer | IncomingMessage = req;
+  // Other bodies are small XML documents, read now so they can be parsed and replayed; an object's waits
+  // until its write is known not to be refused (100 Continue).
+  let early: Buffer | undefined;
   if (method !== 'PUT') {
     if (expectsContinue) res.writeContinue();
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    body = Buffer.concat(chunks);
+    early = await wholeBody(req);
+    if (!early) return;
   }
-  const plan = planRequest(method, url, Buffer.isBuffer(body) ? body : undefined);
+  const plan = planRequest(method, url, early);
   const release = await locks.acquire(plan.claims);
   try {
     // Refusing before 100 Continue spares the upload; Node then closes the connection, as S3 does.
     const refusal = plan.conditionalWrite ? await refusalOf(upstream, req, url) : undefined;
     if (refusal) return sendError(res, refusal);
     if (expectsContinue && method === 'PUT') res.writeContinue();
+    // S3 replaces an object only with a complete upload; s3rver truncates the file first and keeps
+    // whatever part of a cut-off upload arrived. So s3rver sees an upload only once it is whole.
+    const body = early ?? (await wholeBody(req));
+    if (!body) return;
     const headers = forwardedHeaders(req.rawHeaders, plan.conditionalWrite ? CONDITIONAL : undefined);
     const send = () => upstream.send(method, req.url ?? '/', headers, body);
     const attempts = plan.replayable ? REPLAY_ATTEMPTS : 1;
