@@ -59,8 +59,34 @@ export async function ensureStream(
   throw new SourceError(`stream ${streamName} did not become ACTIVE`, { streamName });
 }
 
+/** PutRecords' limits per call: 500 entries, 5 MiB of data and partition keys together. */
+const PUT_RECORDS_MAX_ENTRIES = 500;
+const PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024;
+
+/** Entries in calls within PutRecords' limits, in order. */
+export function putRecordsCalls(entries: readonly PutRecordsRequestEntry[]): PutRecordsRequestEntry[][] {
+  const calls: PutRecordsRequestEntry[][] = [];
+  let call: PutRecordsRequestEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = (entry.Data?.byteLength ?? 0) + Buffer.byteLength(entry.PartitionKey ?? '');
+    if (
+      call.length > 0 &&
+      (call.length === PUT_RECORDS_MAX_ENTRIES || bytes + size > PUT_RECORDS_MAX_BYTES)
+    ) {
+      calls.push(call);
+      call = [];
+      bytes = 0;
+    }
+    call.push(entry);
+    bytes += size;
+  }
+  if (call.length > 0) calls.push(call);
+  return calls;
+}
+
 /**
- * PutRecords in chunks of 500 (the API's limit), resending only the entries Kinesis rejected (a partial
+ * PutRecords in calls within the API's limits (500 entries, 5 MiB), resending only the entries Kinesis rejected (a partial
  * failure, usually ProvisionedThroughputExceededException) with backoff; a throttled or failed call as a
  * whole is retried the same way.
  */
@@ -71,8 +97,8 @@ export async function putAll(
   options: KinesisAdminOptions = {},
 ): Promise<void> {
   const retry = policy(options);
-  for (let start = 0; start < entries.length; start += 500) {
-    let pending = entries.slice(start, start + 500);
+  for (const call of putRecordsCalls(entries)) {
+    let pending = call;
     let rejected: PutRecordsResultEntry | undefined;
     await withRetry(
       retry,
