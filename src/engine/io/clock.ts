@@ -10,12 +10,20 @@ export class SystemClock implements Clock {
     return Date.now();
   }
 
-  async sleepUntil(time: number): Promise<void> {
+  async sleepUntil(time: number, signal?: AbortSignal): Promise<void> {
     checkTime(time, 'sleepUntil time');
     // Timers may fire a millisecond early (rounding, clock adjustments), so re-check and sleep again.
-    for (let now = Date.now(); now < time; now = Date.now()) {
+    for (let now = Date.now(); now < time && !signal?.aborted; now = Date.now()) {
       const delay = Math.min(Math.max(1, Math.ceil(time - now)), MAX_TIMER_MS);
-      await new Promise<void>((resolve) => setTimeout(resolve, delay));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, delay);
+        function done() {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        }
+        signal?.addEventListener('abort', done, { once: true });
+      });
     }
   }
 }
@@ -82,14 +90,30 @@ export class ManualClock implements Clock {
     this.moveTo(time);
   }
 
-  sleepUntil(time: number): Promise<void> {
+  sleepUntil(time: number, signal?: AbortSignal): Promise<void> {
     try {
       checkTime(time, 'sleepUntil time');
     } catch (err) {
       return Promise.reject(err);
     }
-    if (time <= this.time) return Promise.resolve();
-    const woken = new Promise<void>((resolve) => this.enqueue({ time, resolve }));
+    if (time <= this.time || signal?.aborted) return Promise.resolve();
+    const woken = new Promise<void>((resolve) => {
+      const abort = () => {
+        // An aborted sleeper leaves the queue, so pendingSleepers counts only real waits.
+        const at = this.sleepers.indexOf(sleeper);
+        if (at >= 0) this.sleepers.splice(at, 1);
+        resolve();
+      };
+      const sleeper = {
+        time,
+        resolve: () => {
+          signal?.removeEventListener('abort', abort);
+          resolve();
+        },
+      };
+      this.enqueue(sleeper);
+      signal?.addEventListener('abort', abort, { once: true });
+    });
     // Infinity means "forever", even when auto-advancing.
     if (this.autoAdvance && Number.isFinite(time)) this.moveTo(time);
     return woken;

@@ -64,8 +64,11 @@ export interface Invoker<TRequest, TResponse> {
 /** Time, injectable so that tests run on a manual clock. */
 export interface Clock {
   now(): number;
-  /** Resolves once `now() >= time`. */
-  sleepUntil(time: number): Promise<void>;
+  /**
+   * Resolves once `now() >= time`, or as soon as `signal` aborts (early: the caller checks the signal).
+   * An aborted sleep holds no timer, so a background loop stopped this way never keeps a process alive.
+   */
+  sleepUntil(time: number, signal?: AbortSignal): Promise<void>;
 }
 
 /**

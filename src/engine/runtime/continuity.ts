@@ -191,9 +191,10 @@ export class GatedClock implements Clock {
     return this.inner.now();
   }
 
-  async sleepUntil(time: number): Promise<void> {
-    while (!this.opened) await this.gate;
-    return this.inner.sleepUntil(time);
+  async sleepUntil(time: number, signal?: AbortSignal): Promise<void> {
+    while (!this.opened && !signal?.aborted) await Promise.race([this.gate, abortedOf(signal)]);
+    if (signal?.aborted) return;
+    return this.inner.sleepUntil(time, signal);
   }
 
   open(): void {
@@ -272,4 +273,9 @@ export class Succession {
     this.cancelled = true;
     this.requested?.();
   }
+}
+
+/** Settles when `signal` aborts (never without one). */
+function abortedOf(signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
 }
