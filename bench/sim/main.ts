@@ -147,9 +147,11 @@ async function main(): Promise<void> {
     for (const workers of quick ? [5] : [5, 10, 20]) {
       const rates = [...new Set(await ratesForLoads(workers, loads, 1))];
       for (const rate of rates) {
-        const point = await recoveryPoint(workers, rate, 1);
-        recovery.push(point);
-        emit({ figure: 'recovery', ...point });
+        for (const failure of ['node', 'coordinator'] as const) {
+          const point = await recoveryPoint(workers, rate, 1, failure);
+          recovery.push(point);
+          emit({ figure: 'recovery', ...point });
+        }
       }
     }
   }

@@ -68,27 +68,44 @@ export function markdownTables(scaling: ScalingPoint[], recovery: RecoveryPoint[
       ),
     );
   }
-  if (recovery.length > 0) {
-    parts.push(
-      table(
-        [
-          'workers',
-          'records/s',
-          'load (batch time / interval)',
-          'node utilization',
-          'parallel recovery s',
-          'upstream backup s',
-        ],
-        recovery.map((p) => [
-          p.workers,
-          p.recordsPerSecond,
-          p.load.toFixed(2),
-          p.nodeUtilization.toFixed(2),
-          `${p.parallelRecovered ? '' : '> '}${(p.parallelRecoveryMs / 1000).toFixed(1)}`,
-          Number.isFinite(p.upstreamRecoveryMs) ? (p.upstreamRecoveryMs / 1000).toFixed(1) : 'never',
-        ]),
-      ),
-    );
-  }
+  if (recovery.length > 0) parts.push(recoveryTable(recovery));
   return `${parts.join('\n\n')}\n`;
+}
+
+const seconds = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(1) : 'never');
+
+/** One row per workers and rate: both failures measured, and upstream backup modelled. */
+function recoveryTable(recovery: RecoveryPoint[]): string {
+  const nodeLoss = recovery.filter((p) => p.failure === 'node');
+  const of = (p: RecoveryPoint) =>
+    recovery.find(
+      (q) =>
+        q.failure === 'coordinator' && q.workers === p.workers && q.recordsPerSecond === p.recordsPerSecond,
+    );
+  const measured = (p: RecoveryPoint | undefined) =>
+    p
+      ? `${p.parallelRecovered ? '' : '> '}${seconds(p.parallelRecoveryMs)} (${seconds(p.firstBatchMs)})`
+      : '-';
+  return table(
+    [
+      'workers',
+      'partitions',
+      'records/s',
+      'load (batch time / interval)',
+      'node utilization',
+      'parallel, node lost: s (first batch s)',
+      'parallel, coordinator lost: s (first batch s)',
+      'upstream backup s (model)',
+    ],
+    nodeLoss.map((p) => [
+      p.workers,
+      p.partitions,
+      p.recordsPerSecond,
+      p.load.toFixed(2),
+      p.nodeUtilization.toFixed(2),
+      measured(p),
+      measured(of(p)),
+      seconds(p.upstreamRecoveryMs),
+    ]),
+  );
 }
