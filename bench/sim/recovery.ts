@@ -13,6 +13,8 @@ import { type BatchFigures, runScenario } from './scenario';
 /** Checkpoints every 10 batches (10 s); the failure comes 5 batches after one, between two batches. */
 export const CHECKPOINT_BATCHES = 10;
 const LOSS_AFTER = 25;
+/** Batches since the last checkpoint when the failure comes: what upstream backup replays. */
+export const LOST_BATCHES = LOSS_AFTER % CHECKPOINT_BATCHES;
 const RUN_BATCHES = 70;
 /** A batch is back on schedule when it starts at most this much later than batches did before the loss. */
 const ON_SCHEDULE_SLACK_MS = 10;
@@ -41,9 +43,8 @@ export interface RecoveryPoint {
   upstreamRecoveryMs: number;
   /** Processing time of the first batch after the failure (the one that recomputes what was lost). */
   firstBatchMs: number;
-  /** Stages of earlier batches that batch ran, and the longest of them (its manifest's `recovery`). */
+  /** Stages of earlier batches that batch ran (its manifest's `recovery`). */
   recoveryStages: number;
-  recoveryStageMs: number;
   /** Held partitions and map outputs let go (node failure). */
   lostHeld: number;
 }
@@ -134,14 +135,13 @@ export async function recoveryPoint(
     parallelRecovered: back >= 0,
     upstreamRecoveryMs: upstreamBackupMs({
       failedAt: batches[LOSS_AFTER - 1].finishedAt,
-      lostBatches: LOSS_AFTER % CHECKPOINT_BATCHES,
+      lostBatches: LOST_BATCHES,
       nodeWorkMs,
       steadyMs,
       interval,
     }),
     firstBatchMs: after[0].processingMs,
     recoveryStages: firstRecovery?.recoveryStages ?? 0,
-    recoveryStageMs: firstRecovery?.recoveryMs ?? 0,
     lostHeld: run.lostHeld,
   };
 }

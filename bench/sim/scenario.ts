@@ -62,11 +62,12 @@ export interface BatchFigures {
   lambda: LambdaCounts;
 }
 
-/** What a batch recomputed of earlier batches, from its manifest (stage times on the simulated clock). */
+/** What a batch recomputed of earlier batches, from its manifest. */
 export interface RecoveryFigures {
   batchTime: number;
   lost: string[];
   recoveryStages: number;
+  /** Real, not simulated, time until DataPlane hands its runner the coordinator's clock. */
   recoveryMs: number;
 }
 

@@ -1,5 +1,5 @@
 import type { ScalingPoint } from './main';
-import type { RecoveryPoint } from './recovery';
+import { LOST_BATCHES, type RecoveryPoint } from './recovery';
 
 const usd = (x: number) => (x < 0.01 ? x.toExponential(2) : x.toFixed(2));
 
@@ -74,18 +74,23 @@ export function markdownTables(scaling: ScalingPoint[], recovery: RecoveryPoint[
 
 const seconds = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(1) : 'never');
 
-/** One row per workers and rate: both failures measured, and upstream backup modelled. */
+/** Recovery time per workers and rate: both failures measured, upstream backup modelled. */
 function recoveryTable(recovery: RecoveryPoint[]): string {
-  const nodeLoss = recovery.filter((p) => p.failure === 'node');
-  const of = (p: RecoveryPoint) =>
-    recovery.find(
-      (q) =>
-        q.failure === 'coordinator' && q.workers === p.workers && q.recordsPerSecond === p.recordsPerSecond,
-    );
-  const measured = (p: RecoveryPoint | undefined) =>
-    p
-      ? `${p.parallelRecovered ? '' : '> '}${seconds(p.parallelRecoveryMs)} (${seconds(p.firstBatchMs)})`
-      : '-';
+  const rows = recovery
+    .filter((p) => p.failure === 'node')
+    .map((node) => ({
+      node,
+      coordinator: recovery.find(
+        (q) =>
+          q.failure === 'coordinator' &&
+          q.workers === node.workers &&
+          q.recordsPerSecond === node.recordsPerSecond,
+      ),
+    }));
+  const recovered = (p: RecoveryPoint | undefined) =>
+    p ? `${p.parallelRecovered ? '' : '> '}${seconds(p.parallelRecoveryMs)}` : '-';
+  // The first batch after the failure redoes the lost work; its extra time over a steady batch.
+  const redone = (p: RecoveryPoint | undefined) => (p ? seconds(p.firstBatchMs - p.steadyMs) : '-');
   return table(
     [
       'workers',
@@ -93,19 +98,25 @@ function recoveryTable(recovery: RecoveryPoint[]): string {
       'records/s',
       'load (batch time / interval)',
       'node utilization',
-      'parallel, node lost: s (first batch s)',
-      'parallel, coordinator lost: s (first batch s)',
-      'upstream backup s (model)',
+      'recovery s: node lost',
+      'coordinator lost',
+      'upstream backup (model)',
+      'lost work redone s: node lost',
+      'coordinator lost',
+      'upstream standby (model)',
     ],
-    nodeLoss.map((p) => [
-      p.workers,
-      p.partitions,
-      p.recordsPerSecond,
-      p.load.toFixed(2),
-      p.nodeUtilization.toFixed(2),
-      measured(p),
-      measured(of(p)),
-      seconds(p.upstreamRecoveryMs),
+    rows.map(({ node, coordinator }) => [
+      node.workers,
+      node.partitions,
+      node.recordsPerSecond,
+      node.load.toFixed(2),
+      node.nodeUtilization.toFixed(2),
+      recovered(node),
+      recovered(coordinator),
+      seconds(node.upstreamRecoveryMs),
+      redone(node),
+      redone(coordinator),
+      seconds(LOST_BATCHES * node.nodeUtilization * 1000),
     ]),
   );
 }
