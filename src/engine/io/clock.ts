@@ -16,13 +16,14 @@ export class SystemClock implements Clock {
     for (let now = Date.now(); now < time && !signal?.aborted; now = Date.now()) {
       const delay = Math.min(Math.max(1, Math.ceil(time - now)), MAX_TIMER_MS);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, delay);
-        function done() {
-          clearTimeout(timer);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const done = () => {
+          if (timer !== undefined) clearTimeout(timer);
           signal?.removeEventListener('abort', done);
           resolve();
-        }
+        };
         signal?.addEventListener('abort', done, { once: true });
+        timer = setTimeout(done, delay);
       });
     }
   }
