@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/engine/io/ports';
+import type { Clock, SleepOptions } from '../../src/engine/io/ports';
 import { SluiceError } from '../../src/engine/util/errors';
 
 /** The simulated world cannot go on (nothing left to run, a modelled limit refused a request). */
@@ -43,7 +43,9 @@ export class VirtualClock implements Clock {
     return this.time + this.unchargedCpuMs();
   }
 
-  sleepUntil(time: number, signal?: AbortSignal): Promise<void> {
+  /** Background sleeps are events like any other: time jumps to them when nothing else can run. */
+  sleepUntil(time: number, options: SleepOptions = {}): Promise<void> {
+    const { signal } = options;
     if (time <= this.now() || signal?.aborted) return Promise.resolve();
     return new Promise((wake) => {
       const abort = () => {

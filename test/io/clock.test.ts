@@ -75,7 +75,9 @@ describe('ManualClock', () => {
     const clock = new ManualClock(0);
     const stop = new AbortController();
     const woken: string[] = [];
-    const aborted = clock.sleepUntil(100, stop.signal).then(() => woken.push(`aborted at ${clock.now()}`));
+    const aborted = clock
+      .sleepUntil(100, { signal: stop.signal })
+      .then(() => woken.push(`aborted at ${clock.now()}`));
     const kept = clock.sleepUntil(200).then(() => woken.push(`kept at ${clock.now()}`));
     expect(clock.pendingSleepers).toBe(2);
     stop.abort();
@@ -85,6 +87,21 @@ describe('ManualClock', () => {
     clock.advance(200);
     await kept;
     expect(woken).toEqual(['aborted at 0', 'kept at 200']);
+  });
+
+  it('does not move an auto-advancing clock for a background wait', async () => {
+    const clock = new ManualClock(0, { autoAdvance: true });
+    let renewed = false;
+    const renewal = clock.sleepUntil(11_000, { background: true }).then(() => {
+      renewed = true;
+    });
+    await new Promise(setImmediate);
+    expect(clock.now()).toBe(0);
+    expect(renewed).toBe(false);
+    // A foreground sleep past it moves time, and the background sleeper wakes on the way.
+    await clock.sleepUntil(12_000);
+    await renewal;
+    expect(renewed).toBe(true);
   });
 
   it('rejects a sleep until NaN', async () => {
@@ -148,12 +165,28 @@ describe('SystemClock', () => {
     const clock = new SystemClock();
     const stop = new AbortController();
     const cleared = jest.spyOn(global, 'clearTimeout');
-    const sleeping = clock.sleepUntil(clock.now() + 3_600_000, stop.signal);
+    const sleeping = clock.sleepUntil(clock.now() + 3_600_000, { signal: stop.signal });
     stop.abort();
     await sleeping;
     expect(cleared).toHaveBeenCalled();
     // Already aborted: no wait at all.
-    await clock.sleepUntil(clock.now() + 3_600_000, stop.signal);
+    await clock.sleepUntil(clock.now() + 3_600_000, { signal: stop.signal });
+  });
+
+  it('keeps no process alive for a background wait', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    const realSetTimeout = global.setTimeout;
+    jest.spyOn(global, 'setTimeout').mockImplementation(((callback: () => void, ms?: number) => {
+      const timer = realSetTimeout(callback, ms);
+      timers.push(timer);
+      return timer;
+    }) as unknown as typeof setTimeout);
+    const clock = new SystemClock();
+    const stop = new AbortController();
+    const renewal = clock.sleepUntil(clock.now() + 3_600_000, { signal: stop.signal, background: true });
+    expect(timers.map((t) => t.hasRef())).toEqual([false]);
+    stop.abort();
+    await renewal;
   });
 
   it('keeps waiting when a timer fires early', async () => {

@@ -104,7 +104,8 @@ export class Lease {
     void (async () => {
       for (let due = this.clock.now() + everyMs; ; due += everyMs) {
         // A clock may wake a sleeper early (a test clock's off-grid waits): renew only once due.
-        while (!stop.signal.aborted && this.clock.now() < due) await this.clock.sleepUntil(due, stop.signal);
+        while (!stop.signal.aborted && this.clock.now() < due)
+          await this.clock.sleepUntil(due, { signal: stop.signal, background: true });
         if (stop.signal.aborted || this.lost || this.record.released || this.clock.now() > until) return;
         await this.renew().catch((error) => {
           this.lost ??= error;

@@ -1,5 +1,5 @@
 import { ConfigError } from '../util/errors';
-import type { Clock } from './ports';
+import type { Clock, SleepOptions } from './ports';
 
 /** Longest delay setTimeout honours; longer ones overflow and fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -10,8 +10,9 @@ export class SystemClock implements Clock {
     return Date.now();
   }
 
-  async sleepUntil(time: number, signal?: AbortSignal): Promise<void> {
+  async sleepUntil(time: number, options: SleepOptions = {}): Promise<void> {
     checkTime(time, 'sleepUntil time');
+    const { signal, background = false } = options;
     // Timers may fire a millisecond early (rounding, clock adjustments), so re-check and sleep again.
     for (let now = Date.now(); now < time && !signal?.aborted; now = Date.now()) {
       const delay = Math.min(Math.max(1, Math.ceil(time - now)), MAX_TIMER_MS);
@@ -24,6 +25,8 @@ export class SystemClock implements Clock {
         };
         signal?.addEventListener('abort', done, { once: true });
         timer = setTimeout(done, delay);
+        // A background loop (lease renewal, straggler checks) never keeps the process alive.
+        if (background) timer.unref();
       });
     }
   }
@@ -91,7 +94,8 @@ export class ManualClock implements Clock {
     this.moveTo(time);
   }
 
-  sleepUntil(time: number, signal?: AbortSignal): Promise<void> {
+  sleepUntil(time: number, options: SleepOptions = {}): Promise<void> {
+    const { signal, background = false } = options;
     try {
       checkTime(time, 'sleepUntil time');
     } catch (err) {
@@ -115,8 +119,8 @@ export class ManualClock implements Clock {
       this.enqueue(sleeper);
       signal?.addEventListener('abort', abort, { once: true });
     });
-    // Infinity means "forever", even when auto-advancing.
-    if (this.autoAdvance && Number.isFinite(time)) this.moveTo(time);
+    // Infinity means "forever", even when auto-advancing; a background wait does not drive time.
+    if (this.autoAdvance && !background && Number.isFinite(time)) this.moveTo(time);
     return woken;
   }
 

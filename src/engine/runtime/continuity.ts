@@ -6,7 +6,7 @@
 import { LeaseHeldError } from '../catalog/errors';
 import { lambdaClient } from '../io/aws-clients';
 import { LambdaStarter } from '../io/lambda-starter';
-import type { Clock } from '../io/ports';
+import type { Clock, SleepOptions } from '../io/ports';
 import { sleep } from '../io/retry';
 import type { RuntimeConfig } from './config';
 import { RuntimeError } from './errors';
@@ -191,10 +191,11 @@ export class GatedClock implements Clock {
     return this.inner.now();
   }
 
-  async sleepUntil(time: number, signal?: AbortSignal): Promise<void> {
+  async sleepUntil(time: number, options: SleepOptions = {}): Promise<void> {
+    const { signal } = options;
     while (!this.opened && !signal?.aborted) await Promise.race([this.gate, abortedOf(signal)]);
     if (signal?.aborted) return;
-    return this.inner.sleepUntil(time, signal);
+    return this.inner.sleepUntil(time, options);
   }
 
   open(): void {

@@ -125,7 +125,7 @@ export function runSpeculatively<R>(
       // Stopped by end(): an aborted sleep holds no timer.
       void (async () => {
         while (!over) {
-          await clock.sleepUntil(now() + policy.checkEveryMs, checks.signal);
+          await clock.sleepUntil(now() + policy.checkEveryMs, { signal: checks.signal, background: true });
           if (!over) checkStragglers();
         }
       })();

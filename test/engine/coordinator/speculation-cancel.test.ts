@@ -25,7 +25,7 @@ function fakeTime() {
   let time = 0;
   const clock = {
     now: () => time,
-    sleepUntil: (_time: number, signal?: AbortSignal) =>
+    sleepUntil: (_time: number, { signal }: { signal?: AbortSignal } = {}) =>
       new Promise<void>((resolve) => {
         const wake = () => {
           clearTimeout(timer);
