@@ -191,9 +191,11 @@ export class GatedClock implements Clock {
     return this.inner.now();
   }
 
+  /** Background waits (lease renewal in a long stage) are not batches: the gate does not hold them. */
   async sleepUntil(time: number, options: SleepOptions = {}): Promise<void> {
-    const { signal } = options;
-    while (!this.opened && !signal?.aborted) await Promise.race([this.gate, abortedOf(signal)]);
+    const { signal, background = false } = options;
+    while (!background && !this.opened && !signal?.aborted)
+      await Promise.race([this.gate, abortedOf(signal)]);
     if (signal?.aborted) return;
     return this.inner.sleepUntil(time, options);
   }
