@@ -12,7 +12,15 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sentence } from '../examples/jobs/wordcount';
-import { type Bill, monthlyBill, type Option } from '../src/engine/cost';
+import {
+  type Bill,
+  COORDINATOR_MEMORY_MB,
+  type Footprint,
+  FootprintSampler,
+  lambdaVcpus,
+  monthlyBill,
+  type Option,
+} from '../src/engine/cost';
 import { kinesisClient } from '../src/engine/io/aws-clients';
 import { ensureStream, type Producer, startProducer } from '../src/engine/io/kinesis-admin';
 import {
@@ -38,7 +46,8 @@ function options() {
       workers: { type: 'string', default: '2' },
       shards: { type: 'string', default: '2' },
       'task-memory': { type: 'string', default: String(DEFAULT_TASK_MEMORY_MB) },
-      'coordinator-memory': { type: 'string', default: '1024' },
+      // As serverless.yml deploys it.
+      'coordinator-memory': { type: 'string', default: String(COORDINATOR_MEMORY_MB) },
       // As serverless.yml deploys it (SLUICE_SMALL_BATCH_RECORDS): batches this small skip the fan-out.
       'small-batch-records': { type: 'string', default: '2000' },
     },
@@ -110,6 +119,10 @@ async function run(o: ReturnType<typeof options>) {
   const streams = kinesisStreamsOf(o.job);
   const input = await kinesisInput(streams, o.shards, o.rate);
   const infos: BatchInfo[] = [];
+  // This process is the coordinator plus the producer (kinesalite runs in a child process): batches under
+  // --small-batch-records run in it, as on Lambda. Larger ones, or --runtime threads, add task work here.
+  const footprint = new FootprintSampler();
+  let steadyCpu: NodeJS.CpuUsage | undefined;
   try {
     const job = startEmbedded({
       jobModule: o.job,
@@ -121,13 +134,23 @@ async function run(o: ReturnType<typeof options>) {
       log: () => undefined,
       onBatch: (info) => {
         infos.push(info);
+        if (infos.length === WARM_UP_BATCHES) steadyCpu = process.cpuUsage();
         // Records start once the job runs, so no backlog of its start-up inflates the measured rate.
         input?.produce();
       },
     });
     await job.done;
-    return { infos, batchMs: job.context.batchMs, inputRate: input?.rate() };
+    const cpu = process.cpuUsage(steadyCpu);
+    const steadyBatches = Math.max(1, infos.length - WARM_UP_BATCHES);
+    return {
+      infos,
+      batchMs: job.context.batchMs,
+      inputRate: input?.rate(),
+      footprint: footprint.stop(),
+      cpuMsPerBatch: (cpu.user + cpu.system) / 1000 / steadyBatches,
+    };
   } finally {
+    footprint.stop();
     await input?.stop();
   }
 }
@@ -145,8 +168,9 @@ function meanOf(counts: RequestCounts[]): RequestCounts {
   ) as unknown as RequestCounts;
 }
 
+// Cents shown: a bill near a target (the issue's $60) must not round over or under it.
 const usd = (n: number) =>
-  Number.isFinite(n) ? `$${n.toFixed(n >= 10 ? 0 : n >= 0.1 || n === 0 ? 2 : 4)}` : '-';
+  Number.isFinite(n) ? `$${n.toFixed(n >= 1000 ? 0 : n >= 0.1 || n === 0 ? 2 : 4)}` : '-';
 const count = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : n.toFixed(n < 10 ? 2 : 0));
 
 function table(option: Option): string {
@@ -161,11 +185,34 @@ function table(option: Option): string {
   ].join('\n');
 }
 
+/** What the coordinator used here, and what its Lambda function gets at the memory priced. */
+function coordinatorFigures(footprint: Footprint, cpuMsPerBatch: number, batchMs: number, memoryMb: number) {
+  const vcpus = lambdaVcpus(memoryMb);
+  return {
+    ...footprint,
+    cpuMsPerBatch,
+    memoryMb,
+    vcpus,
+    // The share of a batch interval the batch's CPU would take on that many vCPUs (one thread, at most 1).
+    busyOnLambda: cpuMsPerBatch / Math.min(1, vcpus) / batchMs,
+  };
+}
+
+function coordinatorLines(c: ReturnType<typeof coordinatorFigures>, batchMs: number): string[] {
+  const mb = (n: number) => `${Math.round(n)} MB`;
+  return [
+    `  coordinator process here: peak RSS ${mb(c.peakRssMb)}, heap used ${mb(c.peakHeapUsedMb)} (heap ${mb(c.peakHeapTotalMb)}, external ${mb(c.peakExternalMb)}); ${c.cpuMsPerBatch.toFixed(0)} ms CPU per ${batchMs} ms batch`,
+    `  coordinator on Lambda at ${c.memoryMb} MB: ${c.vcpus.toFixed(2)} vCPU, busy ${(100 * c.busyOnLambda).toFixed(0)}% of each interval at this machine's speed`,
+  ];
+}
+
 function report(
   o: ReturnType<typeof options>,
   perBatch: RequestCounts,
   recordsPerSecond: number,
   bill: Bill,
+  coordinator: ReturnType<typeof coordinatorFigures>,
+  batchMs: number,
 ) {
   const kinds = Object.entries(perBatch)
     .filter(([, n]) => n > 0)
@@ -175,6 +222,7 @@ function report(
     `sluice cost: ${o.job} on the ${o.runtime} runtime, ${Math.round(recordsPerSecond)} records/s measured`,
     `  requests per batch (mean of ${o.batches}): ${kinds}`,
     `  a month: ${count(bill.batchesPerMonth)} batches, ${count(bill.recordsPerMonth)} records (us-east-1 list prices, docs/COST.md)`,
+    ...coordinatorLines(coordinator, batchMs),
     '',
     ...bill.options.map(table),
     '',
@@ -185,7 +233,8 @@ function report(
 
 async function main() {
   const o = options();
-  const { infos, batchMs, inputRate } = await run(o);
+  const { infos, batchMs, inputRate, footprint, cpuMsPerBatch } = await run(o);
+  const coordinator = coordinatorFigures(footprint, cpuMsPerBatch, batchMs, o.coordinatorMemoryMb);
   const steady = infos.slice(WARM_UP_BATCHES);
   const perBatch = meanOf(steady.map((i) => i.requests));
   const records = steady.reduce((sum, i) => sum + i.records, 0);
@@ -202,9 +251,11 @@ async function main() {
   });
   if (o.json) {
     const summary = { job: o.job, runtime: o.runtime, batches: steady.length, batchMs, recordsPerSecond };
-    process.stdout.write(`${JSON.stringify({ ...summary, requestsPerBatch: perBatch, bill })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...summary, requestsPerBatch: perBatch, coordinator, bill })}\n`,
+    );
   } else {
-    process.stdout.write(`${report(o, perBatch, recordsPerSecond, bill)}\n`);
+    process.stdout.write(`${report(o, perBatch, recordsPerSecond, bill, coordinator, batchMs)}\n`);
   }
 }
 

@@ -5,13 +5,15 @@
  *   npm start -- --runtime threads     generator input, tasks on a worker-thread pool
  *   npm start -- --runtime memory      generator input, tasks in this thread
  *   npm start -- --workers 4           task workers (function instances)
+ *   npm start -- --rate 20000          events per second put into Kinesis (local-aws; default 2000)
+ *   npm start -- --plain-records       one Kinesis record per event instead of KPL-style aggregates
+ *   npm start -- --small-batch-records 0   fan every batch out (default 2000, as serverless.yml deploys)
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BatchInfo } from '../src/engine';
 import { startEmbedded } from '../src/engine/runtime';
 import { startLocalAws } from '../src/engine/runtime/local-aws';
-import { sentence } from './jobs/wordcount';
 
 function parse() {
   const { values } = parseArgs({
@@ -21,6 +23,8 @@ function parse() {
       rate: { type: 'string', default: '2000' },
       workers: { type: 'string', default: '2' },
       job: { type: 'string' },
+      'plain-records': { type: 'boolean', default: false },
+      'small-batch-records': { type: 'string', default: '2000' },
     },
   });
   const duration = values.duration === undefined ? undefined : Number(values.duration);
@@ -38,7 +42,10 @@ function parse() {
   const job =
     values.job ??
     resolve(__dirname, runtime === 'local-aws' ? 'jobs/kinesis-wordcount.ts' : 'jobs/wordcount.ts');
-  return { duration, workers, runtime, job, rate };
+  const smallBatchRecords = Number(values['small-batch-records']);
+  if (!Number.isInteger(smallBatchRecords) || smallBatchRecords < 0)
+    fail(`--small-batch-records must be a whole number, got '${values['small-batch-records']}'`);
+  return { duration, workers, runtime, job, rate, aggregate: !values['plain-records'], smallBatchRecords };
 }
 
 const RUNTIMES = ['local-aws', 'threads', 'memory'] as const;
@@ -80,11 +87,16 @@ async function start(options: ReturnType<typeof parse>): Promise<Running> {
   const aws = await startLocalAws({
     jobModule: options.job,
     workers: options.workers,
-    producer: { ratePerSecond: options.rate, generate: sentence },
+    producer: {
+      ratePerSecond: options.rate,
+      generator: { module: resolve(__dirname, 'jobs/wordcount.ts'), name: 'sentence' },
+      aggregate: options.aggregate,
+    },
+    smallBatchRecords: options.smallBatchRecords,
     onBatch: printBatch,
   });
   process.stdout.write(
-    `sluice demo: kinesalite ${aws.env.AWS_ENDPOINT_URL_KINESIS}, s3rver ${aws.env.AWS_ENDPOINT_URL_S3}, Lambda ${aws.env.AWS_ENDPOINT_URL_LAMBDA}; producing ${options.rate} records/s into ${aws.streams[0]}\n`,
+    `sluice demo: kinesalite ${aws.env.AWS_ENDPOINT_URL_KINESIS}, s3rver ${aws.env.AWS_ENDPOINT_URL_S3}, Lambda ${aws.env.AWS_ENDPOINT_URL_LAMBDA}; producing ${options.rate} records/s into ${aws.streams[0]} (${options.aggregate ? 'KPL aggregates' : 'one Kinesis record each'}, from a thread of its own)\n`,
   );
   return { stop: () => aws.stop(), done: aws.coordinator!.done.finally(() => aws.stop()) };
 }

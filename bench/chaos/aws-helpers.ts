@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { GetRecordsCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-kinesis';
+import { readManifest } from '../../src/engine/catalog';
 import { isConditionFailed } from '../../src/engine/io/errors';
 import { seededRandom } from '../../src/engine/io/faults';
 import type { KinesisSender } from '../../src/engine/io/kinesis/calls';
@@ -163,4 +164,23 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, message: string)
     timer = setTimeout(() => reject(new Error(message)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The committed input ranges around each differing batch, to tell a misplaced record from a lost one. */
+export async function printInputs(store: Store, badBatches: number[], put: unknown[][]): Promise<void> {
+  const times = new Set(badBatches.flatMap((b) => [b - 1, b, b + 1]));
+  for (const batch of [...times].sort((a, b) => a - b)) {
+    const manifest = await readManifest(store, batch * 1000).catch(() => undefined);
+    const ranges = manifest?.inputs.flatMap((input) => input.ranges) ?? [];
+    verbose(
+      `batch ${batch} (${manifest?.status ?? 'no manifest'}, by ${manifest?.writtenBy?.owner ?? '?'}, ${put[batch - 1]?.length} put): ${ranges
+        .map((r) => `${r.shard.slice(-3)} ${r.first.slice(-14)}..${r.last.slice(-14)} n=${r.count}`)
+        .join('; ')}`,
+    );
+  }
+}
+
+/** Resolves once the wall clock has left millisecond `ms`. */
+export async function pastMillisecond(ms: number): Promise<void> {
+  while (Date.now() <= ms) await new Promise((resolve) => setTimeout(resolve, 1));
 }

@@ -8,7 +8,10 @@ import type { Kinds } from './kinds';
 
 export const CRASH_POINTS: CrashPoint[] = ['after-manifest', 'mid-fanout', 'before-commit', 'after-commit'];
 
-/** Which write of the paused coordinator is held: an input block, the sink's commit marker, the commit. */
+/**
+ * Which write of the paused coordinator is held: an input block, the write that commits the sink's batch
+ * (its batch object, or the marker after per-partition parts), the commit.
+ */
 export type PauseAt = 'input' | 'marker' | 'commit';
 
 export interface SeedPlan {
@@ -92,7 +95,7 @@ export function isPauseWrite(at: PauseAt, batchTime: number, key: string, body?:
   if (time === undefined || time < batchTime) return false;
   if (time >= batchTime + 3000) return true;
   if (at === 'input') return /^batches\/\d+\/input\//.test(key);
-  if (at === 'marker') return /^sinks\/.*_COMMITTED$/.test(key);
+  if (at === 'marker') return /^sinks\/.*\/(_COMMITTED|batch\.jsonl)$/.test(key);
   return (
     key.startsWith('manifests/') &&
     body !== undefined &&

@@ -1,6 +1,6 @@
 /**
  * Word count over a Kinesis stream: 1 s batches, counts per batch written to the store (one JSON Lines
- * object per batch and partition, committed once per batch), plus a running total per word and the
+ * object per batch, created once), plus a running total per word and the
  * top words of every batch in the log. This is the job `serverless.yml` deploys and `npm start` runs.
  */
 import { defineJob, type Pair, StoreSink } from '../../src/engine';

@@ -3,6 +3,9 @@
  * tests read it for what the stack will do (what expires, who may write what, what runs when), finding
  * resources by type and by what they are wired to rather than by the logical ids Serverless generates.
  */
+
+import { COORDINATOR_MEMORY_MB } from '../../src/engine/cost';
+import { DEFAULT_TASK_MEMORY_MB } from '../../src/engine/io/metering';
 import {
   attOf,
   isTrue,
@@ -86,6 +89,8 @@ function keys(job: string) {
       `${jobs}/manifests/000000000001000.json`,
       `${jobs}/commits/000000000001000.json`,
       `${jobs}/sinks/out/000000000001000/_COMMITTED`,
+      // A batch written as one object commits it: only the coordinator writes those.
+      `${jobs}/sinks/out/000000000001000/batch.jsonl`,
     ],
     taskOutputs: [
       `sluice/transient/${job}/batches/000000000001000/shuffle/3/7.bin`,
@@ -334,6 +339,12 @@ describe('the rendered CloudFormation template', () => {
     expect(coordinator.Properties.ReservedConcurrentExecutions).toBe(2);
     expect(coordinator.Properties.Timeout).toBe(900);
     expect(task.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('deploys the memory `npm run cost` prices: the coordinator as sized, tasks at one vCPU', () => {
+    const { coordinator, task } = deployment(defaults.template);
+    expect(coordinator.Properties.MemorySize).toBe(COORDINATOR_MEMORY_MB);
+    expect(task.Properties.MemorySize).toBe(DEFAULT_TASK_MEMORY_MB);
   });
 
   it('alarms on coordinator errors and task throttles, notifying no one unless a topic is configured', () => {

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import { type BatchInfo, ManualClock } from '../../src/engine';
 import { startLocalAws } from '../../src/engine/runtime/local-aws';
+import { waitFor } from '../engine/coordinator/helpers';
 
 const JOB = resolve(__dirname, '../integration/fixtures/e2e-job.ts');
+const SENTENCES = { module: resolve(__dirname, '../../examples/jobs/wordcount.ts'), name: 'sentence' };
 
 describe('stopping the embedded local AWS', () => {
   it('lets the batch in progress commit before the task functions and emulators stop, even when stopped twice at once', async () => {
@@ -17,7 +19,7 @@ describe('stopping the embedded local AWS', () => {
       workers: 1,
       shards: 1,
       clock,
-      producer: { ratePerSecond: 200, generate: (i) => `record-${i}` },
+      producer: { ratePerSecond: 200, generator: SENTENCES },
       onBatch: (info) => committed.push(info),
       coordinator: false,
     });
@@ -33,8 +35,8 @@ describe('stopping the embedded local AWS', () => {
         },
       }),
     });
-    // Give the producer time to put records, so the batch has tasks to run through the local Lambda.
-    await new Promise((res) => setTimeout(res, 300));
+    // Records in the stream first, so the batch has tasks to run through the local Lambda.
+    await waitFor(() => aws.producer!.sent > 0, 'the producer thread to put records', 30_000);
     clock.advance(1000);
     await batchStarted;
 

@@ -56,7 +56,7 @@ describe('the scaling simulator', () => {
     expect(third.records).toBe(6000);
     expect(third.lambda.invocations).toBe(third.tasks);
     expect(third.lambda.kinesisGetRecords).toBe(6);
-    // Claim, commit, the sink's part and marker; shuffles and state travel in task payloads.
+    // Claim, commit, the sink's batch object; shuffles and state travel in task payloads.
     expect(third.s3.put).toBeGreaterThan(0);
     expect(third.s3.get).toBe(0);
   });

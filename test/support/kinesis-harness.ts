@@ -96,6 +96,10 @@ export function useLocalKinesis(namePrefix: string): LocalKinesisHarness {
       if (out.FailedRecordCount) {
         throw new Error(`${out.FailedRecordCount} of ${items.length} records failed to put to ${stream}`);
       }
+      // Arrivals are stamped in whole milliseconds and a batch takes those before its cutoff: a batch
+      // planned in the millisecond this put returned would rightly leave these records to the next one.
+      const returnedAt = Date.now();
+      while (Date.now() <= returnedAt) await new Promise((resolve) => setTimeout(resolve, 1));
       return out.Records ?? [];
     },
   };

@@ -77,6 +77,8 @@ export interface StartOptions {
   exchange?: Partial<ExchangePolicy>;
   /** Batches with at most this many input records run in the coordinator, without invocations. */
   smallBatchRecords?: number;
+  /** Memory, in MB, the coordinator may fill with held partitions and map outputs (default 768). */
+  holdMb?: number;
   /** Where the coordinator reports notable events (a retried batch, a rebuilt job identity). */
   coordinatorLog?: (line: string) => void;
   onBatch?: (info: BatchInfo) => void;
@@ -195,6 +197,7 @@ export class StreamingContext {
       maxBatchMs: options.maxBatchMs,
       exchange: options.exchange,
       smallBatchRecords: options.smallBatchRecords,
+      holdMb: options.holdMb,
       log: options.coordinatorLog,
       onBatch: options.onBatch,
       taskMemoryMb: options.taskMemoryMb,

@@ -23,8 +23,12 @@ export function manifestTimeOf(key: string): number {
   return Number(key.slice(MANIFEST_PREFIX.length, -'.json'.length));
 }
 
-/** A store sink's output: one object per batch and partition, then the batch's commit marker. */
+/**
+ * A store sink's output: one object per batch (written once, whole, so it proves the batch complete), or
+ * one object per batch and partition followed by the batch's commit marker.
+ */
 export const SINK_COMMIT_MARKER = '_COMMITTED';
+export const SINK_BATCH_OBJECT = 'batch.jsonl';
 
 export function sinkPrefix(sink: string): string {
   return `sinks/${sink}/`;
@@ -32,6 +36,10 @@ export function sinkPrefix(sink: string): string {
 
 export function sinkPartKey(sink: string, time: number, partition: number): string {
   return `${sinkPrefix(sink)}${padTime(time)}/part-${String(partition).padStart(5, '0')}.jsonl`;
+}
+
+export function sinkBatchKey(sink: string, time: number): string {
+  return `${sinkPrefix(sink)}${padTime(time)}/${SINK_BATCH_OBJECT}`;
 }
 
 export function sinkMarkerKey(sink: string, time: number): string {

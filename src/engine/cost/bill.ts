@@ -14,7 +14,7 @@ export interface Workload {
   recordsPerSecond: number;
   /** Kinesis shards of the input stream (the same for every option). */
   shards: number;
-  /** Memory of the always-running coordinator function (serverless.yml's provider default, 1,024 MB). */
+  /** Memory of the always-running coordinator function (COORDINATOR_MEMORY_MB, as serverless.yml deploys it). */
   coordinatorMemoryMb: number;
   /** How long one coordinator invocation runs before handing over to its successor (900 s). */
   coordinatorInvocationS: number;

@@ -13,6 +13,7 @@ import {
   type TaskContext,
 } from '../plan';
 import { remembered } from '../util/remembered';
+import { readPackedCheckpoint } from './checkpoint-pack';
 import { decodeRows, decodeShuffleHeader, encodeRows, headerLength } from './codec';
 import { MissingDataError } from './errors';
 import type { PersistedPart, SourceReadReport, TaskInputs } from './task-spec';
@@ -29,8 +30,8 @@ export interface TaskContextOptions {
 /**
  * A task's view of its data: what the coordinator shipped with it first, the store for the rest. Data of
  * the task's own batch that was not shipped has not been computed yet, so it is never looked up.
- * Persisted partitions the task computes go back to the coordinator (and to the store only at
- * checkpoints, or when they do not fit the result).
+ * Persisted partitions the task computes go back to the coordinator, checkpoints included (the coordinator
+ * saves those); only what does not fit the result goes to the store from here.
  */
 export class StoreTaskContext implements TaskContext {
   private readonly inputs: TaskInputs;
@@ -110,15 +111,28 @@ export class StoreTaskContext implements TaskContext {
     if (shipped) return decodeRows(shipped, key);
     // Not shipped and of this batch: not computed yet (a GET would be sure to miss).
     if (shipped === undefined && node.time >= this.batchTime) return undefined;
-    const bytes = await this.store.get(key);
+    const bytes =
+      node.checkpointOf !== undefined
+        ? await this.storedCheckpoint(key, node.time)
+        : await this.store.get(key);
     return bytes ? decodeRows(bytes, key) : undefined;
   }
 
   async readCheckpoint(streamId: number, time: number, partition: number): Promise<unknown[]> {
     const key = checkpointKey(streamId, time, partition);
-    const bytes = this.inputs.stored?.[key] ?? (await this.store.get(key));
+    const bytes = this.inputs.stored?.[key] ?? (await this.storedCheckpoint(key, time));
     if (!bytes) throw new MissingDataError(`checkpoint ${key} is missing`, { key, streamId, time });
     return decodeRows(bytes, key);
+  }
+
+  private readonly packed = new Map<string, Promise<Map<string, Uint8Array>>>();
+
+  /** A checkpoint partition saved under its own key, or else packed with the others of its time. */
+  private async storedCheckpoint(key: string, time: number): Promise<Uint8Array | undefined> {
+    const own = await this.store.get(key);
+    if (own) return own;
+    const packed = remembered(this.packed, String(time), () => readPackedCheckpoint(this.store, time));
+    return (await packed).get(key);
   }
 
   private readonly computed = new Map<string, Promise<unknown[]>>();
@@ -158,14 +172,17 @@ export class StoreTaskContext implements TaskContext {
   }
 
   /**
-   * Keeps a persisted partition for the result, and saves it when it must survive the coordinator (a
-   * checkpoint) or does not fit the result. Saves run in the background: a chain of state or window steps
-   * being recomputed goes on to the next step instead of waiting. `flush` waits for all of them.
+   * Keeps a persisted partition for the result, and saves it when it does not fit the result (the
+   * coordinator saves checkpoint partitions that came back, see schedule/checkpoint-writer.ts). Saves run
+   * in the background: a chain of state or window steps being recomputed goes on to the next step instead
+   * of waiting. `flush` waits for all of them.
    */
   saveEncoded(node: LineageNode<unknown>, partition: number, bytes: Uint8Array): void {
     const key = storedPartKey(node, partition);
     const inline = this.claimInline(bytes.length);
-    const stored = node.checkpointOf !== undefined || !inline;
+    // A checkpoint partition that fits goes back too: the coordinator saves the batch's checkpoint,
+    // packed into one object when it is small.
+    const stored = !inline;
     if (stored) this.background(this.store.put(key, bytes));
     this.persisted.push({ key, time: node.time, stored, ...(inline ? { bytes } : {}) });
   }

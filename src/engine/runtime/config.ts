@@ -36,6 +36,9 @@ const EnvSchema = z.object({
   SLUICE_TASK_PARALLELISM: z.coerce.number().int().positive().optional(),
   SLUICE_TASK_MEMORY_MB: z.coerce.number().int().min(128).max(10_240).optional(),
   SLUICE_SMALL_BATCH_RECORDS: z.coerce.number().int().nonnegative().optional(),
+  SLUICE_HOLD_MB: z.coerce.number().int().min(16).optional(),
+  /** Set by Lambda: the function's configured memory. */
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().positive().optional(),
   AWS_ENDPOINT_URL: z.url().optional(),
   AWS_ENDPOINT_URL_S3: z.url().optional(),
   AWS_ENDPOINT_URL_LAMBDA: z.url().optional(),
@@ -52,6 +55,8 @@ export interface RuntimeConfig {
   taskMemoryMb?: number;
   /** Batches with at most this many input records run in the coordinator, without task invocations. */
   smallBatchRecords?: number;
+  /** What the coordinator may hold between batches, in MB: SLUICE_HOLD_MB, or half of a Lambda's memory. */
+  holdMb?: number;
   lambdaEndpoint?: string;
 }
 
@@ -81,6 +86,11 @@ export function configFromEnv(
     taskParallelism: values.SLUICE_TASK_PARALLELISM ?? 64,
     taskMemoryMb: values.SLUICE_TASK_MEMORY_MB,
     smallBatchRecords: values.SLUICE_SMALL_BATCH_RECORDS,
+    holdMb:
+      values.SLUICE_HOLD_MB ??
+      (values.AWS_LAMBDA_FUNCTION_MEMORY_SIZE === undefined
+        ? undefined
+        : Math.floor(values.AWS_LAMBDA_FUNCTION_MEMORY_SIZE / 2)),
     lambdaEndpoint: values.AWS_ENDPOINT_URL_LAMBDA ?? values.AWS_ENDPOINT_URL,
   };
 }

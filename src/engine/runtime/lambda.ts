@@ -141,6 +141,7 @@ export async function startCoordinator(
     onBatch: options.onBatch,
     taskMemoryMb: config.taskMemoryMb,
     smallBatchRecords: config.smallBatchRecords,
+    holdMb: config.holdMb,
   });
   const done = context.awaitTermination();
   done.catch(() => undefined);

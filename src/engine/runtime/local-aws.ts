@@ -7,7 +7,7 @@ import { contextFor } from '../api/job';
 import type { TaskResult, TaskSpec } from '../exec';
 import { InputDStream } from '../graph';
 import { kinesisClient } from '../io/aws-clients';
-import { ensureStream, type Producer, startProducer } from '../io/kinesis-admin';
+import { ensureStream, type Producer } from '../io/kinesis-admin';
 import { KinesisSource } from '../io/kinesis-source';
 import { startLocalLambda } from '../io/local-lambda';
 import { MemoryStore } from '../io/memory-store';
@@ -20,6 +20,7 @@ import { startKinesalite, startRestartableProxy, startS3rver } from './emulators
 import { RuntimeError } from './errors';
 import { loadJobModule } from './job-loader';
 import { type CoordinatorStartOptions, type RunningCoordinator, startCoordinator } from './lambda';
+import { startLocalProducer } from './local-producer';
 
 export const LOCAL_BUCKET = 'sluice-local-data';
 export const LOCAL_TASK_FUNCTION = 'sluice-local-task';
@@ -30,11 +31,20 @@ export interface LocalAwsOptions {
   workers?: number;
   /** Shards of each Kinesis stream the job reads. */
   shards?: number;
-  /** Synthetic events put into the job's first Kinesis stream; off when absent. */
-  producer?: { ratePerSecond: number; generate: (index: number) => string };
+  /**
+   * Synthetic events put into the job's first Kinesis stream from a thread of their own: record `i` is
+   * `generator.module`'s export `generator.name` applied to `i`; packed like the KPL's unless
+   * `aggregate` is false. Off when absent.
+   */
+  producer?: { ratePerSecond: number; generator: { module: string; name: string }; aggregate?: boolean };
   clock?: Clock;
   onBatch?: (info: BatchInfo) => void;
   log?: (line: string) => void;
+  /**
+   * Batches of at most this many records run in the coordinator, without task invocations
+   * (SLUICE_SMALL_BATCH_RECORDS; serverless.yml deploys 2,000). Default 0: every batch fans out.
+   */
+  smallBatchRecords?: number;
   /** Put restartable proxies in front of S3 and Kinesis (chaos runs restart them). */
   restartable?: boolean;
   /** Start the coordinator at once (default); chaos runs start and restart it themselves. */
@@ -83,6 +93,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       // kinesalite makes a record readable as soon as its put returns: no propagation margin.
       SLUICE_KINESIS_SETTLE_MS: '0',
       SLUICE_JOBS: JSON.stringify({ [loadJobModule(jobModule).name]: jobModule }),
+      SLUICE_SMALL_BATCH_RECORDS: String(options.smallBatchRecords ?? 0),
     };
     // Job code builds its Kinesis clients from the environment, here and in every task worker.
     Object.assign(process.env, env);
@@ -91,6 +102,20 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     const admin = kinesisClient({ endpoint: kinesis.endpoint });
     parts.add('clients', { stop: async () => admin.destroy() });
     for (const stream of streams) await ensureStream(admin, stream, options.shards ?? 2);
+
+    // Its thread boots while the function instances warm up.
+    const producer =
+      options.producer && streams.length > 0
+        ? startLocalProducer({
+            ...options.producer,
+            endpoint: kinesis.endpoint,
+            streamName: streams[0],
+            env,
+            // A producer that stops says so at once, wherever this run logs.
+            log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+          })
+        : undefined;
+    if (producer) parts.add('producer', producer);
 
     const pool = new WorkerPoolInvoker<TaskSpec, TaskResult>({
       script: resolve(
@@ -115,12 +140,6 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
     env.SLUICE_TASK_FUNCTION = LOCAL_TASK_FUNCTION;
     Object.assign(process.env, env);
-
-    const producer =
-      options.producer && streams.length > 0
-        ? startProducer(admin, streams[0], options.producer.ratePerSecond, options.producer.generate)
-        : undefined;
-    if (producer) parts.add('producer', producer);
 
     const config = configFromEnv(env);
     const job = Object.keys(config.jobs)[0];

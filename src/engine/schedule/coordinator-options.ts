@@ -51,6 +51,13 @@ export interface CoordinatorOptions {
    * invocations: a few hundred records are not worth a fan-out (default 0: always as tasks).
    */
   smallBatchRecords?: number;
+  /**
+   * Memory, in MB, the coordinator may fill with what it holds between batches: two thirds for state and
+   * window partitions (beyond it the oldest spill to the store), one third for map outputs (beyond it the
+   * oldest are dropped and recomputed from lineage if needed). Default 768; on Lambda, half the function's
+   * memory, so a smaller coordinator spills instead of running out of memory.
+   */
+  holdMb?: number;
   /** Where notable events go (a rebuilt job identity, a retried batch); default: nowhere. */
   log?: (line: string) => void;
   /** Memory of the task function, for the billed GB-s of each batch (default 1,769 MB, as serverless.yml). */

@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type BatchManifest,
-  JobCatalog,
-  Lease,
-  loadOrCreateJobState,
-  StaleCoordinatorError,
-} from '../catalog';
+import { JobCatalog, Lease, loadOrCreateJobState, StaleCoordinatorError } from '../catalog';
 import type { DStreamGraph } from '../graph';
 import { addRequests, meteredInvoker, meteredStore, RequestMeter, withMeter } from '../io/metering';
+import { BatchClaim } from './batch-claim';
 import { type BatchInfo, batchInfoOf, describeLineage, newManifest, recoveryOf } from './batch-info';
 import { BatchLog } from './batch-log';
 import { Cleaner } from './cleaner';
@@ -21,7 +16,7 @@ import {
   operatorOf,
   ScheduleError,
 } from './errors';
-import { type DecidedInput, InputTracker } from './input-tracker';
+import { InputTracker } from './input-tracker';
 import { type BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
 import { runOutput, writeCheckpoints } from './outputs';
 import { DEFAULT_SPECULATION, type SpeculationPolicy } from './speculation';
@@ -46,8 +41,7 @@ export class Coordinator {
   private resuming?: Promise<void>;
   private lease?: Lease;
   private readonly log: BatchLog;
-  /** Inputs decided and claimed but not yet written (the attempt failed first): a retry writes them. */
-  private unwritten?: { time: number; decided: DecidedInput[] };
+  private readonly claims: BatchClaim;
   /** What the coordinator holds between batches, and how each batch's stages are run. */
   private readonly data: DataPlane;
   private successor?: string;
@@ -69,6 +63,12 @@ export class Coordinator {
     this.inputs = new InputTracker(options.graph, this.options.store);
     this.log = new BatchLog(this.catalog, options.graph);
     this.data = new DataPlane(this.options, this.retry, this.speculation);
+    this.claims = new BatchClaim(
+      this.log,
+      this.inputs,
+      async () => this.lease?.assertHeld(),
+      (time) => this.cleaner.noteTransientWrite(time),
+    );
     this.cleaner = new Cleaner(
       options.graph,
       this.catalog,
@@ -216,7 +216,7 @@ export class Coordinator {
     let operator = 'input';
     let runner: BatchJobRunner | undefined;
     try {
-      await this.claim(time, manifest);
+      await this.claims.claim(time, manifest);
       runner = this.data.runnerFor(time, manifest, (t) => this.cleaner.noteTransientWrite(t));
       this.maybeCrash('after-manifest', time);
       operator = 'lineage generation';
@@ -281,39 +281,9 @@ export class Coordinator {
     graph.forget(time);
     await this.cleaner.collect(time - graph.maxRememberMs() + graph.batchMs, this.nextBatchTime);
     const info = batchInfoOf(manifest, runner.stages);
-    this.data.committed(info.records);
+    await this.data.committed(info.records, (t) => this.cleaner.noteTransientWrite(t));
     this.options.onBatch?.(info);
     return info;
-  }
-
-  /**
-   * Claims the batch (see BatchLog) and fixes its inputs: those an earlier attempt recorded, or the next
-   * interval of each source. Inputs are written only once the claim succeeded.
-   */
-  private async claim(time: number, manifest: BatchManifest): Promise<void> {
-    await this.lease?.assertHeld();
-    const recorded = await this.log.recordedInputs(time);
-    if (recorded) {
-      manifest.inputs = recorded;
-      await this.log.write(manifest);
-      // An attempt of this coordinator that failed before its blocks and dead letters were written, or
-      // of one that died after its claim: blocks are replayed by tasks, dead letters restored here.
-      if (this.unwritten?.time === time) await this.writeInputs(time, this.unwritten.decided);
-      else await this.inputs.restoreDeadLetters(time, recorded);
-      return;
-    }
-    const decided = await this.inputs.decide(time);
-    manifest.inputs = decided.map((d) => d.manifest);
-    await this.log.write(manifest);
-    this.unwritten = { time, decided };
-    await this.writeInputs(time, decided);
-  }
-
-  private async writeInputs(time: number, decided: DecidedInput[]): Promise<void> {
-    await this.lease?.assertHeld();
-    if (decided.some((d) => d.blocks.length > 0)) this.cleaner.noteTransientWrite(time);
-    await this.inputs.write(time, decided);
-    this.unwritten = undefined;
   }
 
   /** Deletes what no later batch can reach (see Cleaner). */

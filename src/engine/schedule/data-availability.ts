@@ -1,3 +1,4 @@
+import { readPackedCheckpoint } from '../exec/checkpoint-pack';
 import type { Store } from '../io/ports';
 import { type LineageNode, type ShuffleDependency, shuffleFileKey, storedPartKey } from '../plan';
 import type { MapOutputTracker } from './map-output-tracker';
@@ -32,7 +33,7 @@ export class DataAvailability implements Availability {
     if (!answer) {
       // What only the store has (spilled, or written by an earlier coordinator) may have been lost there.
       const unheld = keys.filter((key) => !this.cache.lookup(key));
-      answer = this.allStored(unheld).then((present) => {
+      answer = this.allStored(node, unheld).then((present) => {
         if (present) this.cache.recordStored(keys, node.time);
         else {
           // Recomputed from lineage: nothing may name the lost copies any more.
@@ -71,8 +72,15 @@ export class DataAvailability implements Availability {
     return missing;
   }
 
-  private async allStored(keys: readonly string[]): Promise<boolean> {
+  private async allStored(node: LineageNode<unknown>, keys: readonly string[]): Promise<boolean> {
     const present = await Promise.all(keys.map((key) => this.store.has(key)));
-    return present.every(Boolean);
+    if (present.every(Boolean)) return true;
+    if (node.checkpointOf === undefined) return false;
+    // A small checkpoint was saved as one object: its partitions come back to be held and shipped.
+    const packed = await readPackedCheckpoint(this.store, node.time);
+    const absent = keys.filter((_, i) => !present[i]);
+    if (!absent.every((key) => packed.has(key))) return false;
+    this.cache.record(absent.map((key) => ({ key, time: node.time, stored: false, bytes: packed.get(key) })));
+    return true;
   }
 }

@@ -6,6 +6,9 @@ import { PartitionCache } from './partition-cache';
 import type { SpeculationPolicy } from './speculation';
 import { sleep } from './waiting';
 
+/** What the coordinator may hold between batches unless told (CoordinatorOptions.holdMb). */
+export const DEFAULT_HOLD_MB = 768;
+
 /**
  * What the coordinator holds between batches (map outputs tasks sent back, state and window partitions
  * saved to the store only at checkpoints) and how each batch's stages run: as task invocations, or in the
@@ -13,7 +16,7 @@ import { sleep } from './waiting';
  */
 export class DataPlane {
   /** Map outputs of recent shuffles: held when tasks sent them back, else where their segments start. */
-  private readonly outputs = new MapOutputTracker();
+  private readonly outputs: MapOutputTracker;
   /** State and window partitions held between batches. */
   private readonly cache: PartitionCache;
   /** Input records of the last committed batch (before the first: too many to run here). */
@@ -24,7 +27,9 @@ export class DataPlane {
     private readonly retry: RetryPolicy,
     private readonly speculation: SpeculationPolicy,
   ) {
-    this.cache = new PartitionCache(options.store);
+    const holdBytes = (options.holdMb ?? DEFAULT_HOLD_MB) * 1024 * 1024;
+    this.cache = new PartitionCache(options.store, Math.floor((holdBytes * 2) / 3));
+    this.outputs = new MapOutputTracker(Math.floor(holdBytes / 3));
   }
 
   /** The runner of one batch, once its inputs are claimed. */
@@ -65,9 +70,14 @@ export class DataPlane {
     });
   }
 
-  /** A batch committed with this many input records. */
-  committed(records: number): void {
+  /**
+   * A batch committed with this many input records. What is held past the bound goes to the store now,
+   * between batches, rather than grow until the coordinator runs out of memory.
+   */
+  async committed(records: number, noteTransientWrite: (time: number) => void): Promise<void> {
     this.lastRecords = records;
+    // A spill that fails keeps the bytes held: the batch is committed, and the next commit tries again.
+    await this.cache.bound(noteTransientWrite).catch(() => undefined);
   }
 
   /** Lets go of batch data before `time` (the cleaner deletes its stored copies). */

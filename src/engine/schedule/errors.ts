@@ -3,6 +3,9 @@ import { SluiceError } from '../util/errors';
 /** Base of errors raised by the coordinator. */
 export class ScheduleError extends SluiceError {}
 
+/** A batch's checkpoint could not be saved whole. */
+export class CheckpointWriteError extends ScheduleError {}
+
 /** A task failed on every allowed attempt. */
 export class TaskFailedError extends ScheduleError {}
 

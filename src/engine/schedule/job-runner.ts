@@ -102,9 +102,19 @@ export class BatchJobRunner {
     return this.availability.lost;
   }
 
-  /** Whether a task reported saving `key` (a checkpoint partition) to the store. */
+  /** Whether `key` (a checkpoint partition) is in the store under its own key. */
   isSaved(key: string): boolean {
     return this.cache.isStored(key);
+  }
+
+  /** A persisted partition's bytes as held here, null when only the store has it, undefined if unknown. */
+  heldPartition(key: string): Uint8Array | null | undefined {
+    return this.cache.lookup(key);
+  }
+
+  /** Saves a held partition to the store under its own key. */
+  save(key: string): Promise<void> {
+    return this.cache.spill(key);
   }
 
   /** Computes every partition of `node` and returns the rows in partition order. */

@@ -142,12 +142,17 @@ export class MapOutputTracker {
     this.heldBytes -= output?.bytes?.length ?? 0;
   }
 
-  /** Oldest shuffles first: forgetting one only costs a recomputation if a later batch needs it. */
+  /**
+   * Oldest shuffles first: forgetting one only costs a recomputation if a later batch needs it. The
+   * newest batch's are kept whatever their size: its reducers are about to read them, and dropping them
+   * would only make the map tasks run again (large ones are spilled per request, see ExchangePolicy).
+   */
   private bound(): void {
     if (this.heldBytes <= this.maxHeldBytes) return;
     const oldestFirst = [...this.byShuffle].sort((a, b) => a[1].time - b[1].time);
+    const newest = oldestFirst[oldestFirst.length - 1][1].time;
     for (const [id, entry] of oldestFirst) {
-      if (this.heldBytes <= this.maxHeldBytes) return;
+      if (this.heldBytes <= this.maxHeldBytes || entry.time === newest) return;
       if (!entry.outputs.some((o) => o?.bytes)) continue;
       for (const output of entry.outputs) this.release(output);
       this.byShuffle.delete(id);

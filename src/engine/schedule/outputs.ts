@@ -1,8 +1,9 @@
-import type { CheckpointManifest } from '../catalog';
-import type { BatchJob, DStreamGraph } from '../graph';
+import type { BatchJob } from '../graph';
 import type { Store } from '../io/ports';
-import { checkpointKey, IdScope, RDD } from '../plan';
+import { IdScope, RDD } from '../plan';
 import type { BatchJobRunner } from './job-runner';
+
+export { writeCheckpoints } from './checkpoint-writer';
 
 /**
  * Runs one output operation of a batch: a sink's tasks and then its commit (after `beforeCommit`, the
@@ -37,27 +38,4 @@ export async function runOutput(
     scope: new IdScope(`d${output.outputIndex}`, time, false),
   });
   await action.fn(driverRdd, time);
-}
-
-/**
- * Saves the RDDs of streams that checkpoint at this time. Usually an output already computed them
- * (which saved them); any partition still missing is computed now, so the next batch can rely on it.
- */
-export async function writeCheckpoints(
-  graph: DStreamGraph,
-  time: number,
-  runner: BatchJobRunner,
-  store: Store,
-): Promise<CheckpointManifest[]> {
-  const written: CheckpointManifest[] = [];
-  for (const stream of graph.checkpointsAt(time)) {
-    const rdd = stream.getOrCompute(time);
-    if (!rdd) continue;
-    const keys = Array.from({ length: rdd.numPartitions }, (_, p) => checkpointKey(stream.id, time, p));
-    // Tasks that computed a checkpoint partition said so; only the others are looked up.
-    const present = await Promise.all(keys.map((key) => runner.isSaved(key) || store.has(key)));
-    if (present.some((p) => !p)) await runner.runFinal(rdd.node, { kind: 'materialize' });
-    written.push({ stream: stream.id, operator: stream.operator, partitions: rdd.numPartitions });
-  }
-  return written;
 }

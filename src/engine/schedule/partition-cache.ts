@@ -10,8 +10,9 @@ interface CachedPart {
 /**
  * Persisted partitions (state, window slices, checkpoints) kept by the coordinator between batches, as
  * D-Streams keep them in memory: tasks send them back, and the tasks of the next batches get them in
- * their requests, so steady-state batches read no state from the store. Only checkpoints are saved by
- * tasks; what a lost coordinator held is recomputed from the last checkpoint. Beyond `maxBytes` the
+ * their requests, so steady-state batches read no state from the store. Only checkpoints are saved (by
+ * the coordinator, see checkpoint-writer.ts); what a lost coordinator held is recomputed from the last
+ * checkpoint. Beyond `maxBytes` the
  * oldest partitions are written to the store and let go.
  */
 export class PartitionCache {
@@ -110,13 +111,19 @@ export class PartitionCache {
     }
   }
 
-  /** Oldest first, saved to the store before being let go, so nothing needs recomputing. */
-  async bound(): Promise<void> {
+  /**
+   * Keeps what is held within the bound: oldest first, saved to the store before being let go, so
+   * nothing needs recomputing. `spilled` hears the batch time of each partition written.
+   */
+  async bound(spilled: (time: number) => void = () => undefined): Promise<void> {
     if (this.heldBytes <= this.maxBytes) return;
     const oldestFirst = [...this.parts].filter(([, p]) => p.bytes).sort((a, b) => a[1].time - b[1].time);
     for (const [key, part] of oldestFirst) {
       if (this.heldBytes <= this.maxBytes) return;
-      if (!part.stored) await this.spill(key);
+      if (!part.stored) {
+        await this.spill(key);
+        spilled(part.time);
+      }
       this.heldBytes -= part.bytes!.length;
       part.bytes = undefined;
     }

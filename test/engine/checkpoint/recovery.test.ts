@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { type Pair, readManifest } from '../../../src/engine';
+import { unpackCheckpoint } from '../../../src/engine/exec/checkpoint-pack';
 import { steppedContext } from './harness';
 
 const sum = (a: number, b: number) => a + b;
@@ -130,7 +131,10 @@ describe('checkpoints and lineage', () => {
       if ((await readManifest(job.store, t))?.checkpoints?.length) checkpointed.push(t);
     }
     expect(checkpointed).toEqual([4000, 8000]);
-    expect((await job.store.list('checkpoints/000000000008000/')).length).toBe(2);
+    // Both state partitions, packed into one object.
+    const [packed] = await job.store.list('checkpoints/000000000008000/');
+    expect(packed.key).toBe('checkpoints/000000000008000/packed');
+    expect(unpackCheckpoint((await job.store.get(packed.key))!, packed.key).size).toBe(2);
   });
 });
 

@@ -85,13 +85,16 @@ describe('store requests per batch with data in task payloads', () => {
       expect(steady).toHaveLength(8);
       for (const batch of steady) {
         expect(batch.keys.filter((k) => k.includes('batches/'))).toEqual([]);
-        // Claim, commit, one sink part and its marker; a lease renewal now and then.
-        expect(batch.requests).toBeLessThanOrEqual(5);
+        // Claim, commit and the sink's batch object; a lease renewal now and then.
+        expect(batch.requests).toBeLessThanOrEqual(4);
       }
-      // A checkpoint batch adds one write per state partition, and nothing else.
+      // A checkpoint batch adds one write, however many state partitions: they are packed in one object.
       const checkpoint = counted.find((c) => c.time === 20_000)!;
       expect(checkpoint.transient).toBe(0);
-      expect(checkpoint.requests).toBeLessThanOrEqual(5 + reducers);
+      expect(checkpoint.keys.filter((k) => k.includes(' checkpoints/'))).toEqual([
+        'put checkpoints/000000000020000/packed',
+      ]);
+      expect(checkpoint.requests).toBeLessThanOrEqual(5);
       // 25 batches of 40 records over 13 words, all counted.
       expect(last!.reduce((n, [, count]) => n + count, 0)).toBe(25 * 40);
     },

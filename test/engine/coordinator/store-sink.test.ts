@@ -50,7 +50,7 @@ describe('StoreSink', () => {
     expect(marker).toEqual({ batchTime: 1000, partitions: 2 });
   });
 
-  it('writes each batch as one part from the coordinator by default, whatever the partitions', async () => {
+  it('writes each batch as one object from the coordinator by default, with no marker', async () => {
     const sink = new StoreSink<Pair<string, number>>('whole');
     const ssc = context(3);
     ssc
@@ -65,9 +65,9 @@ describe('StoreSink', () => {
       ['c', 1],
     ]);
     expect((await store.list('sinks/whole/000000000001000/')).map((e) => e.key.split('/').pop())).toEqual([
-      '_COMMITTED',
-      'part-00000.jsonl',
+      'batch.jsonl',
     ]);
+    expect(await sink.committedBatches(store)).toEqual([1000, 2000]);
   });
 
   it('reads back every committed batch exactly once, in order', async () => {
@@ -194,7 +194,7 @@ describe('StoreSink', () => {
       override async writePartition(): Promise<void> {
         throw new Error('disk full');
       }
-    })('broken');
+    })('broken', { parts: 'partition' });
     const ssc = context(1);
     ssc
       .queueStream([[1]])
