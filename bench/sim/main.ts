@@ -143,13 +143,15 @@ async function main(): Promise<void> {
     }
   }
   if (figures.includes('r')) {
-    const loads = quick ? [0.9] : [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95];
+    const loads = quick ? [0.7] : [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95];
     for (const workers of quick ? [5] : [5, 10, 20]) {
       const rates = [...new Set(await ratesForLoads(workers, loads, 1))];
       for (const rate of rates) {
-        const point = await recoveryPoint(workers, rate, 1);
-        recovery.push(point);
-        emit({ figure: 'recovery', ...point });
+        for (const failure of ['node', 'coordinator'] as const) {
+          const point = await recoveryPoint(workers, rate, 1, failure);
+          recovery.push(point);
+          emit({ figure: 'recovery', ...point });
+        }
       }
     }
   }

@@ -1,10 +1,16 @@
 import { StoreSink, StreamingContext } from '../../src/engine/api';
+import { readManifest } from '../../src/engine/catalog';
 import { runTask, type TaskSpec } from '../../src/engine/exec';
-import { LossyStore } from '../../src/engine/io/faults';
 import { MemoryStore } from '../../src/engine/io/memory-store';
 import type { Store } from '../../src/engine/io/ports';
 import type { Pair } from '../../src/engine/plan';
-import { type BatchInfo, DEFAULT_EXCHANGE } from '../../src/engine/schedule';
+import {
+  type BatchInfo,
+  Coordinator,
+  type CoordinatorOptions,
+  DEFAULT_EXCHANGE,
+} from '../../src/engine/schedule';
+import { type Failure, loseNode } from './failures';
 import {
   distinctKeys,
   LAMBDA_VCPU_SPEED_VS_HERE,
@@ -34,8 +40,8 @@ export interface ScenarioOptions {
   chargeCpu?: boolean;
   /** Records generated per shard and batch for the real task code (default 8). */
   samplePerShard?: number;
-  /** After this batch commits, lose the cached data of worker 0 of `workers` (partitions p % workers == 0). */
-  loss?: { afterBatch: number; workers: number };
+  /** A failure injected after a batch commits (see failures.ts). */
+  failure?: Failure;
   /** Kinesis shards read by each map task (default 1: one task per shard). */
   shardsPerPartition?: number;
   /** Overrides the calibrated task CPU model (calibration runs use the sample itself). */
@@ -56,11 +62,25 @@ export interface BatchFigures {
   lambda: LambdaCounts;
 }
 
+/** What a batch recomputed of earlier batches, from its manifest. */
+export interface RecoveryFigures {
+  batchTime: number;
+  lost: string[];
+  recoveryStages: number;
+  /** Real, not simulated, time until DataPlane hands its runner the coordinator's clock. */
+  recoveryMs: number;
+}
+
 export interface ScenarioResult {
   batches: BatchFigures[];
   reducers: number;
-  lostObjects: number;
+  /** Held partitions and map outputs a node failure let go (0 for other failures). */
+  lostHeld: number;
+  /** Batches that recomputed lost data, as their manifests record it. */
+  recoveries: RecoveryFigures[];
   invoker: SimInvoker;
+  /** The job's store, under the S3 model: manifests, checkpoints, sink output. */
+  store: Store;
 }
 
 /**
@@ -72,10 +92,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const reducers = options.reducers ?? Math.max(1, Math.round(options.shards / 4));
   const random = new SeededRandom(options.seed ?? 1);
   const clock = new VirtualClock(0, options.chargeCpu ?? true);
-  const lost = { taskFailures: 0, stragglers: 0, lostObjects: 0 };
   const memory = new MemoryStore();
-  const base: Store = options.loss ? lossyStore(memory, options.loss, batchMs, lost) : memory;
-  const store = new SimStore(base, new S3Model(random), clock);
+  const store = new SimStore(memory, new S3Model(random), clock);
   const samplePerShard = options.samplePerShard ?? 8;
   const source = new SimKinesisSource({
     shards: options.shards,
@@ -120,6 +138,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   });
 
   const batches: BatchFigures[] = [];
+  const { failure } = options;
+  let lostHeld = 0;
   let before = snapshot(clock, store, invoker);
   const onBatch = (info: BatchInfo) => {
     const now = snapshot(clock, store, invoker);
@@ -135,44 +155,48 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       lambda: difference(now.lambda, before.lambda),
     });
     before = now;
+    if (failure?.kind === 'node' && info.batchTime === failure.afterBatch * batchMs) {
+      lostHeld = loseNode(ssc.coordinator!, failure.workers);
+    }
   };
-  ssc.start({
+  const settings: Omit<CoordinatorOptions, 'graph' | 'job'> = {
     store,
     clock,
     invoker,
-    zeroTime: 0,
-    batches: options.batches,
     onBatch,
-    // Speculation and task-retry backoff run on real timers (see docs/SCALING.md): off here.
+    // Speculation and task-retry backoff wait on real timers until DataPlane hands its runner the
+    // coordinator's clock (docs/SCALING.md, "Engine seams found"): off here.
     speculation: { enabled: false },
     retry: { backoffMs: 0 },
-    // Lease.keepAlive renews on a real interval of a third of the TTL: a long TTL keeps it silent.
-    leaseTtlMs: 1e9,
     // Payload limits at simulated size: sampled bytes stand for `scale` times as many (base64 in JSON).
     exchange: {
       inlineBytes: Math.floor(DEFAULT_EXCHANGE.inlineBytes / (scale * 1.37)),
       maxRequestBytes: Math.floor(DEFAULT_EXCHANGE.maxRequestBytes / (scale * 1.37)),
     },
-  });
+  };
+  const lostCoordinatorAfter = failure?.kind === 'coordinator' ? failure.afterBatch : undefined;
+  ssc.start({ ...settings, zeroTime: 0, batches: lostCoordinatorAfter ?? options.batches });
   await clock.drive(ssc.awaitTermination());
+  if (lostCoordinatorAfter !== undefined) {
+    // A new coordinator process: the same job code and store, nothing held. (The old one stopped cleanly
+    // and released its lease; a crashed one's lease would first have to expire, see docs/SCALING.md.)
+    const successor = new Coordinator({ ...settings, job: 'sim', graph: ssc.graph });
+    await clock.drive(successor.run({ batches: options.batches - lostCoordinatorAfter }));
+  }
   await invoker.close();
-  return { batches, reducers, lostObjects: lost.lostObjects, invoker };
+  const recoveries = failure
+    ? await recoveriesAfter(memory, failure.afterBatch, options.batches, batchMs)
+    : [];
+  return { batches, reducers, lostHeld, recoveries, invoker, store: memory };
 }
 
-function lossyStore(
-  inner: Store,
-  loss: { afterBatch: number; workers: number },
-  batchMs: number,
-  counts: { taskFailures: number; stragglers: number; lostObjects: number },
-): Store {
-  return new LossyStore(
-    inner,
-    (cached, committed) =>
-      committed === loss.afterBatch * batchMs
-        ? cached.filter((e) => Number(e.key.split('/').pop()) % loss.workers === 0).map((e) => e.key)
-        : [],
-    counts,
-  );
+async function recoveriesAfter(store: Store, after: number, last: number, batchMs: number) {
+  const found: RecoveryFigures[] = [];
+  for (let batch = after + 1; batch <= last; batch++) {
+    const recovery = (await readManifest(store, batch * batchMs))?.recovery;
+    if (recovery) found.push({ batchTime: batch * batchMs, ...recovery });
+  }
+  return found;
 }
 
 function snapshot(clock: VirtualClock, store: SimStore, invoker: SimInvoker) {

@@ -1,5 +1,5 @@
 import type { ScalingPoint } from './main';
-import type { RecoveryPoint } from './recovery';
+import { LOST_BATCHES, type RecoveryPoint } from './recovery';
 
 const usd = (x: number) => (x < 0.01 ? x.toExponential(2) : x.toFixed(2));
 
@@ -68,27 +68,55 @@ export function markdownTables(scaling: ScalingPoint[], recovery: RecoveryPoint[
       ),
     );
   }
-  if (recovery.length > 0) {
-    parts.push(
-      table(
-        [
-          'workers',
-          'records/s',
-          'load (batch time / interval)',
-          'node utilization',
-          'parallel recovery s',
-          'upstream backup s',
-        ],
-        recovery.map((p) => [
-          p.workers,
-          p.recordsPerSecond,
-          p.load.toFixed(2),
-          p.nodeUtilization.toFixed(2),
-          `${p.parallelRecovered ? '' : '> '}${(p.parallelRecoveryMs / 1000).toFixed(1)}`,
-          Number.isFinite(p.upstreamRecoveryMs) ? (p.upstreamRecoveryMs / 1000).toFixed(1) : 'never',
-        ]),
-      ),
-    );
-  }
+  if (recovery.length > 0) parts.push(recoveryTable(recovery));
   return `${parts.join('\n\n')}\n`;
+}
+
+const seconds = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(1) : 'never');
+
+/** Recovery time per workers and rate: both failures measured, upstream backup modelled. */
+function recoveryTable(recovery: RecoveryPoint[]): string {
+  const rows = recovery
+    .filter((p) => p.failure === 'node')
+    .map((node) => ({
+      node,
+      coordinator: recovery.find(
+        (q) =>
+          q.failure === 'coordinator' &&
+          q.workers === node.workers &&
+          q.recordsPerSecond === node.recordsPerSecond,
+      ),
+    }));
+  const recovered = (p: RecoveryPoint | undefined) =>
+    p ? `${p.parallelRecovered ? '' : '> '}${seconds(p.parallelRecoveryMs)}` : '-';
+  // The first batch after the failure redoes the lost work; its extra time over a steady batch.
+  const redone = (p: RecoveryPoint | undefined) => (p ? seconds(p.firstBatchMs - p.steadyMs) : '-');
+  return table(
+    [
+      'workers',
+      'partitions',
+      'records/s',
+      'load (batch time / interval)',
+      'node utilization',
+      'recovery s: node lost',
+      'coordinator lost',
+      'upstream backup (model)',
+      'lost work redone s: node lost',
+      'coordinator lost',
+      'upstream standby (model)',
+    ],
+    rows.map(({ node, coordinator }) => [
+      node.workers,
+      node.partitions,
+      node.recordsPerSecond,
+      node.load.toFixed(2),
+      node.nodeUtilization.toFixed(2),
+      recovered(node),
+      recovered(coordinator),
+      seconds(node.upstreamRecoveryMs),
+      redone(node),
+      redone(coordinator),
+      seconds(LOST_BATCHES * node.nodeUtilization * 1000),
+    ]),
+  );
 }

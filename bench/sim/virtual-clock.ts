@@ -1,10 +1,10 @@
-import type { Clock } from '../../src/engine/io/ports';
+import type { Clock, SleepOptions } from '../../src/engine/io/ports';
 import { SluiceError } from '../../src/engine/util/errors';
 
 /** The simulated world cannot go on (nothing left to run, a modelled limit refused a request). */
 export class SimulationError extends SluiceError {}
 
-interface Sleeper {
+export interface Sleeper {
   time: number;
   wake: () => void;
 }
@@ -43,13 +43,27 @@ export class VirtualClock implements Clock {
     return this.time + this.unchargedCpuMs();
   }
 
-  sleepUntil(time: number): Promise<void> {
-    if (time <= this.now()) return Promise.resolve();
-    return new Promise((wake) => this.at(time, wake));
+  /** Background sleeps are events like any other: time jumps to them when nothing else can run. */
+  sleepUntil(time: number, options: SleepOptions = {}): Promise<void> {
+    const { signal } = options;
+    if (time <= this.now() || signal?.aborted) return Promise.resolve();
+    return new Promise((wake) => {
+      const abort = () => {
+        // A stopped background loop leaves no event behind to jump time to.
+        const at = this.sleepers.indexOf(sleeper);
+        if (at >= 0) this.sleepers.splice(at, 1);
+        wake();
+      };
+      const sleeper = this.at(time, () => {
+        signal?.removeEventListener('abort', abort);
+        wake();
+      });
+      signal?.addEventListener('abort', abort, { once: true });
+    });
   }
 
   /** Runs `wake` at simulated `time` (after everything already due then). */
-  at(time: number, wake: () => void): void {
+  at(time: number, wake: () => void): Sleeper {
     let lo = 0;
     let hi = this.sleepers.length;
     while (lo < hi) {
@@ -57,7 +71,9 @@ export class VirtualClock implements Clock {
       if (this.sleepers[mid].time <= time) lo = mid + 1;
       else hi = mid;
     }
-    this.sleepers.splice(lo, 0, { time, wake });
+    const sleeper = { time, wake };
+    this.sleepers.splice(lo, 0, sleeper);
+    return sleeper;
   }
 
   onIdle(work: IdleWork): void {

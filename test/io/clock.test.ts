@@ -71,6 +71,39 @@ describe('ManualClock', () => {
     expect(clock.now()).toBe(500);
   });
 
+  it('takes an aborted sleeper out of the queue, so time moving on wakes only real waits', async () => {
+    const clock = new ManualClock(0);
+    const stop = new AbortController();
+    const woken: string[] = [];
+    const aborted = clock
+      .sleepUntil(100, { signal: stop.signal })
+      .then(() => woken.push(`aborted at ${clock.now()}`));
+    const kept = clock.sleepUntil(200).then(() => woken.push(`kept at ${clock.now()}`));
+    expect(clock.pendingSleepers).toBe(2);
+    stop.abort();
+    await aborted;
+    expect(clock.pendingSleepers).toBe(1);
+    expect(clock.nextWakeup()).toBe(200);
+    clock.advance(200);
+    await kept;
+    expect(woken).toEqual(['aborted at 0', 'kept at 200']);
+  });
+
+  it('does not move an auto-advancing clock for a background wait', async () => {
+    const clock = new ManualClock(0, { autoAdvance: true });
+    let renewed = false;
+    const renewal = clock.sleepUntil(11_000, { background: true }).then(() => {
+      renewed = true;
+    });
+    await new Promise(setImmediate);
+    expect(clock.now()).toBe(0);
+    expect(renewed).toBe(false);
+    // A foreground sleep past it moves time, and the background sleeper wakes on the way.
+    await clock.sleepUntil(12_000);
+    await renewal;
+    expect(renewed).toBe(true);
+  });
+
   it('rejects a sleep until NaN', async () => {
     await expect(new ManualClock().sleepUntil(Number.NaN)).rejects.toThrow(ConfigError);
   });
@@ -126,6 +159,34 @@ describe('SystemClock', () => {
     const start = Date.now();
     await clock.sleepUntil(start - 1000);
     expect(Date.now() - start).toBeLessThan(15);
+  });
+
+  it('ends a sleep as soon as its signal aborts, leaving no timer behind', async () => {
+    const clock = new SystemClock();
+    const stop = new AbortController();
+    const cleared = jest.spyOn(global, 'clearTimeout');
+    const sleeping = clock.sleepUntil(clock.now() + 3_600_000, { signal: stop.signal });
+    stop.abort();
+    await sleeping;
+    expect(cleared).toHaveBeenCalled();
+    // Already aborted: no wait at all.
+    await clock.sleepUntil(clock.now() + 3_600_000, { signal: stop.signal });
+  });
+
+  it('keeps no process alive for a background wait', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    const realSetTimeout = global.setTimeout;
+    jest.spyOn(global, 'setTimeout').mockImplementation(((callback: () => void, ms?: number) => {
+      const timer = realSetTimeout(callback, ms);
+      timers.push(timer);
+      return timer;
+    }) as unknown as typeof setTimeout);
+    const clock = new SystemClock();
+    const stop = new AbortController();
+    const renewal = clock.sleepUntil(clock.now() + 3_600_000, { signal: stop.signal, background: true });
+    expect(timers.map((t) => t.hasRef())).toEqual([false]);
+    stop.abort();
+    await renewal;
   });
 
   it('keeps waiting when a timer fires early', async () => {

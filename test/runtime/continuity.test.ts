@@ -10,7 +10,11 @@ import {
 import { JobCatalog, Lease } from '../../src/engine/catalog';
 import { LambdaStarter } from '../../src/engine/io/lambda-starter';
 import { jobStore, type RuntimeConfig } from '../../src/engine/runtime/config';
-import { InProcessSuccessorStarter, type SuccessorEvent } from '../../src/engine/runtime/continuity';
+import {
+  GatedClock,
+  InProcessSuccessorStarter,
+  type SuccessorEvent,
+} from '../../src/engine/runtime/continuity';
 import { type CoordinatorRunSummary, runCoordinator } from '../../src/engine/runtime/coordinator-run';
 import { RuntimeError } from '../../src/engine/runtime/errors';
 import type { CoordinatorEvent } from '../../src/engine/runtime/lambda';
@@ -208,5 +212,26 @@ describe('coordinator continuity on Lambda', () => {
     expect(sent).toHaveLength(2);
     expect(sent[1].input).toMatchObject({ FunctionName: 'sluice-coordinator', InvocationType: 'Event' });
     expect(JSON.parse(new TextDecoder().decode(sent[1].input.Payload as Uint8Array))).toEqual(event);
+  });
+});
+
+describe('the gated clock of a coordinator run', () => {
+  it('holds batch sleeps while shut, but neither background waits nor sleeps called off', async () => {
+    const inner = new ManualClock(0);
+    const gate = new GatedClock(inner);
+    const woken: string[] = [];
+    const batch = gate.sleepUntil(1000).then(() => woken.push('batch'));
+    const renewal = gate.sleepUntil(1000, { background: true }).then(() => woken.push('renewal'));
+    const stop = new AbortController();
+    const calledOff = gate.sleepUntil(1000, { signal: stop.signal }).then(() => woken.push('called off'));
+    stop.abort();
+    await calledOff;
+    await new Promise(setImmediate);
+    inner.advance(1000);
+    await renewal;
+    expect(woken).toEqual(['called off', 'renewal']);
+    gate.open();
+    await batch;
+    expect(woken).toEqual(['called off', 'renewal', 'batch']);
   });
 });

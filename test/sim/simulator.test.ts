@@ -36,6 +36,7 @@ describe('the scaling simulator', () => {
 
   it('runs a 60-batch job on the virtual clock without waiting in real time', async () => {
     const timeout = jest.spyOn(global, 'setTimeout');
+    const interval = jest.spyOn(global, 'setInterval');
     try {
       const { batches } = await runScenario({ ...small, batches: 60 });
       expect(batches.map((b) => b.batchTime)).toEqual(Array.from({ length: 60 }, (_, i) => (i + 1) * 1000));
@@ -43,8 +44,10 @@ describe('the scaling simulator', () => {
       // Sixty simulated seconds went by and nothing slept on a real timer.
       const realWaits = timeout.mock.calls.filter(([, delay]) => (delay ?? 0) > 0);
       expect(realWaits).toEqual([]);
+      expect(interval).not.toHaveBeenCalled();
     } finally {
       timeout.mockRestore();
+      interval.mockRestore();
     }
   });
 
@@ -58,11 +61,44 @@ describe('the scaling simulator', () => {
     expect(third.s3.get).toBe(0);
   });
 
-  it('recomputes a lost worker’s partitions from lineage and still completes every batch', async () => {
-    const run = await runScenario({ ...small, batches: 16, loss: { afterBatch: 14, workers: 3 } });
-    expect(run.lostObjects).toBeGreaterThan(0);
-    expect(run.batches).toHaveLength(16);
-    expect(run.batches.every((b) => b.records > 0)).toBe(true);
+  /** The sink's output of every batch, by key. */
+  async function sinkOutput(run: Awaited<ReturnType<typeof runScenario>>) {
+    const keys = (await run.store.list('sinks/')).map((e) => e.key).sort();
+    const texts = await Promise.all(
+      keys.map(async (key) => new TextDecoder().decode(await run.store.get(key))),
+    );
+    return new Map(keys.map((key, i) => [key, texts[i]]));
+  }
+
+  /** Small enough that state travels in task requests (larger state goes through the store). */
+  const held: ScenarioOptions = { ...small, recordsPerSecond: 600, batches: 16 };
+
+  it('recomputes a lost node’s held partitions from lineage, back to the checkpoint, with the same output', async () => {
+    const clean = await runScenario(held);
+    const run = await runScenario({
+      ...held,
+      failure: { kind: 'node', afterBatch: 14, workers: 3 },
+    });
+    expect(run.lostHeld).toBeGreaterThan(0);
+    // Only the first batch after the loss recomputes, and only the lost node's map outputs.
+    expect(run.recoveries.map((r) => r.batchTime)).toEqual([15_000]);
+    expect(run.recoveries[0].lost).toContain('updateStateByKey s4.0@14000');
+    expect(run.recoveries[0].lost.join()).toMatch(/\(2 of 6 map outputs\)/);
+    expect(run.batches.map((b) => b.batchTime)).toEqual(clean.batches.map((b) => b.batchTime));
+    expect(await sinkOutput(run)).toEqual(await sinkOutput(clean));
+  });
+
+  it('has a new coordinator recompute all the lost one held from the checkpoint and the recorded ranges', async () => {
+    const clean = await runScenario(held);
+    const run = await runScenario({
+      ...held,
+      failure: { kind: 'coordinator', afterBatch: 14 },
+    });
+    expect(run.recoveries.map((r) => r.batchTime)).toEqual([15_000]);
+    expect(run.recoveries[0].lost.join()).toMatch(/\(6 of 6 map outputs\)/);
+    expect(run.recoveries[0].recoveryStages).toBeGreaterThan(0);
+    expect(run.batches.map((b) => b.batchTime)).toEqual(clean.batches.map((b) => b.batchTime));
+    expect(await sinkOutput(run)).toEqual(await sinkOutput(clean));
   });
 });
 

@@ -91,31 +91,36 @@ export class Lease {
   }
 
   /**
-   * Renews the lease in the background (every third of its time-to-live, on real timers) while a long
-   * batch runs, so a healthy coordinator in a slow stage is not taken over. It gives up after `forMs`:
-   * a coordinator stuck that long (driver code that never returns) must not hold the job forever; once
-   * the lease expires another coordinator takes over, and the stuck one is fenced if it ever goes on.
-   * Returns the stop function.
+   * Renews the lease in the background (every third of its time-to-live, on the coordinator's clock)
+   * while a long batch runs, so a healthy coordinator in a slow stage is not taken over. It gives up after
+   * `forMs`: a coordinator stuck that long (driver code that never returns) must not hold the job forever;
+   * once the lease expires another coordinator takes over, and the stuck one is fenced if it ever goes on.
+   * Returns the stop function; a stopped loop holds no timer.
    */
   keepAlive(forMs = Number.POSITIVE_INFINITY): () => void {
-    const until = Date.now() + forMs;
-    const timer = setInterval(
-      () => {
-        if (this.lost || this.record.released || Date.now() > until) return;
-        this.renew().catch((error) => {
+    const stop = new AbortController();
+    const everyMs = Math.max(50, this.ttlMs / 3);
+    const until = this.clock.now() + forMs;
+    void (async () => {
+      for (let due = this.clock.now() + everyMs; ; due += everyMs) {
+        // A clock may wake a sleeper early (a test clock's off-grid waits): renew only once due.
+        while (!stop.signal.aborted && this.clock.now() < due)
+          await this.clock.sleepUntil(due, { signal: stop.signal, background: true });
+        if (stop.signal.aborted || this.lost || this.record.released || this.clock.now() > until) return;
+        await this.renew().catch((error) => {
           this.lost ??= error;
         });
-      },
-      Math.max(50, this.ttlMs / 3),
-    );
-    timer.unref();
-    return () => clearInterval(timer);
+      }
+    })();
+    return () => stop.abort();
   }
 
   /**
    * Lets the next coordinator start at once (a clean stop, or a failed start). A store error is retried
    * a few times: a lease left behind blocks every other coordinator until it expires. Losing the lease to
-   * another coordinator meanwhile is fine: then there is nothing left to release.
+   * another coordinator meanwhile is fine: then there is nothing left to release. The waits between tries
+   * are real time, not the clock's: a runtime holds its clock's sleeps while a coordinator stops (see
+   * runtime/continuity.ts GatedClock), and a release must not wait for a gate that stays shut.
    */
   async release(): Promise<void> {
     for (let attempt = 0; attempt < RELEASE_ATTEMPTS; attempt++) {

@@ -1,5 +1,5 @@
 import { ConfigError } from '../util/errors';
-import type { Clock } from './ports';
+import type { Clock, SleepOptions } from './ports';
 
 /** Longest delay setTimeout honours; longer ones overflow and fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -10,12 +10,24 @@ export class SystemClock implements Clock {
     return Date.now();
   }
 
-  async sleepUntil(time: number): Promise<void> {
+  async sleepUntil(time: number, options: SleepOptions = {}): Promise<void> {
     checkTime(time, 'sleepUntil time');
+    const { signal, background = false } = options;
     // Timers may fire a millisecond early (rounding, clock adjustments), so re-check and sleep again.
-    for (let now = Date.now(); now < time; now = Date.now()) {
+    for (let now = Date.now(); now < time && !signal?.aborted; now = Date.now()) {
       const delay = Math.min(Math.max(1, Math.ceil(time - now)), MAX_TIMER_MS);
-      await new Promise<void>((resolve) => setTimeout(resolve, delay));
+      await new Promise<void>((resolve) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const done = () => {
+          if (timer !== undefined) clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        signal?.addEventListener('abort', done, { once: true });
+        timer = setTimeout(done, delay);
+        // A background loop (lease renewal, straggler checks) never keeps the process alive.
+        if (background) timer.unref();
+      });
     }
   }
 }
@@ -82,16 +94,33 @@ export class ManualClock implements Clock {
     this.moveTo(time);
   }
 
-  sleepUntil(time: number): Promise<void> {
+  sleepUntil(time: number, options: SleepOptions = {}): Promise<void> {
+    const { signal, background = false } = options;
     try {
       checkTime(time, 'sleepUntil time');
     } catch (err) {
       return Promise.reject(err);
     }
-    if (time <= this.time) return Promise.resolve();
-    const woken = new Promise<void>((resolve) => this.enqueue({ time, resolve }));
-    // Infinity means "forever", even when auto-advancing.
-    if (this.autoAdvance && Number.isFinite(time)) this.moveTo(time);
+    if (time <= this.time || signal?.aborted) return Promise.resolve();
+    const woken = new Promise<void>((resolve) => {
+      const abort = () => {
+        // An aborted sleeper leaves the queue, so pendingSleepers counts only real waits.
+        const at = this.sleepers.indexOf(sleeper);
+        if (at >= 0) this.sleepers.splice(at, 1);
+        resolve();
+      };
+      const sleeper = {
+        time,
+        resolve: () => {
+          signal?.removeEventListener('abort', abort);
+          resolve();
+        },
+      };
+      this.enqueue(sleeper);
+      signal?.addEventListener('abort', abort, { once: true });
+    });
+    // Infinity means "forever", even when auto-advancing; a background wait does not drive time.
+    if (this.autoAdvance && !background && Number.isFinite(time)) this.moveTo(time);
     return woken;
   }
 

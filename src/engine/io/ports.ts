@@ -61,11 +61,23 @@ export interface Invoker<TRequest, TResponse> {
   close(): Promise<void>;
 }
 
+/** How a sleep may end early, and who waits on it. */
+export interface SleepOptions {
+  /** Ends the sleep at once when aborted (the caller checks it); an aborted sleep holds no timer. */
+  signal?: AbortSignal;
+  /**
+   * A background wait (lease renewal, straggler checks): nothing waits on it to go on, so it keeps no
+   * process alive (SystemClock), and a clock that moves time forward for its sleepers (ManualClock with
+   * autoAdvance) does not move it for this one.
+   */
+  background?: boolean;
+}
+
 /** Time, injectable so that tests run on a manual clock. */
 export interface Clock {
   now(): number;
-  /** Resolves once `now() >= time`. */
-  sleepUntil(time: number): Promise<void>;
+  /** Resolves once `now() >= time`, or as soon as `options.signal` aborts. */
+  sleepUntil(time: number, options?: SleepOptions): Promise<void>;
 }
 
 /**

@@ -6,7 +6,7 @@
 import { LeaseHeldError } from '../catalog/errors';
 import { lambdaClient } from '../io/aws-clients';
 import { LambdaStarter } from '../io/lambda-starter';
-import type { Clock } from '../io/ports';
+import type { Clock, SleepOptions } from '../io/ports';
 import { sleep } from '../io/retry';
 import type { RuntimeConfig } from './config';
 import { RuntimeError } from './errors';
@@ -191,9 +191,13 @@ export class GatedClock implements Clock {
     return this.inner.now();
   }
 
-  async sleepUntil(time: number): Promise<void> {
-    while (!this.opened) await this.gate;
-    return this.inner.sleepUntil(time);
+  /** Background waits (lease renewal in a long stage) are not batches: the gate does not hold them. */
+  async sleepUntil(time: number, options: SleepOptions = {}): Promise<void> {
+    const { signal, background = false } = options;
+    while (!background && !this.opened && !signal?.aborted)
+      await Promise.race([this.gate, abortedOf(signal)]);
+    if (signal?.aborted) return;
+    return this.inner.sleepUntil(time, options);
   }
 
   open(): void {
@@ -272,4 +276,9 @@ export class Succession {
     this.cancelled = true;
     this.requested?.();
   }
+}
+
+/** Settles when `signal` aborts (never without one). */
+function abortedOf(signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
 }

@@ -1,6 +1,7 @@
 import { decodeRows, type SourceReadReport, type TaskResult, type TaskSpec } from '../exec';
 import type { RecordErrorPolicy } from '../graph/record-errors';
-import type { Invoker, Store } from '../io/ports';
+import { SystemClock } from '../io/clock';
+import type { Clock, Invoker, Store } from '../io/ports';
 import { type InputRange, type LineageNode, resultPartKey } from '../plan';
 import { remembered } from '../util/remembered';
 import { DataAvailability } from './data-availability';
@@ -28,6 +29,8 @@ export interface BatchJobSettings {
   exchange: ExchangePolicy;
   recordErrors: RecordErrorPolicy;
   sleep(ms: number): Promise<void>;
+  /** The coordinator's clock: speculation and stage durations (default: wall-clock time). */
+  clock?: Clock;
   /** Persisted partitions and map outputs the coordinator holds across batches. */
   cache: PartitionCache;
   outputs: MapOutputTracker;
@@ -76,6 +79,7 @@ export class BatchJobRunner {
     const launcher = new TaskLauncher(settings, settings.invoker, held);
     this.stagesRunner = new StageRunner(
       settings.batchTime,
+      settings.clock ?? new SystemClock(),
       launcher,
       held,
       this.availability,

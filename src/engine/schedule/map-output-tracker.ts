@@ -93,6 +93,24 @@ export class MapOutputTracker {
     return this.byShuffle.get(shuffleId)?.outputs[mapPartition]?.bytes?.length ?? 0;
   }
 
+  /**
+   * Lets the held outputs of the chosen map partitions go, as if the memory holding them was lost:
+   * outputs in the store stay known, the rest is recomputed from lineage if a reducer still needs it.
+   * Returns how many outputs were let go.
+   */
+  forgetHeld(which: (mapPartition: number) => boolean): number {
+    let forgotten = 0;
+    for (const { outputs } of this.byShuffle.values()) {
+      outputs.forEach((output, m) => {
+        if (!output?.bytes || !which(m)) return;
+        this.release(output);
+        outputs[m] = undefined;
+        forgotten++;
+      });
+    }
+    return forgotten;
+  }
+
   /** Drops shuffles of `time` and later (left by an attempt of a batch that is run again). */
   forgetFrom(time: number): void {
     this.forgetWhere((shuffleTime) => shuffleTime >= time);

@@ -76,6 +76,23 @@ export class PartitionCache {
     part.stored = true;
   }
 
+  /**
+   * Lets the held copies of the chosen partitions go, as if the memory holding them was lost: a copy in
+   * the store (a checkpoint) stays known, the rest is recomputed from lineage when a batch needs it.
+   * Returns the keys let go. `partition` is the key's last segment.
+   */
+  forgetHeld(which: (partition: number, key: string) => boolean): string[] {
+    const forgotten: string[] = [];
+    for (const [key, part] of this.parts) {
+      if (!part.bytes || !which(Number(key.split('/').pop()), key)) continue;
+      this.heldBytes -= part.bytes.length;
+      forgotten.push(key);
+      if (part.stored) part.bytes = undefined;
+      else this.parts.delete(key);
+    }
+    return forgotten;
+  }
+
   /** Lets partitions of `time` and later go (left by an attempt of a batch that is run again). */
   forgetFrom(time: number): void {
     this.forgetWhere((partTime) => partTime >= time);

@@ -1,3 +1,6 @@
+import { SystemClock } from '../io/clock';
+import type { Clock } from '../io/ports';
+
 /**
  * Speculative execution (as in MapReduce and Spark): once most of a stage's tasks have finished, a task
  * running much longer than their median gets a backup copy; the first copy to succeed wins. Tasks are
@@ -42,8 +45,10 @@ export function runSpeculatively<R>(
    */
   run: (index: number, isBackup: boolean, started: () => void, signal: AbortSignal) => Promise<R>,
   policy: SpeculationPolicy,
-  now: () => number = Date.now,
+  /** Times the tasks and paces the straggler checks (the coordinator's clock, so a simulation can run it). */
+  clock: Clock = new SystemClock(),
 ): Promise<SpeculativeRun<R>> {
+  const now = () => clock.now();
   return new Promise((resolve, reject) => {
     const results = new Array<R>(count);
     const finished = new Array<boolean>(count).fill(false);
@@ -56,11 +61,11 @@ export function runSpeculatively<R>(
     let backups = 0;
     let backupWins = 0;
     let over = false;
-    let timer: ReturnType<typeof setInterval> | undefined;
+    const checks = new AbortController();
 
     const end = () => {
       over = true;
-      if (timer) clearInterval(timer);
+      checks.abort();
     };
     // Once the stage failed, copies still queued are of no use either.
     const cancelAll = () => {
@@ -117,8 +122,13 @@ export function runSpeculatively<R>(
     }
     for (let i = 0; i < count; i++) launch(i, false);
     if (policy.enabled && count > 1 && !over) {
-      timer = setInterval(checkStragglers, policy.checkEveryMs);
-      timer.unref?.();
+      // Stopped by end(): an aborted sleep holds no timer.
+      void (async () => {
+        while (!over) {
+          await clock.sleepUntil(now() + policy.checkEveryMs, { signal: checks.signal, background: true });
+          if (!over) checkStragglers();
+        }
+      })();
     }
   });
 }

@@ -1,5 +1,6 @@
 import type { SourceReadReport } from '../exec';
 import type { Sink } from '../graph';
+import type { Clock } from '../io/ports';
 import type { LineageNode } from '../plan';
 import type { DataAvailability } from './data-availability';
 import type { StageManifest } from './manifest';
@@ -32,6 +33,8 @@ export class StageRunner {
 
   constructor(
     private readonly batchTime: number,
+    /** Stage durations are on the coordinator's clock, so a simulated run records simulated times. */
+    private readonly clock: Clock,
     private readonly launcher: TaskLauncher,
     private readonly held: HeldData,
     private readonly availability: DataAvailability,
@@ -90,7 +93,7 @@ export class StageRunner {
 
   /** Runs `stage`; `also` are sibling shuffle-map stages its tasks write too (same parent, partitions). */
   private async runStage(stage: Stage, action: FinalAction, also: Stage[] = []): Promise<LaunchedOutcome[]> {
-    const started = Date.now();
+    const started = this.clock.now();
     const plan: TaskPlan = {
       stage,
       kind: stage.kind === 'shuffleMap' ? 'shuffleMap' : action.kind,
@@ -128,7 +131,7 @@ export class StageRunner {
       attempts: outcomes.reduce((sum, o) => sum + o.attempts, 0),
       rows: outcomes.reduce((sum, o) => sum + o.rows, 0),
       bytes: outcomes.reduce((sum, o) => sum + o.bytes, 0),
-      durationMs: Date.now() - started,
+      durationMs: this.clock.now() - started,
       ...deadLettered(outcomes),
       ...(backups > 0 ? { speculated: backups, speculativeWins: backupWins } : {}),
       // Stages of earlier batches only run when their output was lost.

@@ -9,7 +9,7 @@ import {
   type TaskWork,
 } from '../exec';
 import type { RecordErrorPolicy } from '../graph/record-errors';
-import type { Invoker } from '../io/ports';
+import type { Clock, Invoker } from '../io/ports';
 import type { LineageNode } from '../plan';
 import { operatorOf, TaskFailedError } from './errors';
 import { runSpeculatively, type SpeculationPolicy } from './speculation';
@@ -65,6 +65,8 @@ export interface LauncherSettings {
   exchange: ExchangePolicy;
   recordErrors: RecordErrorPolicy;
   sleep(ms: number): Promise<void>;
+  /** The coordinator's clock, for speculation (default: wall-clock time). */
+  clock?: Clock;
 }
 
 /**
@@ -85,6 +87,7 @@ export class TaskLauncher {
       (i, isBackup, started, signal) =>
         this.invokeRetrying(plan, partitions[i], { isBackup, started, signal }),
       this.settings.speculation,
+      this.settings.clock,
     );
   }
 

@@ -72,7 +72,8 @@ describe.each(kinds)('fencing a stale coordinator on the $name store', (kind) =>
 
   it('refuses every write of a coordinator that comes back after another committed its batch', async () => {
     const store = jobStoreIn(root, 'fenced');
-    const clock = new ManualClock(0, { autoAdvance: true });
+    // A frozen process sees no time go by (its lease renewals stop too): it has a clock of its own.
+    const oldClock = new ManualClock(0, { autoAdvance: true });
     const log = ['a', 'b', 'a'];
     let resume!: () => void;
     // The old coordinator freezes right after reading batch 1000's input (a frozen Lambda, a GC pause).
@@ -83,16 +84,18 @@ describe.each(kinds)('fencing a stale coordinator on the $name store', (kind) =>
     const paused = new Promise<void>((r) => {
       old.source.onPause = r;
     });
-    old.ssc.start({ store, clock, zeroTime: 0, batches: 3, owner: 'old', leaseTtlMs: 1000 });
+    old.ssc.start({ store, clock: oldClock, zeroTime: 0, batches: 3, owner: 'old', leaseTtlMs: 1000 });
     await paused;
-    // More records arrive; the old lease expires and a new coordinator runs batches 1000-3000.
+    // More records arrive; the old lease expires and a new coordinator, 10 s later, runs batches 1000-3000.
     log.push('c', 'd');
-    clock.advance(10_000);
+    const clock = new ManualClock(10_000, { autoAdvance: true });
     const fresh = wordCount(log);
     fresh.ssc.start({ store, clock, zeroTime: 0, batches: 3, owner: 'new', leaseTtlMs: 1000 });
     await fresh.ssc.awaitTermination();
     const committed = await snapshot(store);
 
+    // The old one wakes up: its clock jumps by the time it was frozen.
+    oldClock.advance(10_000);
     resume();
     await expect(old.ssc.awaitTermination()).rejects.toThrow(StaleCoordinatorError);
 

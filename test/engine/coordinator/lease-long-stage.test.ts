@@ -1,4 +1,4 @@
-import { MemoryStore, SystemClock } from '../../../src/engine';
+import { ManualClock, MemoryStore, SystemClock } from '../../../src/engine';
 import { JobCatalog, jobStoreIn, Lease, LeaseHeldError } from '../../../src/engine/catalog';
 import { LogSource, sinkTotal, wordCount } from '../../support/log-source';
 
@@ -43,5 +43,36 @@ describe('a coordinator whose batch has a slow stage', () => {
     expect(next?.owner).toBe('next');
     release();
     await expect(job.ssc.awaitTermination()).rejects.toThrow(/replaced by next|claimed by another/);
+  });
+});
+
+describe('renewing a lease in the background', () => {
+  it('renews on its own clock every third of the time-to-live, and a stopped renewal leaves no sleeper', async () => {
+    const catalog = new JobCatalog(jobStoreIn(new MemoryStore(), 'review'));
+    const clock = new ManualClock(0);
+    const lease = await Lease.acquire(catalog, clock, 'slow-stage', 3000);
+    const stop = lease.keepAlive();
+    expect(clock.pendingSleepers).toBe(1);
+
+    clock.advance(1000);
+    for (let turns = 0; lease.expiresAt !== 4000 && turns < 100; turns++) await new Promise(setImmediate);
+    expect(lease.expiresAt).toBe(4000);
+    expect((await catalog.readLease())?.value.expiresAt).toBe(4000);
+
+    stop();
+    expect(clock.pendingSleepers).toBe(0);
+  });
+
+  it('stops renewing once the batch has run longer than allowed', async () => {
+    const catalog = new JobCatalog(jobStoreIn(new MemoryStore(), 'review'));
+    const clock = new ManualClock(0);
+    const lease = await Lease.acquire(catalog, clock, 'stuck', 3000);
+    lease.keepAlive(1500);
+    clock.advance(1000);
+    for (let turns = 0; lease.expiresAt !== 4000 && turns < 100; turns++) await new Promise(setImmediate);
+    clock.advance(1000);
+    for (let turns = 0; turns < 20; turns++) await new Promise(setImmediate);
+    expect(lease.expiresAt).toBe(4000);
+    expect(clock.pendingSleepers).toBe(0);
   });
 });

@@ -38,7 +38,8 @@ describe('coordinator lease', () => {
 
   it('fences off a coordinator that was replaced while it ran a batch: it commits nothing', async () => {
     const store = new MemoryStore();
-    const clock = new ManualClock(0, { autoAdvance: true });
+    // A frozen process sees no time go by (its lease renewals stop too): it has a clock of its own.
+    const oldClock = new ManualClock(0, { autoAdvance: true });
     let release!: () => void;
     const paused = new Promise<void>((resolve) => {
       release = resolve;
@@ -48,14 +49,16 @@ describe('coordinator lease', () => {
     const old = context(async () => {
       if (pauses++ === 0) await paused;
     });
-    old.ssc.start({ store, clock, zeroTime: 0, batches: 3, owner: 'old', leaseTtlMs: 1000 });
+    old.ssc.start({ store, clock: oldClock, zeroTime: 0, batches: 3, owner: 'old', leaseTtlMs: 1000 });
     await new Promise((r) => setTimeout(r, 50));
-    // ... its lease expires and a new coordinator takes over and runs the batches.
-    clock.advance(5000);
+    // ... its lease expires and a new coordinator, 5 s later, takes over and runs the batches.
+    const clock = new ManualClock(5000, { autoAdvance: true });
     const fresh = context();
     fresh.ssc.start({ store, clock, zeroTime: 0, batches: 3, owner: 'new', leaseTtlMs: 1000 });
     await fresh.ssc.awaitTermination();
     const committedByNew = await readManifest(store, 1000);
+    // The old one wakes up: its clock jumps by the time it was frozen.
+    oldClock.advance(5000);
     release();
     await expect(old.ssc.awaitTermination()).rejects.toThrow(StaleCoordinatorError);
     // The stale coordinator wrote no manifest over the new one's, and the sink holds each batch once.

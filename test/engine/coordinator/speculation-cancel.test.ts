@@ -19,11 +19,25 @@ function deferred<T>() {
 /**
  * A fake clock for runSpeculatively: tasks finish "instantly" (median 0 ms), and the test moves time on
  * so that a task still running is far over the 100 ms threshold at the next check, whatever the machine.
+ * Its sleeps end after a real millisecond whatever time they ask for, so the straggler checks keep coming.
  */
 function fakeTime() {
   let time = 0;
-  return {
+  const clock = {
     now: () => time,
+    sleepUntil: (_time: number, { signal }: { signal?: AbortSignal } = {}) =>
+      new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, 1);
+        signal?.addEventListener('abort', wake, { once: true });
+      }),
+  };
+  return {
+    clock,
     advance: (ms: number) => {
       time += ms;
     },
@@ -58,7 +72,7 @@ function controlledTasks(
       return copy.outcome.promise;
     },
     { ...policy, quantile: options.quantile ?? policy.quantile },
-    time.now,
+    time.clock,
   );
   run.catch(() => undefined); // awaited by the tests that expect a rejection
   const copy = (index: number, isBackup: boolean) => {
@@ -186,7 +200,7 @@ describe('runSpeculatively: cancelling copies whose result is no longer wanted',
         return new Promise<string>(() => undefined); // still running, never finishes
       },
       { ...policy, enabled: false },
-      time.now,
+      time.clock,
     );
     await expect(run).rejects.toBe(failure);
     expect(signals[0].aborted).toBe(true);

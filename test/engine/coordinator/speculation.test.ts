@@ -90,6 +90,30 @@ describe('speculative execution', () => {
     await expect(run).resolves.toMatchObject({ results: ['slow', 'quick', 'quick'], backups: 0 });
   });
 
+  it('times tasks and paces its straggler checks on the clock it is given, not on real timers', async () => {
+    const clock = new ManualClock(0);
+    const straggler = deferred<string>();
+    const launched: string[] = [];
+    const run = runSpeculatively(
+      4,
+      async (i, isBackup, started) => {
+        started();
+        launched.push(`${i}${isBackup ? ' backup' : ''}`);
+        return i === 3 && !isBackup ? straggler.promise : `result ${i}`;
+      },
+      { ...fast, checkEveryMs: 1000 },
+      clock,
+    );
+    for (let turns = 0; turns < 20; turns++) await new Promise(setImmediate);
+    // No real time counts: until the clock moves, the straggler is not slow and no check has run.
+    expect(launched).toEqual(['0', '1', '2', '3']);
+    clock.advance(1000);
+    await expect(run).resolves.toMatchObject({ backups: 1, backupWins: 1 });
+    expect(launched).toContain('3 backup');
+    // The checks stop with the stage.
+    expect(clock.pendingSleepers).toBe(0);
+  });
+
   it('runs a backup of a straggling task in a real batch and records it in the manifest', async () => {
     const ssc = new StreamingContext({ batchInterval: '1s', partitions: 4, name: 'spec' });
     const out: Pair<string, number>[][] = [];
