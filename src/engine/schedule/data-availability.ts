@@ -34,7 +34,7 @@ export class DataAvailability implements Availability {
       // What only the store has (spilled, or written by an earlier coordinator) may have been lost there.
       const unheld = keys.filter((key) => !this.cache.lookup(key));
       answer = this.allStored(node, unheld).then((present) => {
-        if (present) this.cache.recordStored(keys, node.time);
+        if (present) this.cache.recordStored(unheld, node.time);
         else {
           // Recomputed from lineage: nothing may name the lost copies any more.
           this.cache.drop(unheld);

@@ -7,6 +7,7 @@ import { ManualClock, MemoryStore, type Pair, StoreSink, StreamingContext } from
 import { jobStoreIn } from '../../../src/engine/catalog';
 import { timeOfKey } from '../../../src/engine/plan';
 import { configFromEnv } from '../../../src/engine/runtime/config';
+import { partitionOf } from '../../../src/engine/util/hash';
 import { CountingStore } from '../../support/log-source';
 
 const sum = (a: number, b: number) => a + b;
@@ -69,5 +70,49 @@ describe('memory the coordinator holds between batches', () => {
       configFromEnv({ ...env, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512', SLUICE_HOLD_MB: '400' }).holdMb,
     ).toBe(400);
     expect(() => configFromEnv({ ...env, SLUICE_HOLD_MB: '2' })).toThrow(/SLUICE_HOLD_MB/);
+  });
+});
+
+describe('partitions held in the coordinator next to ones only the store has', () => {
+  /**
+   * Running totals over 2 partitions: one key in partition 0 every batch, and 30 new long keys in
+   * partition 1, so that partition's state outgrows a task result while each batch's map output does not.
+   */
+  async function totals(exchange?: { inlineBytes: number; maxRequestBytes: number }) {
+    const keys = Array.from({ length: 1000 }, (_, i) => `k${i}-${'x'.repeat(40)}`);
+    const small = keys.find((k) => partitionOf(k, 2) === 0)!;
+    const big = keys.filter((k) => partitionOf(k, 2) === 1);
+    const store = new MemoryStore();
+    const ssc = new StreamingContext({ batchInterval: 1000, partitions: 2, name: 'mixed' });
+    ssc
+      .generatorStream({
+        name: 'words',
+        ratePerSecond: 31,
+        partitions: 1,
+        generate: (i) => (i % 31 === 0 ? small : big[i]),
+      })
+      .map((w): Pair<string, number> => [w, 1])
+      .updateStateByKey<string, number, number>((values, total) => (total ?? 0) + values.reduce(sum, 0))
+      .writeTo(new StoreSink('totals'));
+    ssc.start({
+      store,
+      clock: new ManualClock(0, { autoAdvance: true }),
+      zeroTime: 0,
+      batches: 4,
+      owner: 'only',
+      ...(exchange ? { exchange } : {}),
+    });
+    await ssc.awaitTermination();
+    const rows = await new StoreSink<Pair<string, number>>('totals').readBatch(store, 4000);
+    return [...(rows ?? [])].sort(([a], [b]) => a.localeCompare(b));
+  }
+
+  it('gets the same totals when no request may carry anything and every piece goes through the store', async () => {
+    // Partition 0's state comes back in its task's result; partition 1's outgrows it and the task stores
+    // it. No request may carry anything: each held piece is written before a request names it.
+    const expected = await totals();
+    expect(await totals({ inlineBytes: 2500, maxRequestBytes: 1 })).toEqual(expected);
+    expect(expected).toContainEqual([expect.stringMatching(/^k/), 4]);
+    expect(expected).toHaveLength(1 + 4 * 30);
   });
 });
