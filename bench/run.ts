@@ -82,10 +82,18 @@ function main() {
         guess: GUESS[workload] * workers * guessShare,
         ...rest,
       };
-      // A process per measurement: its peak RSS is its own, and no run inherits another's heap.
+      // A process per measurement: its peak RSS is its own, and no run inherits another's heap. Its
+      // young generation is the one worker threads get (src/engine/io/worker-start.ts), for the memory
+      // runtime's tasks on the main thread.
       const line = execFileSync(
         process.execPath,
-        ['--import', 'tsx', resolve(__dirname, 'paper/measure.ts'), JSON.stringify(options)],
+        [
+          '--max-semi-space-size=64',
+          '--import',
+          'tsx',
+          resolve(__dirname, 'paper/measure.ts'),
+          JSON.stringify(options),
+        ],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 },
       );
       process.stdout.write(line.endsWith('\n') ? line : `${line}\n`);

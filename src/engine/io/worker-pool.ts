@@ -21,6 +21,7 @@ export interface WorkerPoolOptions {
   workerData?: unknown;
   /** A running task is rejected after this long and its worker replaced. */
   taskTimeoutMs?: number;
+  /** Default: a young generation of 192 MB (see worker-start.ts). */
   resourceLimits?: ResourceLimits;
 }
 

@@ -8,9 +8,21 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { ConfigError } from '../util/errors';
 import { bundledWorkerScript } from './worker-bundle';
 
+/**
+ * A task's partition of records lives until the task ends: with V8's default young generation (16 MB
+ * semi-spaces) a partition of a few hundred thousand rows outlives several scavenges and is copied into
+ * the old generation, which then needs full collections. Room for it in the young generation made the
+ * paper's Grep and WordCount 35-55% cheaper in CPU per record; it costs about 50 MB of RSS per worker.
+ */
+const YOUNG_GENERATION_MB = 192;
+
 export function startWorker(script: string, given: WorkerOptions): Worker {
   // The environment as this module sees it (a test runner may give modules their own copy).
-  const options = { env: process.env, ...given };
+  const options = {
+    env: process.env,
+    ...given,
+    resourceLimits: given.resourceLimits ?? { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+  };
   if (!script.endsWith('.ts')) return new Worker(script, options);
   const entry = bundledWorkerScript(script) ?? script;
   const source =
