@@ -7,8 +7,15 @@
  * The job modules in `bench/jobs/paper-*.ts` are `paperJob(workload)`; tests pass `onAnswer` to see
  * each batch's result.
  */
-import { type DStream, defineJob, type JobDefinition, MemoryByteSource, type Pair } from '../../src/engine';
-import { containsBytes, splitBytes } from '../../src/engine/util/bytes';
+import {
+  containsBytes,
+  type DStream,
+  defineJob,
+  type JobDefinition,
+  MemoryByteSource,
+  type Pair,
+  splitBytes,
+} from '../../src/engine';
 import { GREP_PATTERN, RECORDS } from './records';
 
 export type Workload = 'grep' | 'wordcount' | 'topk';
