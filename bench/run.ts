@@ -14,7 +14,7 @@ import type { MeasureOptions } from './paper/measure';
 import { WORKLOADS, type Workload } from './paper/workloads';
 
 /** Starting guesses per worker (records/s); a calibration run refines them. */
-const GUESS: Record<Workload, number> = { grep: 600_000, wordcount: 200_000, topk: 200_000 };
+const GUESS: Record<Workload, number> = { grep: 2_000_000, wordcount: 250_000, topk: 250_000 };
 
 function plan(quick: boolean, trials: number | undefined) {
   return (
