@@ -82,18 +82,13 @@ function main() {
         guess: GUESS[workload] * workers * guessShare,
         ...rest,
       };
-      // A process per measurement: its peak RSS is its own, and no run inherits another's heap. Its
-      // young generation is the one worker threads get (src/engine/io/worker-start.ts), for the memory
-      // runtime's tasks on the main thread.
+      // A process per measurement: its peak RSS is its own, and no run inherits another's heap. The
+      // memory runtime runs tasks on the main thread: it gets the young generation worker threads get
+      // (src/engine/io/worker-start.ts).
+      const young = runtime === 'memory' ? ['--max-semi-space-size=64'] : [];
       const line = execFileSync(
         process.execPath,
-        [
-          '--max-semi-space-size=64',
-          '--import',
-          'tsx',
-          resolve(__dirname, 'paper/measure.ts'),
-          JSON.stringify(options),
-        ],
+        [...young, '--import', 'tsx', resolve(__dirname, 'paper/measure.ts'), JSON.stringify(options)],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 },
       );
       process.stdout.write(line.endsWith('\n') ? line : `${line}\n`);
