@@ -11,8 +11,8 @@ import { bundledWorkerScript } from './worker-bundle';
 /**
  * A task's partition of records lives until the task ends: with V8's default young generation (16 MB
  * semi-spaces) a partition of a few hundred thousand rows outlives several scavenges and is copied into
- * the old generation, which then needs full collections. Room for it in the young generation made the
- * paper's Grep and WordCount 35-55% cheaper in CPU per record; it costs about 50 MB of RSS per worker.
+ * the old generation, which then needs full collections. Room for it in the young generation gave the
+ * paper's Grep and WordCount 35-55% more records per CPU second; it costs about 50 MB of RSS per worker.
  */
 const YOUNG_GENERATION_MB = 192;
 
