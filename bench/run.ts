@@ -14,7 +14,7 @@ import type { MeasureOptions } from './paper/measure';
 import { WORKLOADS, type Workload } from './paper/workloads';
 
 /** Starting guesses per worker (records/s); a calibration run refines them. */
-const GUESS: Record<Workload, number> = { grep: 600_000, wordcount: 200_000, topk: 200_000 };
+const GUESS: Record<Workload, number> = { grep: 2_000_000, wordcount: 250_000, topk: 250_000 };
 
 function plan(quick: boolean, trials: number | undefined) {
   return (
@@ -82,10 +82,13 @@ function main() {
         guess: GUESS[workload] * workers * guessShare,
         ...rest,
       };
-      // A process per measurement: its peak RSS is its own, and no run inherits another's heap.
+      // A process per measurement: its peak RSS is its own, and no run inherits another's heap. The
+      // memory runtime runs tasks on the main thread: it gets the young generation worker threads get
+      // (src/engine/io/worker-start.ts).
+      const young = runtime === 'memory' ? ['--max-semi-space-size=64'] : [];
       const line = execFileSync(
         process.execPath,
-        ['--import', 'tsx', resolve(__dirname, 'paper/measure.ts'), JSON.stringify(options)],
+        [...young, '--import', 'tsx', resolve(__dirname, 'paper/measure.ts'), JSON.stringify(options)],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 },
       );
       process.stdout.write(line.endsWith('\n') ? line : `${line}\n`);

@@ -23,6 +23,8 @@ export interface EngineRun {
   records: number[];
   /** S3 requests of each batch, every kind (the engine's own count: what the batch would make on AWS). */
   requests: number[];
+  /** CPU time of the whole process (every thread) during each batch, in ms: robust to a busy machine. */
+  cpuMs: number[];
   /** Highest resident set size sampled during the run (the process: coordinator and worker threads). */
   peakRssBytes: number;
 }
@@ -30,7 +32,12 @@ export interface EngineRun {
 export async function runEngine(options: EngineRunOptions): Promise<EngineRun> {
   // Worker threads copy the environment when they start, so they see the same rate as this process.
   process.env[RATE_ENV] = String(options.rate);
-  const run: EngineRun = { processingMs: [], records: [], requests: [], peakRssBytes: 0 };
+  const run: EngineRun = { processingMs: [], cpuMs: [], records: [], requests: [], peakRssBytes: 0 };
+  const cpuMs = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  let lastCpu = cpuMs();
   const sampleRss = () => {
     run.peakRssBytes = Math.max(run.peakRssBytes, process.memoryUsage.rss());
   };
@@ -47,6 +54,9 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineRun> {
     onBatch: (info) => {
       const now = process.hrtime.bigint();
       run.processingMs.push(Number(now - last) / 1e6);
+      const cpu = cpuMs();
+      run.cpuMs.push(cpu - lastCpu);
+      lastCpu = cpu;
       run.records.push(info.records);
       const r = info.requests;
       run.requests.push(r.s3Put + r.s3Get + r.s3Head + r.s3List + r.s3Delete);

@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import { bareLoop } from './bare-loops';
 import { type EngineRun, runEngine } from './engine-run';
 import { judge, percentile, spread } from './sustain';
-import type { Workload } from './workloads';
+import type { Api, Workload } from './workloads';
 
 export interface MeasureOptions {
   workload: Workload;
@@ -31,8 +31,12 @@ const INTERVAL_MS = 1000;
 const EXTRA_TRIALS = 3;
 
 /** Records/s of the bare loop over `batches` batches; the loop state is fresh each run. */
-function runBaseline(workload: Workload, { ratePerBatch, batches }: MeasureOptions['baseline']): number {
-  const loop = bareLoop(workload, ratePerBatch, INTERVAL_MS);
+function runBaseline(
+  workload: Workload,
+  { ratePerBatch, batches }: MeasureOptions['baseline'],
+  api: Api = 'bytes',
+): number {
+  const loop = bareLoop(workload, ratePerBatch, INTERVAL_MS, api);
   const started = process.hrtime.bigint();
   for (let k = 0; k < batches; k++) loop.batch(k);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -51,14 +55,21 @@ function roundRate(rate: number): number {
 
 async function measure(o: MeasureOptions) {
   const loadAtStart = loadavg()[0];
-  const baselines: number[] = [runBaseline(o.workload, o.baseline)];
+  // The byte loop (the ratio's baseline) and the string loop, run back to back every time.
+  const baselines: number[] = [];
+  const stringBaselines: number[] = [];
+  const runBaselines = () => {
+    baselines.push(runBaseline(o.workload, o.baseline, 'bytes'));
+    stringBaselines.push(runBaseline(o.workload, o.baseline, 'strings'));
+  };
+  runBaselines();
   const engine = (rate: number, batches: number) =>
     runEngine({ workload: o.workload, runtime: o.runtime, workers: o.workers, rate, batches });
 
   let rate = roundRate(o.guess);
   if (o.calibrationBatches > 0) {
     const calibration = await engine(rate, o.warmup + o.calibrationBatches);
-    baselines.push(runBaseline(o.workload, o.baseline));
+    runBaselines();
     rate = roundRate(0.9 * percentile(capacities(calibration, o.warmup), 50));
   }
 
@@ -69,7 +80,7 @@ async function measure(o: MeasureOptions) {
   // Past the planned trials only while no rate has held yet, so every full run ends with a sustained rate.
   for (let t = 0; t < o.trials || (!best && t < o.trials + EXTRA_TRIALS); t++) {
     const run = await engine(rate, o.warmup + o.batches);
-    baselines.push(runBaseline(o.workload, o.baseline));
+    runBaselines();
     const verdict = judge(run.processingMs.slice(o.warmup), INTERVAL_MS);
     trials.push({ rate, sustainable: verdict.sustainable });
     lastTried = { rate, run, verdict };
@@ -86,11 +97,12 @@ async function measure(o: MeasureOptions) {
     if (best && lowestFailing / best.rate < 1.08) break;
     rate = roundRate(next);
   }
-  while (baselines.length < o.minBaselines) baselines.push(runBaseline(o.workload, o.baseline));
+  while (baselines.length < o.minBaselines) runBaselines();
   const chosen = best ?? lastTried!;
   const steady = chosen.run.processingMs.length - o.warmup;
   const requests = chosen.run.requests.slice(o.warmup).reduce((a, b) => a + b, 0);
   const baseline = spread(baselines);
+  const stringBaseline = spread(stringBaselines);
   const capacity = spread(capacities(chosen.run, o.warmup));
   const mb = (kb: number) => Math.round(kb / 1024);
   return {
@@ -115,6 +127,11 @@ async function measure(o: MeasureOptions) {
     baseline_median: Math.round(baseline.median),
     baseline_max: Math.round(baseline.max),
     baseline_runs: baselines.length,
+    // The same loops over decoded strings (split, includes, a Map), for the engine's string jobs.
+    string_baseline_min: Math.round(stringBaseline.min),
+    string_baseline_median: Math.round(stringBaseline.median),
+    string_baseline_max: Math.round(stringBaseline.max),
+    string_ratio: Number((chosen.rate / o.workers / stringBaseline.median).toFixed(3)),
     capacity_min: Math.round(capacity.min),
     capacity_median: Math.round(capacity.median),
     capacity_max: Math.round(capacity.max),

@@ -102,12 +102,16 @@ function generatePool(): Buffer {
   return Buffer.from(pool.buffer, pool.byteOffset, pool.byteLength);
 }
 
-const POOL = generatePool();
+/** Every record, back to back: record r is bytes [r * RECORD_BYTES, (r + 1) * RECORD_BYTES). */
+export const POOL = generatePool();
 
-/** The pre-generated records as views into the pool. */
+const poolBuffer = POOL.buffer;
+const poolOffset = POOL.byteOffset;
+
+/** The pre-generated records as views into the pool (plain Uint8Array views: cheaper to make than Buffers). */
 export const RECORDS: ByteLog = {
   length: POOL_RECORDS,
-  at: (position) => POOL.subarray(position * RECORD_BYTES, (position + 1) * RECORD_BYTES),
+  at: (position) => new Uint8Array(poolBuffer, poolOffset + position * RECORD_BYTES, RECORD_BYTES),
 };
 
 /** Grep's pattern: a word of middling frequency (rank 300), matched as a substring like grep does. */

@@ -1,11 +1,21 @@
 /**
  * The D-Streams paper's workloads as sluice jobs: Grep, WordCount (30 s window sliding by 1 s, with an
  * inverse reduce) and TopK (the 10 most frequent words of that window). Input is the pre-generated pool
- * read through `MemoryByteSource`: tasks read their own ranges and decode the bytes, as from Kinesis.
+ * read through `MemoryByteSource`: tasks read their own ranges, as from Kinesis. As a user would write
+ * them over raw records (`decoder: 'bytes'`, `containsBytes`, `splitBytes`); `SLUICE_PAPER_API=strings`
+ * runs the same jobs over decoded strings (`includes`, `split`) instead.
  * The job modules in `bench/jobs/paper-*.ts` are `paperJob(workload)`; tests pass `onAnswer` to see
  * each batch's result.
  */
-import { type DStream, defineJob, type JobDefinition, MemoryByteSource, type Pair } from '../../src/engine';
+import {
+  containsBytes,
+  type DStream,
+  defineJob,
+  type JobDefinition,
+  MemoryByteSource,
+  type Pair,
+  splitBytes,
+} from '../../src/engine';
 import { GREP_PATTERN, RECORDS } from './records';
 
 export type Workload = 'grep' | 'wordcount' | 'topk';
@@ -20,6 +30,13 @@ export type Answer = number | Pair<string, number>[];
 /** The rate and partitions come from the environment, which worker threads inherit from the runner. */
 export const RATE_ENV = 'SLUICE_PAPER_RATE';
 export const PARTITIONS_ENV = 'SLUICE_PAPER_PARTITIONS';
+/** `bytes` (default): records stay raw bytes; `strings`: every record is decoded first. */
+export const API_ENV = 'SLUICE_PAPER_API';
+export type Api = 'bytes' | 'strings';
+
+export function apiFromEnv(): Api {
+  return process.env[API_ENV] === 'strings' ? 'strings' : 'bytes';
+}
 
 export function paperJob(
   workload: Workload,
@@ -30,15 +47,20 @@ export function paperJob(
     batchInterval: '1s',
     partitions: Number(process.env[PARTITIONS_ENV] ?? 4),
     build(ssc) {
-      const lines = ssc.inputStream(
-        new MemoryByteSource<string>('pool', {
-          log: RECORDS,
-          ratePerSecond: Number(process.env[RATE_ENV] ?? 100_000),
-          decoder: 'utf8',
-          cycle: true,
-        }),
-        { name: 'pool' },
-      );
+      const source = <T>(decoder: 'bytes' | 'utf8') =>
+        ssc.inputStream(
+          new MemoryByteSource<T>('pool', {
+            log: RECORDS,
+            ratePerSecond: Number(process.env[RATE_ENV] ?? 100_000),
+            decoder,
+            cycle: true,
+          }),
+          { name: 'pool' },
+        );
+      const lines =
+        apiFromEnv() === 'bytes'
+          ? byteLines(source<Uint8Array>('bytes'))
+          : stringLines(source<string>('utf8'));
       if (workload === 'grep') grep(lines, onAnswer);
       else if (workload === 'wordcount') wordCount(lines, onAnswer);
       else topK(lines, onAnswer);
@@ -46,12 +68,31 @@ export function paperJob(
   });
 }
 
-type Lines = DStream<string>;
+/** The two operations the workloads need, on decoded lines or on raw records. */
+interface Lines {
+  matching(pattern: string): DStream<unknown>;
+  words(): DStream<string>;
+}
+
+function byteLines(records: DStream<Uint8Array>): Lines {
+  return {
+    matching: (pattern) => records.filter(containsBytes(pattern)),
+    words: () => records.flatMap(splitBytes(' ')),
+  };
+}
+
+function stringLines(lines: DStream<string>): Lines {
+  return {
+    matching: (pattern) => lines.filter((line) => line.includes(pattern)),
+    words: () => lines.flatMap((line) => line.split(' ')),
+  };
+}
+
 type Observer = ((time: number, answer: Answer) => void) | undefined;
 
 function grep(lines: Lines, onAnswer: Observer): void {
   lines
-    .filter((line) => line.includes(GREP_PATTERN))
+    .matching(GREP_PATTERN)
     .count()
     .foreachBatch(async (rdd, time) => {
       const [matches] = await rdd.collect();
@@ -61,7 +102,7 @@ function grep(lines: Lines, onAnswer: Observer): void {
 
 function windowedCounts(lines: Lines) {
   return lines
-    .flatMap((line) => line.split(' '))
+    .words()
     .map((word): Pair<string, number> => [word, 1])
     .reduceByKeyAndWindow((a, b) => a + b, {
       window: WINDOW,

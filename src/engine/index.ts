@@ -15,5 +15,7 @@ export {
   readManifest,
   TaskFailedError,
 } from './schedule';
+export { BytePattern, containsBytes, indexOfBytes, splitBytes, utf8Bytes } from './util/bytes';
+export { ByteKeyInterner } from './util/bytes-interner';
 export { type Duration, toMillis } from './util/duration';
 export { ConfigError, SluiceError } from './util/errors';

@@ -47,6 +47,22 @@ describe('MemoryByteSource', () => {
     expect(first.buffer).toBe(pool.buffer);
   });
 
+  it("hands the log's own views as raw records with the 'bytes' decoder, also when replaying", async () => {
+    const pool = encoder.encode('xxyyzz');
+    const source = new MemoryByteSource<Uint8Array>('pool', {
+      log: { length: 3, at: (p) => pool.subarray(2 * p, 2 * p + 2) },
+      ratePerSecond: 3,
+      decoder: 'bytes',
+    });
+    const batch = await source.read(interval(0));
+    expect(batch.records.map((r) => r.buffer === pool.buffer)).toEqual([true, true, true]);
+    expect((await source.replay(batch.ranges)).map((r) => Buffer.from(r).toString())).toEqual([
+      'xx',
+      'yy',
+      'zz',
+    ]);
+  });
+
   it('replays recorded ranges as the same records', async () => {
     const source = new MemoryByteSource('log', { log, ratePerSecond: 2, decoder: 'utf8' });
     const batch = await source.read(interval(1));

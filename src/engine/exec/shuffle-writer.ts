@@ -87,7 +87,8 @@ class KeyIndex {
   readonly keys: unknown[] = [];
 
   slotOf(key: unknown): number {
-    const id = keyIdentity(key);
+    // A string stands for itself unless it starts with NUL (see keyIdentity): no call for the common case.
+    const id = typeof key === 'string' && key.charCodeAt(0) !== 0 ? key : keyIdentity(key);
     const slot = this.slots.get(id);
     if (slot !== undefined) return slot;
     this.slots.set(id, this.keys.length);

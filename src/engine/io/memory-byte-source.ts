@@ -14,7 +14,10 @@ export interface MemoryByteSourceOptions<T> {
   log: ByteLog | readonly Uint8Array[];
   /** Records per second of stream time: the interval ending at batch k holds the next `rate * interval`. */
   ratePerSecond: number;
-  /** Turns each record's bytes into a value, in the task that reads it (as Kinesis records are decoded). */
+  /**
+   * Turns each record's bytes into a value, in the task that reads it (as Kinesis records are decoded).
+   * `'bytes'` hands the log's own views (no copy): the log must not change while the stream runs.
+   */
   decoder: DecoderName | RecordDecoder<T>;
   /** Past the end of the log, start over from its first record (default: the stream ends there). */
   cycle?: boolean;
@@ -32,6 +35,8 @@ export class MemoryByteSource<T> implements Source<T> {
   private readonly decode: RecordDecoder<T>;
   /** Decoders declared with one parameter never see `meta`, so it is not built for them. */
   private readonly wantsMeta: boolean;
+  /** Raw records: the log's views are the values, and no record can fail to decode. */
+  private readonly views: boolean;
 
   constructor(
     private readonly name: string,
@@ -45,6 +50,7 @@ export class MemoryByteSource<T> implements Source<T> {
     this.log = asByteLog(options.log);
     this.decode = decoderFor(options.decoder);
     this.wantsMeta = this.decode.length >= 2;
+    this.views = options.decoder === 'bytes';
     this.direct = {
       ranges: async (interval, partitions) =>
         Array.from({ length: partitions }, (_, p) => ({
@@ -90,6 +96,11 @@ export class MemoryByteSource<T> implements Source<T> {
     end: number,
     into = { records: [] as T[], deadLetters: [] as DeadLetter[] },
   ) {
+    if (this.views) {
+      const records = into.records as unknown as Uint8Array[];
+      for (let position = first; position < end; position++) records.push(this.bytesAt(position));
+      return into;
+    }
     for (let position = first; position < end; position++) {
       const data = this.bytesAt(position);
       try {

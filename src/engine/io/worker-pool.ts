@@ -3,23 +3,14 @@
  * parent's Store over message-passing RPC (see worker-host.ts), so an in-memory store works too.
  */
 import path from 'node:path';
-import { type ResourceLimits, Worker, type WorkerOptions } from 'node:worker_threads';
+import type { ResourceLimits, WorkerOptions } from 'node:worker_threads';
 import { toMillis } from '../util/duration';
-import { ConfigError, RemoteError, serializeError } from '../util/errors';
+import { ConfigError, RemoteError } from '../util/errors';
 import { InvokeCancelledError, InvokeError } from './errors';
 import type { InvokeOptions, Invoker, Store } from './ports';
-import { bundledWorkerScript } from './worker-bundle';
-import {
-  MessageBatcher,
-  type ParentMessage,
-  packValue,
-  type StoreCall,
-  type StoreMethod,
-  type StoreReply,
-  type StoreResult,
-  type TaskRequest,
-  type WorkerMessage,
-} from './worker-protocol';
+import type { TaskRequest, WorkerMessage } from './worker-protocol';
+import { openSlot, type PoolTask, type Slot } from './worker-slot';
+import { answerStoreCall } from './worker-store-calls';
 
 export interface WorkerPoolOptions {
   /** Worker entry file calling serveTasks; a `.ts` file is loaded through tsx. */
@@ -30,30 +21,8 @@ export interface WorkerPoolOptions {
   workerData?: unknown;
   /** A running task is rejected after this long and its worker replaced. */
   taskTimeoutMs?: number;
+  /** Default: a young generation of 192 MB (see worker-start.ts). */
   resourceLimits?: ResourceLimits;
-}
-
-interface Task<Res> {
-  id: number;
-  request: unknown;
-  resolve(response: Res): void;
-  reject(error: unknown): void;
-  onStart?: () => void;
-  timer?: NodeJS.Timeout;
-}
-
-interface Slot<Res> {
-  index: number;
-  worker: Worker;
-  /** Kept because `worker.threadId` reads -1 once the worker has exited. */
-  threadId: number;
-  /** serveTasks has started listening. */
-  ready: boolean;
-  task?: Task<Res>;
-  /** The worker's uncaught exception, reported just before it exits. */
-  crash?: unknown;
-  /** Store replies on their way to the worker. */
-  replies: MessageBatcher<StoreReply>;
 }
 
 export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
@@ -64,7 +33,7 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
   private readonly taskTimeoutMs: number | undefined;
   /** Live workers by index; an entry is cleared as soon as its worker is dead or being retired. */
   private readonly slots: (Slot<Res> | undefined)[];
-  private readonly queue: Task<Res>[] = [];
+  private readonly queue: PoolTask<Res>[] = [];
   /** Terminations in progress, so close() can wait for them. */
   private readonly retiring = new Set<Promise<unknown>>();
   private nextTaskId = 0;
@@ -93,7 +62,13 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(this.cancelled());
     return new Promise<Res>((resolve, reject) => {
-      const task: Task<Res> = { id: this.nextTaskId++, request, resolve, reject, onStart: options?.onStart };
+      const task: PoolTask<Res> = {
+        id: this.nextTaskId++,
+        request,
+        resolve,
+        reject,
+        onStart: options?.onStart,
+      };
       this.queue.push(task);
       signal?.addEventListener(
         'abort',
@@ -154,38 +129,20 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
   }
 
   private spawn(index: number): Slot<Res> {
-    const worker = startWorker(this.script, this.workerOptions);
-    const slot: Slot<Res> = {
-      index,
-      worker,
-      threadId: worker.threadId,
-      ready: false,
-      replies: new MessageBatcher<StoreReply>(
-        (replies, transfer) => {
-          // A worker retired meanwhile gets nothing.
-          if (this.isLive(slot))
-            worker.postMessage({ type: 'store-replies', replies } satisfies ParentMessage, transfer);
-        },
-        (reply, error) => {
-          if (!this.isLive(slot)) return;
-          const failed: StoreReply = { id: reply.id, ok: false, error: serializeError(error) };
-          worker.postMessage({ type: 'store-replies', replies: [failed] } satisfies ParentMessage);
-        },
-      ),
-    };
-    worker.on('message', (message: WorkerMessage<Res>) => this.onMessage(slot, message));
-    worker.on('error', (error) => {
-      slot.crash = error;
+    return openSlot<Res>(index, this.script, this.workerOptions, {
+      isLive: (slot) => this.isLive(slot),
+      onMessage: (slot, message) => this.onMessage(slot, message),
+      onExit: (slot, code) => this.onExit(slot, code),
+      onMessageError: (slot, error) => {
+        // A reply we cannot read would leave its task hanging; fail it and start afresh.
+        const failure = new InvokeError(
+          `a message from worker ${slot.index} could not be read`,
+          this.about(slot),
+          { cause: error },
+        );
+        this.replace(slot, failure);
+      },
     });
-    worker.on('exit', (code) => this.onExit(slot, code));
-    worker.on('messageerror', (error) => {
-      // A reply we cannot read would leave its task hanging; fail it and start afresh.
-      const failure = new InvokeError(`a message from worker ${index} could not be read`, this.about(slot), {
-        cause: error,
-      });
-      this.replace(slot, failure);
-    });
-    return slot;
   }
 
   /** Gives queued tasks to idle workers, and lets idle workers stop keeping the process alive. */
@@ -213,7 +170,7 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
     }
   }
 
-  private dispatch(slot: Slot<Res>, task: Task<Res>): void {
+  private dispatch(slot: Slot<Res>, task: PoolTask<Res>): void {
     const message: TaskRequest = { type: 'task', id: task.id, request: task.request };
     try {
       slot.worker.postMessage(message);
@@ -251,7 +208,7 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
         this.pump();
         return;
       case 'store-calls':
-        for (const call of message.calls) void this.serveStoreCall(slot, call);
+        for (const call of message.calls) void answerStoreCall(this.store, call, slot.replies);
         return;
       case 'task-response':
         if (slot.task?.id !== message.id) return;
@@ -305,7 +262,7 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
     void exited.then(() => this.retiring.delete(exited));
   }
 
-  private completeTask(slot: Slot<Res>): Task<Res> {
+  private completeTask(slot: Slot<Res>): PoolTask<Res> {
     const task = slot.task!;
     clearTimeout(task.timer);
     slot.task = undefined;
@@ -322,15 +279,6 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
     for (const task of this.queue.splice(0)) task.reject(error);
   }
 
-  private async serveStoreCall(slot: Slot<Res>, call: StoreCall): Promise<void> {
-    try {
-      const packed = packValue(await callStore(this.store, call));
-      slot.replies.push({ id: call.id, ok: true, value: packed.value }, packed.transfer);
-    } catch (error) {
-      slot.replies.push({ id: call.id, ok: false, error: serializeError(error) });
-    }
-  }
-
   private isLive(slot: Slot<Res>): boolean {
     return this.slots[slot.index] === slot;
   }
@@ -338,51 +286,5 @@ export class WorkerPoolInvoker<Req, Res> implements Invoker<Req, Res> {
   private about(slot?: Slot<Res>): Record<string, unknown> {
     if (!slot) return { script: this.script };
     return { script: this.script, worker: slot.index, threadId: slot.threadId };
-  }
-}
-
-function callStore(store: Store, call: StoreCall): Promise<StoreResult<StoreMethod>> {
-  switch (call.method) {
-    case 'put':
-      return store.put(...call.args);
-    case 'putIf':
-      return store.putIf(...call.args);
-    case 'get':
-      return store.get(...call.args);
-    case 'getVersioned':
-      return store.getVersioned(...call.args);
-    case 'getRange':
-      return store.getRange(...call.args);
-    case 'has':
-      return store.has(...call.args);
-    case 'delete':
-      return store.delete(...call.args);
-    case 'list':
-      return store.list(...call.args);
-  }
-}
-
-/**
- * `.ts` entry files run from an esbuild bundle (see worker-bundle.ts); tsx is still registered, through
- * its CommonJS hook (`--import tsx` in execArgv does not cover eval'd workers), for what the worker loads
- * at run time, such as a TypeScript job module. Without a bundle the script itself goes through tsx.
- */
-function startWorker(script: string, given: WorkerOptions): Worker {
-  // The environment as this module sees it (a test runner may give modules their own copy).
-  const options = { env: process.env, ...given };
-  if (!script.endsWith('.ts')) return new Worker(script, options);
-  const entry = bundledWorkerScript(script) ?? script;
-  const source =
-    `require(${JSON.stringify(resolveTsx())}).register(); ` +
-    `process.setSourceMapsEnabled(true); require(${JSON.stringify(entry)});`;
-  return new Worker(source, { ...options, eval: true });
-}
-
-function resolveTsx(): string {
-  try {
-    // Resolved here rather than in the worker, whose eval'd code resolves from the working directory.
-    return require.resolve('tsx/cjs/api');
-  } catch (error) {
-    throw new ConfigError('running a .ts worker script needs the tsx package', {}, { cause: error });
   }
 }
