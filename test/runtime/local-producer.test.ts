@@ -2,13 +2,12 @@ import { resolve } from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { deaggregateSync, type UserRecord } from 'aws-kinesis-agg';
 import { sentence } from '../../examples/jobs/wordcount';
+import { PUT_RECORDS_MAX_BYTES, putRecordsCalls } from '../../src/engine/io/kinesis-admin';
 import { startLocalProducer } from '../../src/engine/runtime/local-producer';
 import {
   aggregatedEntries,
   KPL_AGGREGATION_MAX_BYTES,
-  PUT_RECORDS_MAX_BYTES,
   type PutEntry,
-  putRecordsCalls,
 } from '../../src/engine/runtime/local-producer-records';
 import { waitFor } from '../engine/coordinator/helpers';
 import { createStream, type LocalKinesis, listShards, startKinesalite } from '../support/kinesalite';

@@ -61,12 +61,14 @@ export async function ensureStream(
 
 /** PutRecords' limits per call: 500 entries, 5 MiB of data and partition keys together. */
 const PUT_RECORDS_MAX_ENTRIES = 500;
-const PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024;
+export const PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024;
 
 /** Entries in calls within PutRecords' limits, in order. */
-export function putRecordsCalls(entries: readonly PutRecordsRequestEntry[]): PutRecordsRequestEntry[][] {
-  const calls: PutRecordsRequestEntry[][] = [];
-  let call: PutRecordsRequestEntry[] = [];
+export function putRecordsCalls<E extends Pick<PutRecordsRequestEntry, 'Data' | 'PartitionKey'>>(
+  entries: readonly E[],
+): E[][] {
+  const calls: E[][] = [];
+  let call: E[] = [];
   let bytes = 0;
   for (const entry of entries) {
     const size = (entry.Data?.byteLength ?? 0) + Buffer.byteLength(entry.PartitionKey ?? '');

@@ -8,9 +8,6 @@ import { aggregate } from 'aws-kinesis-agg';
 
 /** The KPL's default upper bound on an aggregated record's size. */
 export const KPL_AGGREGATION_MAX_BYTES = 51_200;
-/** PutRecords' limits per call: 500 entries, 5 MiB including partition keys. */
-const PUT_RECORDS_MAX_ENTRIES = 500;
-export const PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024;
 /** Room for the aggregate's framing (magic number, checksum, protobuf tags and key table). */
 const FRAMING_BYTES = 256;
 
@@ -75,26 +72,4 @@ function aggregateGroup(group: UserRecord[]): Promise<Buffer[]> {
       (error) => reject(error),
     );
   });
-}
-
-/** Entries split into PutRecords calls within the API's limits (a producer that fell behind has many). */
-export function putRecordsCalls(entries: readonly PutEntry[]): PutEntry[][] {
-  const calls: PutEntry[][] = [];
-  let call: PutEntry[] = [];
-  let bytes = 0;
-  for (const entry of entries) {
-    const size = entry.Data.length + Buffer.byteLength(entry.PartitionKey);
-    if (
-      call.length > 0 &&
-      (call.length === PUT_RECORDS_MAX_ENTRIES || bytes + size > PUT_RECORDS_MAX_BYTES)
-    ) {
-      calls.push(call);
-      call = [];
-      bytes = 0;
-    }
-    call.push(entry);
-    bytes += size;
-  }
-  if (call.length > 0) calls.push(call);
-  return calls;
 }

@@ -5,9 +5,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { kinesisClient } from '../io/aws-clients';
-import { putAll } from '../io/kinesis-admin';
+import { putAll, putRecordsCalls } from '../io/kinesis-admin';
 import { RuntimeError } from './errors';
-import { aggregatedEntries, plainEntries, putRecordsCalls, type UserRecord } from './local-producer-records';
+import { aggregatedEntries, plainEntries, type UserRecord } from './local-producer-records';
 
 export interface ProducerThreadData {
   endpoint: string;
