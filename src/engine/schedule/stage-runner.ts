@@ -1,7 +1,7 @@
 import type { SourceReadReport } from '../exec';
 import type { Sink } from '../graph';
-import type { Clock } from '../io/ports';
-import type { LineageNode } from '../plan';
+import type { Clock, SourceRange } from '../io/ports';
+import { CheckpointNode, type LineageNode, SourceNode } from '../plan';
 import type { DataAvailability } from './data-availability';
 import type { StageManifest } from './manifest';
 import { buildFinalStage, type Stage, siblingShuffleGroups } from './stages';
@@ -108,7 +108,7 @@ export class StageRunner {
       backups,
       backupWins,
     } = inTasks
-      ? await this.launcher.remote(plan, partitions)
+      ? await this.runRemotely(plan, partitions)
       : {
           results: await this.launcher.local(
             plan,
@@ -140,6 +140,29 @@ export class StageRunner {
     return outcomes;
   }
 
+  /**
+   * Invokes a task per partition, except for partitions whose only input is source ranges and that got
+   * none (more partitions than shards): their empty result is computed here, not worth an invocation.
+   */
+  private async runRemotely(plan: TaskPlan, partitions: readonly number[]) {
+    // A shuffle-map task computes the shuffle's parent; others the stage's node.
+    const roots = [plan.stage, ...plan.also].map((s) => (s.dep ? s.dep.parent : s.node));
+    const idle = partitions.filter((p) => roots.every((node) => readsNoInput(node, p, this.held.ranges)));
+    if (idle.length === 0) return this.launcher.remote(plan, partitions);
+    const invoked = partitions.filter((p) => !idle.includes(p));
+    const [remote, local] = await Promise.all([
+      invoked.length > 0
+        ? this.launcher.remote(plan, invoked)
+        : { results: [] as LaunchedOutcome[], backups: 0, backupWins: 0 },
+      this.launcher.local(plan, idle),
+    ]);
+    const byPartition = new Map<number, LaunchedOutcome>([
+      ...invoked.map((p, i) => [p, remote.results[i]] as const),
+      ...idle.map((p, i) => [p, local[i]] as const),
+    ]);
+    return { ...remote, results: partitions.map((p) => byPartition.get(p)!) };
+  }
+
   /** Map outputs and persisted partitions the tasks sent back, for the tasks that read them. */
   private keepOutputs(stage: Stage, also: Stage[], partitions: number[], outcomes: LaunchedOutcome[]) {
     const wrote = (time: number) => this.held.noteTransientWrite(time);
@@ -164,4 +187,27 @@ export class StageRunner {
 function deadLettered(outcomes: readonly { deadLettered?: number }[]): { deadLettered?: number } {
   const total = outcomes.reduce((sum, o) => sum + (o.deadLettered ?? 0), 0);
   return total > 0 ? { deadLettered: total } : {};
+}
+
+/**
+ * Whether partition `partition` of `node` reads nothing at all: its narrow lineage ends only in source
+ * partitions that were planned no range (sources whose every range names its partition), with no
+ * shuffle, held or checkpointed data on the way.
+ */
+function readsNoInput(
+  node: LineageNode<unknown>,
+  partition: number,
+  ranges: ReadonlyMap<string, readonly SourceRange[]>,
+): boolean {
+  if (node instanceof SourceNode) {
+    const planned = ranges.get(`${node.streamId}@${node.batchTime}`);
+    return (
+      planned?.every((r) => r.partition !== undefined) === true &&
+      !planned.some((r) => r.partition === partition)
+    );
+  }
+  if (node.persisted || node.checkpointOf !== undefined || node instanceof CheckpointNode) return false;
+  if (node.dependencies.some((dep) => dep.kind === 'shuffle')) return false;
+  const reads = node.narrowReads(partition);
+  return reads.length > 0 && reads.every(([parent, p]) => readsNoInput(parent, p, ranges));
 }

@@ -42,6 +42,36 @@ function job(
 }
 
 describe('Kinesis input read by map tasks under the coordinator', () => {
+  it('invokes no map task for a partition that was planned no shard range', async () => {
+    const stream = await kinesis.newStream(1);
+    await kinesis.put(stream, ['a', 'b', 'a']);
+    const store = new MemoryStore();
+    const ssc = new StreamingContext({ batchInterval: '1s', partitions: 3, name: 'idle-partitions' });
+    const sink = new StoreSink<Pair<string, number>>('counts');
+    ssc
+      .kinesisStream({ streamName: stream, client: kinesis.newClient(), settleMs: 0 })
+      .map((w): Pair<string, number> => [w, 1])
+      .reduceByKey((a, b) => a + b)
+      .writeTo(sink);
+    ssc.start({
+      store,
+      clock: new ManualClock(0, { autoAdvance: true }),
+      zeroTime: 0,
+      batches: 1,
+      speculation: { enabled: false },
+    });
+    await ssc.awaitTermination();
+    const manifest = await readManifest(store, 1000);
+    // One map task for the one shard (not three), three reduce tasks.
+    expect(manifest?.requests?.lambdaInvokes).toBe(4);
+    expect(manifest?.stages[0]).toMatchObject({ kind: 'shuffleMap', partitions: 3 });
+    const rows = (await sink.readBatch(store, 1000)) ?? [];
+    expect([...rows].sort()).toEqual([
+      ['a', 2],
+      ['b', 1],
+    ]);
+  });
+
   it('a batch re-run by a new coordinator reads the records its first run read, and no input goes through the store', async () => {
     const stream = await kinesis.newStream(2);
     await kinesis.put(stream, ['a', 'b', 'c', 'a']);
