@@ -55,7 +55,7 @@ async function main() {
       kinds[kind] = (kinds[kind] ?? 0) + n;
       total.faults += n;
     }
-    for (const kind of missingKinds(report)) missing.push(`${kind} (seed ${seed})`);
+    for (const kind of missingKinds(report, values.path)) missing.push(`${kind} (seed ${seed})`);
     deadLetters.injected += report.deadLetters.injected;
     deadLetters.distinct += report.deadLetters.distinct;
     deadLetters.listed += report.deadLetters.listed;
