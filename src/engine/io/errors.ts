@@ -5,6 +5,9 @@ export class IoError extends SluiceError {}
 
 export class StoreError extends IoError {}
 
+/** A store location (SLUICE_STORE, a dataset or sink location) that names no usable store. */
+export class StoreLocationError extends StoreError {}
+
 /**
  * A conditional write found the object created or changed by another writer: someone else won. Domain
  * code turns it into its own meaning (lease taken over, batch already committed).
