@@ -9,10 +9,20 @@ export { MemoryStore } from './io/memory-store';
 export type { Clock, Invoker, Source, SourceBatch, SourceRange, Store, StoreEntry } from './io/ports';
 export { type Pair, RDD, UserFunctionError } from './plan';
 export {
+  type BatchCompleted,
+  type BatchFailed,
   BatchFailedError,
   type BatchInfo,
   type BatchManifest,
+  type BatchSubmitted,
+  type CoordinatorNotice,
   readManifest,
+  type SpeculativeTaskLaunched,
+  type StageCompleted,
+  type StreamingListener,
+  type StreamingStarted,
+  type StreamingStopped,
+  type TaskFailed,
   TaskFailedError,
 } from './schedule';
 export { BytePattern, containsBytes, indexOfBytes, splitBytes, utf8Bytes } from './util/bytes';
