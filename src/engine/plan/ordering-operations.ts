@@ -25,7 +25,8 @@ export class OrderingOperations {
   /**
    * The rows ordered by `keyOf(row)`: partition 0 holds the first range of keys, partition 1 the next,
    * so reading the partitions in order (collect) reads the rows in order. Rows with equal keys are
-   * ordered by their canonical JSON, so the result never depends on the input's partitioning.
+   * ordered by the default order of the rows (compareValues), so the result never depends on the
+   * input's partitioning; descending order is exactly the ascending order reversed.
    */
   sortBy<T, K>(this: RDD<T>, keyOf: (row: T) => K, options: SortOptions<K> = {}): RDD<T> {
     const keyed = this.map((row): Pair<K, T> => [keyOf(row), row]);
@@ -53,10 +54,11 @@ function sortedByKey<K, V>(
   const partitions = options.partitions ?? rdd.numPartitions;
   checkPartitions(partitions, operator);
   const ascending = options.ascending ?? true;
-  const keyOrder = ascending
-    ? (options.compare ?? compareValues)
-    : reversed(options.compare ?? compareValues);
-  const rowOrder = totalOrder<Pair<K, V>>((a, b) => keyOrder(a[0], b[0]), tieOf);
+  const compare = options.compare ?? compareValues;
+  const keyOrder = ascending ? compare : reversed(compare);
+  // Descending is exactly the ascending order reversed, ties included.
+  const ascendingRows = totalOrder<Pair<K, V>>((a, b) => compare(a[0], b[0]), tieOf);
+  const rowOrder = ascending ? ascendingRows : reversed(ascendingRows);
   const routed =
     partitions === 1
       ? rdd.map((pair): Pair<number, Pair<K, V>> => [routingKeys(1)[0], pair])

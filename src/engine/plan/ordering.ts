@@ -1,7 +1,8 @@
 /**
  * Orderings for sortBy, sortByKey, top and takeOrdered. An order must be the same in every process and
  * must not depend on how rows happen to be partitioned, so strings compare by UTF-16 code units (never
- * the locale) and rows a comparator calls equal are ordered by their canonical JSON.
+ * the locale) and rows a comparator calls equal are ordered by the default order of the whole row
+ * (compareValues), which falls back to canonical JSON for objects.
  */
 import { canonicalJson } from '../util/hash';
 
@@ -71,14 +72,9 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Orders values by canonical JSON: the tie-break that makes every order total and deterministic. */
-export function compareCanonical(a: unknown, b: unknown): number {
-  return a === b ? 0 : compareStrings(canonicalJson(a), canonicalJson(b));
-}
-
-/** `compare`, with ties broken by the canonical JSON of `tieOf(row)`. */
+/** `compare`, with ties broken by the default order of `tieOf(row)` (the whole row unless told). */
 export function totalOrder<T>(compare: Compare<T>, tieOf: (row: T) => unknown = (row) => row): Compare<T> {
-  return (a, b) => compare(a, b) || compareCanonical(tieOf(a), tieOf(b));
+  return (a, b) => compare(a, b) || compareValues(tieOf(a), tieOf(b));
 }
 
 /** `compare` reversed (for descending sorts and top). */

@@ -68,14 +68,14 @@ export class RDDActions {
     return partials.then((all) => all.reduce(combOp, freshZero(zero, 'aggregate')));
   }
 
-  /** The `n` smallest rows by `compare` (default compareValues), smallest first; ties by canonical JSON. */
+  /** The `n` smallest rows by `compare` (default compareValues), smallest first; ties by compareValues. */
   takeOrdered<T>(this: RDD<T>, n: number, compare: Compare<T> = compareValues): Promise<T[]> {
-    return smallest(this, 'takeOrdered', n, compare);
+    return smallest(this, 'takeOrdered', n, totalOrder(compare));
   }
 
-  /** The `n` largest rows by `compare` (default compareValues), largest first; ties by canonical JSON. */
+  /** The `n` largest rows by `compare` (default compareValues), largest first: exactly takeOrdered's order reversed. */
   top<T>(this: RDD<T>, n: number, compare: Compare<T> = compareValues): Promise<T[]> {
-    return smallest(this, 'top', n, reversed(compare));
+    return smallest(this, 'top', n, reversed(totalOrder(compare)));
   }
 
   /**
@@ -98,15 +98,14 @@ export class RDDActions {
   }
 }
 
-/** The `n` first rows by `compare`: each partition keeps its own `n` first, the driver merges them. */
-function smallest<T>(rdd: RDD<T>, action: string, n: number, compare: Compare<T>): Promise<T[]> {
+/** The `n` first rows by `order`: each partition keeps its own `n` first, the driver merges them. */
+function smallest<T>(rdd: RDD<T>, action: string, n: number, order: Compare<T>): Promise<T[]> {
   if (!Number.isInteger(n) || n < 0) {
     throw new ConfigError(`${action}(n) needs a whole number n >= 0, got ${n}; pass e.g. ${action}(10)`, {
       n,
     });
   }
   const runner = actionRunner(rdd, `${action}()`, 'use sortBy and mapPartitions to build an RDD');
-  const order = totalOrder(compare);
   const firsts = (rows: T[]) => [...rows].sort(order).slice(0, n);
   return runner.collect(narrowed(rdd, action, firsts).node).then(firsts);
 }
