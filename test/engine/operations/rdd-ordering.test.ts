@@ -2,7 +2,7 @@
  * sortBy and sortByKey inside transform (lineage only): the global order read in partition order,
  * range partitions, descending order, custom comparators, deterministic ties, and bad options.
  */
-import type { Pair } from '../../../src/engine';
+import { ManualClock, type Pair, StreamingContext } from '../../../src/engine';
 import { compareValues } from '../../../src/engine/plan';
 import { runBatches } from '../../../src/engine/testing';
 import { testOperation } from './helpers';
@@ -140,5 +140,20 @@ describe('sortByKey', () => {
     });
     for (const places of partitionOfKey.values()) expect(places.size).toBe(1);
     expect(partitions.flat()).toEqual([...pairs].sort((a, b) => compareValues(a[0], b[0]) || a[1] - b[1]));
+  });
+});
+
+describe('sorting in driver code', () => {
+  it('sortBy on the RDD handed to foreachBatch, also after an await', async () => {
+    const seen: number[][] = [];
+    const ssc = new StreamingContext({ batchInterval: 1000, partitions: 3, name: 'driver-sort' });
+    ssc.queueStream([[5, 1, 4, 2, 3], []]).foreachBatch(async (rdd) => {
+      seen.push(await rdd.sortBy((x) => x, { ascending: false }).collect());
+      await rdd.count();
+      seen.push(await rdd.sortBy((x) => x % 2, { partitions: 2 }).collect());
+    });
+    ssc.start({ clock: new ManualClock(0, { autoAdvance: true }), zeroTime: 0, batches: 2 });
+    await ssc.awaitTermination();
+    expect(seen).toEqual([[5, 4, 3, 2, 1], [2, 4, 1, 3, 5], [], []]);
   });
 });
