@@ -1,3 +1,4 @@
+import { mapStep } from './nodes/record-steps';
 import { ShuffledNode } from './nodes/shuffled-node';
 import { type Compare, compareValues, reversed, totalOrder } from './ordering';
 import {
@@ -8,7 +9,7 @@ import {
   sampleKeys,
   sampleSize,
 } from './range-partitioning';
-import { checkPartitions, derived, narrowed, type Pair, type RDD } from './rdd-base';
+import { checkPartitions, derived, narrowed, type Pair, type RDD, recorded } from './rdd-base';
 import { gatheredSummary, withSummary } from './summaries';
 
 export interface SortOptions<K> {
@@ -29,9 +30,18 @@ export class OrderingOperations {
    * input's partitioning; descending order is exactly the ascending order reversed.
    */
   sortBy<T, K>(this: RDD<T>, keyOf: (row: T) => K, options: SortOptions<K> = {}): RDD<T> {
-    const keyed = this.map((row): Pair<K, T> => [keyOf(row), row]);
+    // Named sortBy in lineage, so an error in keyOf names the operation the user wrote.
+    const keyed = recorded(
+      this,
+      'sortBy',
+      mapStep((row: T): Pair<K, T> => [keyOf(row), row]),
+    );
     const sorted = sortedByKey(keyed, 'sortBy', options, (pair) => pair[1]);
-    return sorted.map((pair) => pair[1]);
+    return recorded(
+      sorted,
+      'sortBy',
+      mapStep((pair: Pair<K, T>) => pair[1]),
+    );
   }
 
   /** The pairs ordered by key, range-partitioned as `sortBy`; equal keys are ordered by the whole pair. */

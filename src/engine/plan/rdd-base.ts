@@ -25,8 +25,9 @@ export type Pair<K, V> = [K, V];
  * One batch's immutable, partitioned dataset. Transformations build lineage and return new RDDs; nothing
  * runs until an action (`collect`) or until the stream's output operation runs the batch.
  *
- * This file holds what every dataset has and the lineage helpers all operations build with; the pair
- * operations are added to this class by `./rdd`, which is where RDD is imported from.
+ * This file holds what every dataset has and the lineage helpers all operations build with; the pair,
+ * ordering, set and sampling operations and the value actions (count, reduce, first ...) are added to
+ * this class by `./rdd`, which is where RDD is imported from.
  */
 export class RDD<T> {
   constructor(

@@ -157,3 +157,38 @@ describe('sorting in driver code', () => {
     expect(seen).toEqual([[5, 4, 3, 2, 1], [2, 4, 1, 3, 5], [], []]);
   });
 });
+
+describe('errors in user functions while sorting', () => {
+  it('a row whose key function throws is isolated like a failing map, and the rest is sorted', async () => {
+    const out = await runBatches([[3, 2, 1]], (s) =>
+      s.transform((rdd) =>
+        rdd.sortBy((x) => {
+          if (x === 2) throw new Error('no key for 2');
+          return x;
+        }),
+      ),
+    );
+    expect(out).toEqual([[1, 3]]);
+  });
+
+  it('a comparator that throws fails the batch naming sortByKey', async () => {
+    await expect(
+      runBatches(
+        [
+          [
+            ['a', 1],
+            ['b', 2],
+          ] as Pair<string, number>[],
+        ],
+        (s) =>
+          s.transform((rdd) =>
+            rdd.sortByKey({
+              compare: () => {
+                throw new Error('cannot compare');
+              },
+            }),
+          ),
+      ),
+    ).rejects.toThrow(/sortByKey failed on partition \d+ .*cannot compare/);
+  });
+});
