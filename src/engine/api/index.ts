@@ -1,3 +1,4 @@
+export * from './dataset';
 export * from './dstream';
 export * from './job';
 export * from './store-sink';
