@@ -1,3 +1,5 @@
+export * from './batch-context';
+export * from './batch-job';
 export * from './dataset';
 export * from './dstream';
 export * from './job';
