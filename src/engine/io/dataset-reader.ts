@@ -42,8 +42,8 @@ export class DatasetReader<T> {
 
   /**
    * The coordinator's part, at start: the listing recorded earlier in this job (a restart), or else the
-   * objects listed now and recorded create-once. Every object is read to learn its version, and its rows
-   * kept, so recording costs no second read in this process.
+   * objects listed now and recorded create-once. Every object is read (to learn or check its version)
+   * and its rows kept, so tasks in this process read nothing again.
    */
   pin(jobStore: Store): Promise<DatasetListing> {
     this.listing ??= this.recordListing(jobStore);
@@ -106,7 +106,14 @@ export class DatasetReader<T> {
   private async recordListing(jobStore: Store): Promise<DatasetListing> {
     const key = listingKey(this.dataset);
     const recorded = await jobStore.get(key);
-    if (recorded) return this.parse(recorded);
+    if (recorded) {
+      // A restart: objects changed since the listing fail the start, not a batch in the middle.
+      const listing = this.parse(recorded);
+      for (let i = 0; i < listing.objects.length; i += READ_AHEAD) {
+        await Promise.all(listing.objects.slice(i, i + READ_AHEAD).map((object) => this.rowsOf(object)));
+      }
+      return listing;
+    }
     const listing: DatasetListing = {
       dataset: this.dataset,
       location: this.location,
