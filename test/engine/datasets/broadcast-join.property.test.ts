@@ -6,7 +6,11 @@ import { sortedMultiset } from '../operations/helpers';
 type Row = Pair<string, number>;
 
 /** The join computed naively: every stream pair with every dataset value of its key. */
-function naiveJoin(batch: readonly Row[], table: readonly Row[], outer: boolean): Pair<string, [number, number | null]>[] {
+function naiveJoin(
+  batch: readonly Row[],
+  table: readonly Row[],
+  outer: boolean,
+): Pair<string, [number, number | null]>[] {
   const out: Pair<string, [number, number | null]>[] = [];
   for (const [key, value] of batch) {
     const matches = table.filter(([k]) => k === key);
