@@ -129,12 +129,24 @@ export class StreamingContext {
    * with it (`joinDataset`). It is listed once when the job starts and read once per process.
    */
   dataset<T = string>(location: string | Store, options: DatasetOptions<T> = {}): Dataset<T> {
+    this.requireNotStarted('dataset');
     return this.datasets.fromStore(location, options);
   }
 
   /** `values` as a dataset of `partitions` partitions (default: the context's). */
   parallelize<T>(values: readonly T[], partitions?: number): Dataset<T> {
+    this.requireNotStarted('parallelize');
     return this.datasets.fromValues(values, partitions);
+  }
+
+  private requireNotStarted(operation: string): void {
+    // A dataset is listed when the context starts; one made later would have no recorded listing.
+    if (this.running) {
+      throw new InvalidGraphError(
+        `${operation}() after the context has started; create every dataset before start()`,
+        { operation },
+      );
+    }
   }
 
   /** One array per batch: batch i receives `batches[i]`. For tests and examples. */

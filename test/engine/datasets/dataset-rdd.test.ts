@@ -1,4 +1,4 @@
-import type { Pair } from '../../../src/engine';
+import { ManualClock, MemoryStore, type Pair, StreamingContext } from '../../../src/engine';
 import { runBatches, runBatchesDetailed } from '../../../src/engine/testing';
 import { expectBatches } from '../operations/helpers';
 import { CountingStore, writeObjects } from './helpers';
@@ -39,13 +39,28 @@ describe('Dataset.rdd()', () => {
   });
 
   it('keeps parallelized values in order over any number of partitions', async () => {
-    const out = await runBatches([[0], [0]], (s) => {
-      const values = s.context.parallelize(['p', 'q', 'r', 's', 't'], 3);
+    const out = await runBatches<string | number, string | number>([[0], [0]], (s) => {
+      const values = s.context.parallelize<string | number>(['p', 'q', 'r', 's', 't'], 3);
       return s.transform((rdd) => rdd.union(values.rdd()));
     });
     expectBatches(out, [
       [0, 'p', 'q', 'r', 's', 't'],
       [0, 'p', 'q', 'r', 's', 't'],
     ]);
+  });
+});
+
+describe('creating datasets', () => {
+  it('refuses a dataset created after start, bad names and duplicate names', async () => {
+    const ssc = new StreamingContext({ batchInterval: '1s', name: 'late' });
+    expect(() => ssc.dataset(new MemoryStore(), { name: 'has space' })).toThrow(/must be letters, digits/);
+    ssc.parallelize([1], 1);
+    expect(() => ssc.parallelize([2])).not.toThrow();
+    ssc.dataset(new MemoryStore(), { name: 'refs' });
+    expect(() => ssc.dataset(new MemoryStore(), { name: 'refs' })).toThrow(/two datasets are named 'refs'/);
+    ssc.queueStream([[1]]).foreachBatch(() => undefined);
+    ssc.start({ clock: new ManualClock(0, { autoAdvance: true }), zeroTime: 0, batches: 1 });
+    expect(() => ssc.parallelize([3])).toThrow(/after the context has started/);
+    await expect(ssc.awaitTermination()).rejects.toThrow(/dataset 'refs'.*is empty or missing/);
   });
 });
