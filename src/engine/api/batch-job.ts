@@ -52,6 +52,14 @@ export function defineBatchJob<T>(definition: BatchJobDefinition<T>): BatchJobDe
   return definition;
 }
 
+/** True for what defineBatchJob returns: a name and a build, and no batch interval. */
+export function isBatchJob(candidate: unknown): candidate is BatchJobDefinition<unknown> {
+  const job = candidate as BatchJobDefinition<unknown> | undefined;
+  return (
+    typeof job?.build === 'function' && typeof job.name === 'string' && !('batchInterval' in (job as object))
+  );
+}
+
 /**
  * The batch job as a streaming job definition, for processes that load jobs by module (task workers).
  * `onResult` receives the rows in the coordinator.

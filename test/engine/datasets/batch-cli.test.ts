@@ -1,6 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Request, ServiceErrors } from '../../../examples/batch/service-errors';
+import { FsStore, readManifest } from '../../../src/engine';
+import { jobStoreIn } from '../../../src/engine/catalog/layout';
 import { loadBatchJob, parseBatchArgs, runBatchCli } from '../../../src/engine/runtime/batch-main';
 
 const EXAMPLE = join(__dirname, '../../../examples/batch/service-errors.ts');
@@ -43,6 +46,25 @@ describe('npm run batch', () => {
     expect(rates).toEqual([...rates].sort((a, b) => b - a));
   });
 
+  it('runs the job on worker threads that load its module, with the same result', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sluice-batch-'));
+    try {
+      let printed = '';
+      await runBatchCli([EXAMPLE, '--json', '--runtime', 'threads', '--store', root], (text) => {
+        printed = text;
+      });
+      const rows = JSON.parse(printed) as ServiceErrors[];
+      expect(Object.fromEntries(rows.map((r) => [r.service, r.errors]))).toEqual(
+        Object.fromEntries(Object.entries(expectedErrors()).map(([service, e]) => [service, e.errors])),
+      );
+      const manifest = await readManifest(jobStoreIn(new FsStore({ root }), 'service-errors'), 1000);
+      expect(manifest?.status).toBe('committed');
+      expect(manifest?.stages.some((stage) => stage.location === 'tasks')).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('prints a table by default', async () => {
     let printed = '';
     await runBatchCli([EXAMPLE], (text) => {
@@ -56,6 +78,10 @@ describe('npm run batch', () => {
     expect(() => parseBatchArgs([])).toThrow(/no job module given; usage: npm run batch/);
     expect(() => parseBatchArgs(['job.ts', '--frob'])).toThrow(/unknown option --frob/);
     expect(() => parseBatchArgs(['job.ts', '--store'])).toThrow(/--store needs a location/);
+    expect(() => parseBatchArgs(['job.ts', '--runtime', 'lambda'])).toThrow(
+      /--runtime must be 'memory' or 'threads'/,
+    );
+    expect(() => parseBatchArgs(['job.ts', '--workers', '0'])).toThrow(/--workers needs a whole number/);
     expect(() => loadBatchJob(join(__dirname, '../../../examples/jobs/wordcount.ts'))).toThrow(
       /does not export a batch job/,
     );
