@@ -91,6 +91,18 @@ describe('joinDataset', () => {
     expect(Object.fromEntries(store.reads)).toEqual({ 'part-0.jsonl': 1, 'part-1.jsonl': 1 });
   });
 
+  it('shuffles only the stream: the dataset is already partitioned by key like the join', async () => {
+    const store = await ownersStore();
+    const jobStore = new CountingStore();
+    await runBatches(
+      events.slice(0, 1),
+      (s) => s.joinDataset(s.context.dataset<Owner>(store, { format: 'jsonl' }), { partitions: 3 }),
+      { store: jobStore },
+    );
+    const manifest = await readManifest(jobStore, 1000);
+    expect(manifest?.stages.filter((stage) => stage.kind === 'shuffleMap')).toHaveLength(1);
+  });
+
   it('reads the dataset once per process with broadcast, and shuffles nothing', async () => {
     const store = await ownersStore();
     const jobStore = new CountingStore();
