@@ -4,7 +4,23 @@ import { join } from 'node:path';
 import type { Request, ServiceErrors } from '../../../examples/batch/service-errors';
 import { FsStore, readManifest } from '../../../src/engine';
 import { jobStoreIn } from '../../../src/engine/catalog/layout';
-import { loadBatchJob, parseBatchArgs, runBatchCli } from '../../../src/engine/runtime/batch-main';
+import { main } from '../../../src/engine/cli/main';
+import { loadBatchJob } from '../../../src/engine/runtime/batch-run';
+
+/** `sluice batch <args>` in this process: what it printed, or the exit code and error output. */
+async function runBatchCli(args: string[], out: (text: string) => void): Promise<void> {
+  const errors: string[] = [];
+  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    errors.push(String(chunk));
+    return true;
+  });
+  try {
+    const code = await main(['batch', ...args], out);
+    if (code !== 0) throw new Error(`exit ${code}: ${errors.join('')}`);
+  } finally {
+    stderr.mockRestore();
+  }
+}
 
 const EXAMPLE = join(__dirname, '../../../examples/batch/service-errors.ts');
 const DATA = join(__dirname, '../../../examples/batch/data');
@@ -31,7 +47,7 @@ function expectedErrors(): Record<string, { requests: number; errors: number; ow
   return totals;
 }
 
-describe('npm run batch', () => {
+describe('sluice batch', () => {
   it("prints the example job's result as JSON, equal to a direct computation", async () => {
     let printed = '';
     await runBatchCli([EXAMPLE, '--json'], (text) => {
@@ -74,14 +90,19 @@ describe('npm run batch', () => {
     expect(printed).toMatch(/\(5 rows\)$/);
   });
 
-  it('refuses bad arguments and modules that export no batch job, in one line', () => {
-    expect(() => parseBatchArgs([])).toThrow(/no job module given; usage: npm run batch/);
-    expect(() => parseBatchArgs(['job.ts', '--frob'])).toThrow(/unknown option --frob/);
-    expect(() => parseBatchArgs(['job.ts', '--store'])).toThrow(/--store needs a location/);
-    expect(() => parseBatchArgs(['job.ts', '--runtime', 'lambda'])).toThrow(
-      /--runtime must be 'memory' or 'threads'/,
+  it('refuses bad arguments with exit 2 and modules that export no batch job, in one line', async () => {
+    const refused = (args: string[]) => runBatchCli(args, () => undefined);
+    await expect(refused([])).rejects.toThrow(/exit 2: error: missing required argument 'job'/);
+    await expect(refused(['job.ts', '--frob'])).rejects.toThrow(/exit 2: error: unknown option '--frob'/);
+    await expect(refused(['job.ts', '--store'])).rejects.toThrow(
+      /exit 2: error: option '--store <location>' argument missing/,
     );
-    expect(() => parseBatchArgs(['job.ts', '--workers', '0'])).toThrow(/--workers needs a whole number/);
+    await expect(refused(['job.ts', '--runtime', 'lambda'])).rejects.toThrow(
+      /exit 2: sluice: --runtime must be memory or threads/,
+    );
+    await expect(refused(['job.ts', '--workers', '0'])).rejects.toThrow(
+      /--workers must be a positive whole number/,
+    );
     expect(() => loadBatchJob(join(__dirname, '../../../examples/jobs/wordcount.ts'))).toThrow(
       /does not export a batch job/,
     );

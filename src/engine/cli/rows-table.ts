@@ -1,4 +1,4 @@
-/** A batch job's rows as a text table: pairs as key | value, objects by field, anything else as one column. */
+/** Result rows as a text table (batch jobs, queries): pairs as key | value, objects by field, anything else as one column. */
 
 const MAX_CELL = 60;
 
