@@ -6,6 +6,12 @@
 export interface StoreEntry {
   key: string;
   size: number;
+  /**
+   * When the object was written (ms since the epoch, the store's clock): S3's LastModified, which is when
+   * the upload STARTED, so a slow upload can appear in listings after objects with later times. Absent
+   * when a store cannot tell.
+   */
+  modified?: number;
 }
 
 /**
