@@ -1,4 +1,5 @@
 export * from './dstream';
+export type { FileStreamOptions } from './file-streams';
 export * from './job';
 export * from './store-sink';
 export * from './streaming-context';
