@@ -1,3 +1,4 @@
+export { BUCKET_STAGING_PREFIX, type BucketSinkOptions, bucketSink, hivePartition } from './bucket-sink';
 export * from './dstream';
 export type { FileStreamOptions } from './file-streams';
 export * from './job';
