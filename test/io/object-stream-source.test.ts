@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import {
   type FileStreamOptions,
   ManualClock,
@@ -259,6 +262,35 @@ describe('fileStream over a landing prefix', () => {
       /unknown format "csv"; use one of 'lines', 'jsonl', 'text'/,
     );
     expect(() => ssc.fileStream('s3:/typo')).toThrow(/fileStream location 's3:\/typo'/);
+  });
+});
+
+describe('fileStream over a directory', () => {
+  it('reads files by their modification time, whatever order they were written in', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'sluice-file-stream-'));
+    try {
+      const ssc = new StreamingContext({ batchInterval: 1000, partitions: 2, name: 'dirfiles' });
+      const batches: string[][] = [];
+      ssc.fileStream(`file://${root}`).foreachBatch(async (rdd) => {
+        batches.push((await rdd.collect()) as string[]);
+      });
+      const zero = Date.UTC(2026, 0, 1);
+      // Written in this order, dated (mtime) into batches 2 and 1.
+      for (const [file, line, at] of [
+        ['logs/b.log', 'second', zero + 1500],
+        ['logs/a.log', 'first', zero + 500],
+      ] as const) {
+        await mkdir(path.join(root, 'logs'), { recursive: true });
+        await writeFile(path.join(root, file), `${line}\n`);
+        await utimes(path.join(root, file), new Date(at), new Date(at));
+      }
+      ssc.start({ clock: new ManualClock(zero, { autoAdvance: true }), zeroTime: zero, batches: 3 });
+      await ssc.awaitTermination();
+
+      expect(batches).toEqual([['first'], ['second'], []]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
 

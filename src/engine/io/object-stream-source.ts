@@ -46,6 +46,8 @@ const READ_CONCURRENCY = 8;
  * lookback must exceed the slowest upload. Keys whose name (any path segment) starts with '_' or '.' are
  * not data (Hadoop's rule, which Athena follows: `_SUCCESS`, `.tmp` files, `_staging/`).
  * An object written again under its key gets a new write time and is read again as a new object.
+ * Every batch lists the whole prefix (S3: one LIST request per 1,000 keys), so keep it small: expire
+ * objects already read with a lifecycle rule, or point the stream at a narrower prefix.
  */
 export class ObjectStreamSource<T> implements Source<T> {
   private readonly how: ObjectFormat | ObjectDecoder<T>;
@@ -59,7 +61,8 @@ export class ObjectStreamSource<T> implements Source<T> {
   }
 
   async read(interval: SourceInterval, after: readonly SourceRange[] | undefined): Promise<SourceBatch<T>> {
-    const previous = after?.find((range) => range.shard === this.name)?.objects;
+    const previousRange = after?.find((range) => range.shard === this.name);
+    const previous = previousRange?.objects;
     const floor = previous?.floor ?? this.firstFloor(interval);
     const remembered = previous?.remembered ?? {};
     const listed = (await this.store.list('')).filter((entry) => isData(entry.key));
@@ -79,7 +82,7 @@ export class ObjectStreamSource<T> implements Source<T> {
         {
           shard: this.name,
           first: taken[0]?.key ?? '',
-          last: taken.at(-1)?.key ?? '',
+          last: taken.at(-1)?.key ?? previousRange?.last ?? '',
           count: records.length,
           objects: state,
         },

@@ -13,7 +13,9 @@ import {
   StreamingContext,
 } from '../../../src/engine';
 import { SinkOutputConflictError } from '../../../src/engine/api';
+import { S3Store } from '../../../src/engine/io/s3-store';
 import type { CrashPoint } from '../../../src/engine/schedule';
+import { startS3rver } from '../../support/s3rver';
 
 /** 2026-12-01 15:59:58 UTC: three one-second batches straddle the hour. */
 const ZERO = Date.UTC(2026, 11, 1, 15, 59, 58);
@@ -242,6 +244,32 @@ describe('bucketSink', () => {
       expect(decode(await dir.get('dt=2026-12-01/hour=15/numbers-001796140799000.jsonl'))).toBe('{"n":1}\n');
     } finally {
       await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('writes to an s3:// bucket and prefix', async () => {
+    const s3 = await startS3rver('exports');
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    });
+    try {
+      const ssc = new StreamingContext({ batchInterval: 1000, partitions: 2, name: 'export' });
+      ssc.queueStream([[{ n: 1 }, { n: 2 }]]).writeTo(bucketSink('s3://exports/events/', { format: 'csv' }));
+      ssc.start({ clock: new ManualClock(ZERO, { autoAdvance: true }), zeroTime: ZERO, batches: 1 });
+      await ssc.awaitTermination();
+      const bucket = new S3Store({ client: s3.client, bucket: 'exports' });
+      expect((await bucket.list('')).map((e) => e.key)).toEqual([
+        'events/dt=2026-12-01/hour=15/batch-001796140799000.csv',
+      ]);
+      expect(decode(await bucket.get('events/dt=2026-12-01/hour=15/batch-001796140799000.csv'))).toBe(
+        'n\n1\n2\n',
+      );
+    } finally {
+      process.env = saved;
+      await s3.stop();
     }
   });
 
