@@ -21,6 +21,9 @@ export interface BucketSinkOptions {
   parts?: 'batch' | 'partition';
 }
 
+/** Parts moved at once by a batch's commit. */
+const COMMIT_CONCURRENCY = 4;
+
 /** Where staged parts wait for their batch's commit: Athena and fileStream skip names starting with '_'. */
 export const BUCKET_STAGING_PREFIX = '_staging/';
 
@@ -66,24 +69,33 @@ class BucketSink<T> implements Sink<T> {
     await this.createOnce(this.stagedKey(info.batchTime, info.partition), body, info.batchTime);
   }
 
+  /**
+   * Moves the staged parts into the partition, a few at a time, then deletes them. The bytes pass through
+   * the coordinator one part each: the Store port has no server-side copy.
+   */
   async commitBatch(info: SinkBatchInfo): Promise<void> {
     if (this.writeBatch) return;
-    const staged: string[] = [];
-    for (let partition = 0; partition < info.numPartitions; partition++) {
-      const from = this.stagedKey(info.batchTime, partition);
-      const to = `${hivePartition(info.batchTime)}${this.name}-${padTime(info.batchTime)}-part-${pad5(partition)}.${this.format}`;
-      // Every task of this attempt staged its part (a re-run stages them again), so none can be missing.
-      const body = await this.bucket.get(from);
-      if (body === undefined) {
-        throw new SinkError(
-          `bucketSink '${this.name}', batch ${info.batchTime}: staged part ${from} is missing, so the batch cannot commit; it runs again`,
-          { sink: this.name, key: from, batchTime: info.batchTime },
-        );
-      }
-      staged.push(from);
-      if (body.length > 0) await this.createOnce(to, body, info.batchTime);
+    const partitions = Array.from({ length: info.numPartitions }, (_, p) => p);
+    let next = 0;
+    const mover = async (): Promise<void> => {
+      while (next < partitions.length) await this.movePart(info.batchTime, partitions[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, partitions.length) }, mover));
+    await this.bucket.delete(partitions.map((p) => this.stagedKey(info.batchTime, p)));
+  }
+
+  private async movePart(batchTime: number, partition: number): Promise<void> {
+    const from = this.stagedKey(batchTime, partition);
+    // Every task of this attempt staged its part (a re-run stages them again), so none can be missing.
+    const body = await this.bucket.get(from);
+    if (body === undefined) {
+      throw new SinkError(
+        `bucketSink '${this.name}', batch ${batchTime}: staged part ${from} is missing, so the batch cannot commit; it runs again`,
+        { sink: this.name, key: from, batchTime },
+      );
     }
-    await this.bucket.delete(staged);
+    const to = `${hivePartition(batchTime)}${this.name}-${padTime(batchTime)}-part-${pad5(partition)}.${this.format}`;
+    if (body.length > 0) await this.createOnce(to, body, batchTime);
   }
 
   private stagedKey(batchTime: number, partition: number): string {
