@@ -146,6 +146,21 @@ describe('fileStream over a landing prefix', () => {
     expect([...second.outputs.keys()]).toEqual([3000, 4000, 5000]);
   });
 
+  it('neither forgets nor repeats objects when the stream is renamed between runs', async () => {
+    const jobStore = new MemoryStore();
+    const landing = new LandingStore();
+    const first = fileJob(jobStore, landing);
+    await landing.land('1.txt', 'one', 500);
+    await first.run(1);
+    await landing.land('2.txt', 'two', 1500);
+
+    const renamed = fileJob(jobStore, landing, { name: 'landing-v2' });
+    await renamed.run(1);
+
+    expect(first.all()).toEqual(['one']);
+    expect(renamed.all()).toEqual(['two']);
+  });
+
   it('reads exactly the same objects again when a lost input block is recomputed', async () => {
     const jobStore = new MemoryStore();
     const landing = new LandingStore();

@@ -61,7 +61,9 @@ export class ObjectStreamSource<T> implements Source<T> {
   }
 
   async read(interval: SourceInterval, after: readonly SourceRange[] | undefined): Promise<SourceBatch<T>> {
-    const previousRange = after?.find((range) => range.shard === this.name);
+    // The input's one range, found by its objects rather than its name, so renaming the stream (its
+    // `name` option) neither forgets what was read nor reads it again.
+    const previousRange = after?.find((range) => range.objects !== undefined);
     const previous = previousRange?.objects;
     const floor = previous?.floor ?? this.firstFloor(interval);
     const remembered = previous?.remembered ?? {};
@@ -126,7 +128,7 @@ export class ObjectStreamSource<T> implements Source<T> {
   }
 
   private takenIn(ranges: readonly SourceRange[], interval: SourceInterval): ObjectRef[] {
-    const objects = ranges.find((range) => range.shard === this.name)?.objects;
+    const objects = ranges.find((range) => range.objects !== undefined)?.objects;
     if (!objects) {
       throw new SourceError(
         `object stream '${this.name}': the manifest of batch ${interval.batchTime} records no objects for it, so its input cannot be read again`,
