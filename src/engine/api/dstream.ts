@@ -5,16 +5,22 @@
  */
 import { addMethods } from '../util/add-methods';
 import { DStream } from './dstream-base';
+import { NamingOperations } from './naming';
 import { OutputOperations } from './output-operations';
 import { PairOperations } from './pair-operations';
 import { StateOperations } from './state-operations';
 import { WindowOperations } from './window-operations';
 
 declare module './dstream-base' {
-  interface DStream<T> extends PairOperations, WindowOperations<T>, StateOperations, OutputOperations<T> {}
+  interface DStream<T>
+    extends PairOperations,
+      WindowOperations<T>,
+      StateOperations,
+      OutputOperations<T>,
+      NamingOperations {}
 }
 
-addMethods(DStream, [PairOperations, WindowOperations, StateOperations, OutputOperations]);
+addMethods(DStream, [PairOperations, WindowOperations, StateOperations, OutputOperations, NamingOperations]);
 
 export type { MapWithStateOptions, MapWithStateStream, StateOptions } from './state-operations';
 export type { ReduceByKeyWindowOptions, ReduceWindowOptions } from './window-operations';
