@@ -1,5 +1,7 @@
 import type { Pair } from '../../../src/engine';
+import { contextFor } from '../../../src/engine/api';
 import { manifestKey, readManifest } from '../../../src/engine/catalog';
+import { ManualClock } from '../../../src/engine/io/clock';
 import { MemoryStore } from '../../../src/engine/io/memory-store';
 import {
   BatchNotQueryableError,
@@ -32,6 +34,39 @@ describe('snapshot', () => {
     } finally {
       await run.stop();
     }
+  });
+
+  it('answers from committed batches only while batches keep running', async () => {
+    const store = new MemoryStore();
+    const context = contextFor(job, () => undefined);
+    context.start({
+      store,
+      clock: new ManualClock(0, { autoAdvance: true }),
+      zeroTime: 0,
+      batches: LINES.length,
+      workers: 2,
+      retry: { backoffMs: 0 },
+    });
+    const running = context.awaitTermination();
+    let done = false;
+    running.finally(() => {
+      done = true;
+    });
+    const seen = new Set<number>();
+    for (let finished = false; !finished; ) {
+      finished = done; // one more query once the job has ended
+      // Queries in another process run beside the job: let the job's timers and I/O go on too.
+      await new Promise((resolve) => setImmediate(resolve));
+      const rdd = await snapshot(job, 'totals', { store }).catch((e: unknown) =>
+        e instanceof NoCommittedBatchError ? undefined : Promise.reject(e),
+      );
+      if (!rdd) continue;
+      // Recorded by the job before it committed, so it is there for any committed time.
+      expect(await rdd.collect()).toEqual(recorded.get('totals')!.get(rdd.time));
+      seen.add(rdd.time);
+    }
+    await running;
+    expect(seen.size).toBeGreaterThan(0);
   });
 
   it('returns a named older batch that is still retained, as the job recorded it', async () => {
