@@ -1,2 +1,3 @@
 export * from './errors';
+export { formatJson, formatTable } from './format';
 export { type SnapshotOptions, snapshot } from './snapshot';
