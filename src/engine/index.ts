@@ -8,6 +8,7 @@ export { type ByteLog, MemoryByteSource, type MemoryByteSourceOptions } from './
 export { MemoryStore } from './io/memory-store';
 export type { Clock, Invoker, Source, SourceBatch, SourceRange, Store, StoreEntry } from './io/ports';
 export { type Pair, RDD, UserFunctionError } from './plan';
+export * from './query';
 export {
   BatchFailedError,
   type BatchInfo,

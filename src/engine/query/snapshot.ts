@@ -1,4 +1,4 @@
-import { contextFor, type JobDefinition } from '../api/job';
+import { contextFor, type JobDefinition, jobFromModule } from '../api/job';
 import { JobCatalog, jobStoreIn } from '../catalog';
 import { runTask, type TaskResult, type TaskSpec } from '../exec';
 import type { DStreamGraph, DStreamNode } from '../graph';
@@ -41,7 +41,7 @@ export async function snapshot<T = unknown>(
   stream: string,
   options: SnapshotOptions,
 ): Promise<RDD<T>> {
-  const ssc = contextFor(job, () => undefined);
+  const ssc = contextFor(jobFromModule(job, 'the job given to snapshot()'), () => undefined);
   const node = namedStream(ssc.graph, ssc.name, stream);
   const store = jobStoreOf(options.store, ssc.name);
   const committed = await readCommittedBatches(store, ssc.name, ssc.graph);
@@ -130,8 +130,12 @@ function failingClearly(runner: ActionRunner, job: string, stream: string, time:
   const wrap = <R>(action: string, run: () => Promise<R>): Promise<R> =>
     run().catch((error: unknown) => {
       const reason = error instanceof Error ? error.message : String(error);
+      // The job goes on cleaning while a query runs: the oldest retained batches can go meanwhile.
+      const hint = causedByMissingData(error)
+        ? '; the job may have cleaned what the batch needs while the query ran: query a newer batch'
+        : '';
       throw new QueryFailedError(
-        `${action} on stream '${stream}' of job '${job}' at batch ${time} failed: ${reason}`,
+        `${action} on stream '${stream}' of job '${job}' at batch ${time} failed: ${reason}${hint}`,
         { job, stream, batchTime: time },
         { cause: error },
       );
@@ -141,4 +145,13 @@ function failingClearly(runner: ActionRunner, job: string, stream: string, time:
     take: (node, n) => wrap(`take(${n})`, () => runner.take(node, n)),
     scope: runner.scope,
   };
+}
+
+/** Whether data the lineage reads was missing from the store (by name: errors may come from elsewhere). */
+function causedByMissingData(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    const name = (e as { remoteName?: string }).remoteName ?? e.name;
+    if (name === 'MissingDataError' || name === 'MissingInputError') return true;
+  }
+  return false;
 }

@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RDD } from '../plan';
-import { formatJson, formatTable, snapshot } from '../query';
+import { snapshot } from '../query';
+import { formatJson, formatTable } from '../query/format';
 import { loadJobModule } from './job-loader';
 
 const USAGE = `usage: npm run query -- <job module> <stream> --run <query module> [options]

@@ -131,8 +131,12 @@ describe('snapshot', () => {
       // Blocks and held state of earlier batches are gone: the query recovers them in its own memory.
       await store.delete((await store.list('batches/')).map((e) => e.key));
       const before = await contentsOf(store);
-      const sessions = await snapshot<Pair<string, { count: number }>>(job, 'sessions', { store });
-      expect(await sessions.collect()).toEqual(recorded.get('sessions')!.get(11_000));
+      for (const name of ['sessions', 'totals', 'recent', 'words']) {
+        const rdd = await snapshot(job, name, { store });
+        expect({ name, rows: await rdd.collect() }).toEqual({ name, rows: recorded.get(name)!.get(11_000) });
+      }
+      const window = await snapshot(job, 'window', { store, at: 10_000 });
+      expect(await window.collect()).toEqual(recorded.get('window')!.get(10_000));
       const failing = await snapshot<Pair<string, number>>(job, 'totals', { store });
       const error = await failing
         .map(([word]) => {
@@ -194,6 +198,24 @@ describe('snapshot', () => {
     );
     const oldest = await snapshot(job, 'totals', { store, at: 8000 });
     expect(await oldest.collect()).toEqual(recorded.get('totals')!.get(8000));
+  });
+
+  it('fails a query whose batch the job cleaned while it ran, saying to query a newer batch', async () => {
+    const store = new MemoryStore();
+    const run = startStepped(store, 6);
+    try {
+      for (let i = 0; i < 6; i++) await run.step();
+    } finally {
+      await run.stop();
+    }
+    const totals = await snapshot(job, 'totals', { store, at: 6000 });
+    // As the job's cleaner would, once later checkpoints made it unnecessary.
+    await store.delete((await store.list('checkpoints/000000000004000/')).map((e) => e.key));
+    const error = await totals.collect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QueryFailedError);
+    expect((error as Error).message).toMatch(
+      /^collect\(\) on stream 'totals' of job 'word-state' at batch 6000 failed: .*checkpoint.*missing.*; the job may have cleaned what the batch needs while the query ran: query a newer batch$/,
+    );
   });
 
   it('refuses times that are not batches of the stream', async () => {
