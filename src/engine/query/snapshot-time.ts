@@ -34,7 +34,7 @@ export async function snapshotTime(request: SnapshotTimeRequest): Promise<number
     return newest;
   }
   await checkCommitted(request, at, newest);
-  const missing = at < committed.oldestManifest ? `its manifest` : request.missingAt(at);
+  const missing = at < committed.oldestManifest ? 'its manifest' : request.missingAt(at);
   if (missing) throw notRetained(request, at, missing);
   return at;
 }
@@ -76,8 +76,11 @@ async function checkCommitted(request: SnapshotTimeRequest, at: number, newest: 
         `${at} is not one of them (the newest is ${newest})`,
     );
   }
+  // Older manifests are gone: such a batch is reported as no longer retained.
+  if (at < committed.oldestManifest) return;
   const manifest = (await request.catalog.readManifest(at))?.value;
-  if (manifest && (manifest.status !== 'committed' || manifest.zeroTime !== zero)) {
+  if (!manifest) refuse(`batch ${at} has no manifest in the job's store`);
+  else if (manifest.status !== 'committed' || manifest.zeroTime !== zero) {
     refuse(`batch ${at} is ${manifest.status} under zero time ${manifest.zeroTime}, not a committed batch`);
   }
 }

@@ -198,6 +198,13 @@ describe('snapshot', () => {
     );
     const oldest = await snapshot(job, 'totals', { store, at: 8000 });
     expect(await oldest.collect()).toEqual(recorded.get('totals')!.get(8000));
+    // Past its manifest history the job forgets a batch's input ranges, and so the batch.
+    await store.delete(
+      (await store.list('manifests/')).filter((e) => e.key <= manifestKey(8000)).map((e) => e.key),
+    );
+    await expect(snapshot(job, 'totals', { store, at: 8000 })).rejects.toThrow(
+      /batch 8000 is no longer retained \(its manifest was cleaned by the job\); retained batches of stream 'totals' are 9000 to 20000/,
+    );
   });
 
   it('fails a query whose batch the job cleaned while it ran, saying to query a newer batch', async () => {
