@@ -8,11 +8,15 @@ export function formatTable(rows: readonly unknown[]): string {
   const columns = columnsOf(rows);
   const cells = rows.map((row) => columns.map((column) => formatCell(cellOf(row, column))));
   const widths = columns.map((column, i) => Math.max(column.length, ...cells.map((line) => line[i].length)));
-  const line = (values: readonly string[]) =>
-    values
-      .map((value, i) => value.padEnd(widths[i]))
-      .join(' | ')
-      .trimEnd();
+  const line = (values: readonly string[]) => {
+    // Empty cells at the end of a row are left off rather than drawn as separators.
+    let end = values.length;
+    while (end > 1 && values[end - 1] === '') end--;
+    return values
+      .slice(0, end)
+      .map((value, i) => (i === end - 1 ? value : value.padEnd(widths[i])))
+      .join(' | ');
+  };
   const rule = widths.map((width) => '-'.repeat(width)).join('-+-');
   return [line(columns), rule, ...cells.map(line)].join('\n');
 }
