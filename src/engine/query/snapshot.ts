@@ -11,6 +11,7 @@ import { BatchJobRunner, DEFAULT_EXCHANGE, DEFAULT_RETRY, DEFAULT_SPECULATION } 
 import { MapOutputTracker } from '../schedule/map-output-tracker';
 import { PartitionCache } from '../schedule/partition-cache';
 import { sleep } from '../schedule/waiting';
+import { ConfigError } from '../util/errors';
 import { type CommittedBatches, readCommittedBatches } from './committed-batches';
 import { QueryFailedError, UnknownStreamError } from './errors';
 import { missingFrom, retentionAfter } from './retention';
@@ -41,6 +42,7 @@ export async function snapshot<T = unknown>(
   stream: string,
   options: SnapshotOptions,
 ): Promise<RDD<T>> {
+  checkOptions(options);
   const ssc = contextFor(jobFromModule(job, 'the job given to snapshot()'), () => undefined);
   const node = namedStream(ssc.graph, ssc.name, stream);
   const store = jobStoreOf(options.store, ssc.name);
@@ -61,6 +63,18 @@ export async function snapshot<T = unknown>(
   const rdd = node.getOrCompute(time)!;
   const runner = queryRunner(ssc.graph, ssc.name, committed, time, store, options.workers ?? 2);
   return new RDD<T>(rdd.node as LineageNode<T>, failingClearly(runner, ssc.name, stream, time));
+}
+
+function checkOptions(options: SnapshotOptions): void {
+  const { store, workers } = options ?? {};
+  if (typeof store !== 'string' && typeof (store as Store | undefined)?.get !== 'function') {
+    throw new ConfigError(
+      "snapshot needs { store }: the Store the job was started with, or its location ('s3://bucket/prefix/', a directory)",
+    );
+  }
+  if (workers !== undefined && (!Number.isInteger(workers) || workers <= 0)) {
+    throw new ConfigError(`snapshot: workers must be a positive whole number, got ${workers}`, { workers });
+  }
 }
 
 function namedStream(graph: DStreamGraph, job: string, name: string): DStreamNode<unknown> {

@@ -242,6 +242,16 @@ describe('snapshot', () => {
     expect((await snapshot(job, 'window', { store })).time).toBe(2000);
   });
 
+  it('refuses options it cannot use', async () => {
+    await expect(snapshot(job, 'totals', {} as never)).rejects.toThrow(/snapshot needs \{ store \}/);
+    await expect(snapshot(job, 'totals', { store: new MemoryStore(), workers: 0 })).rejects.toThrow(
+      /workers must be a positive whole number, got 0/,
+    );
+    await expect(snapshot(job, 'totals', { store: 'bucket/prefix' })).rejects.toThrow(
+      /store 'bucket\/prefix' is ambiguous/,
+    );
+  });
+
   it('names the known streams when asked for an unknown one', async () => {
     const error = await snapshot(job, 'sesions', { store: new MemoryStore() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnknownStreamError);
