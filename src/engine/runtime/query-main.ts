@@ -13,10 +13,10 @@ const USAGE = `usage: npm run query -- <job module> <stream> --run <query module
 
 Runs a query over <stream>, a stream the job names with .named('<stream>'), at a committed batch of
 the job, while the job keeps running. The query reads only committed data and writes nothing to the
-job's store. The query module's default export takes the stream's dataset (an RDD) and returns
-  an RDD, e.g.  export default (rdd) => rdd.filter(([, n]) => n > 10)   its rows are printed
-  a promise, e.g. export default async (rdd) => (await rdd.collect()).length   its value is printed
-                                                                        (an array: one row each)
+job's store. The query module's default export takes the stream's dataset (an RDD) and returns an
+RDD, whose rows are printed, or a promise of any value (an array is printed one row per element):
+  export default (rdd) => rdd.filter(([, total]) => total > 10)
+  export default async (rdd) => ({ keys: (await rdd.collect()).length })
 
 options:
   --run <module>      the query module (required)
@@ -112,7 +112,9 @@ function loadQueryModule(path: string): Query {
   try {
     loaded = require(absolute);
   } catch (error) {
-    throw new Error(`cannot load query module ${absolute}: ${(error as Error).message}`, { cause: error });
+    // The first line says what went wrong; the require stack after it would only name this file.
+    const reason = (error as Error).message.split('\n')[0];
+    throw new Error(`cannot load query module ${absolute}: ${reason}`, { cause: error });
   }
   const query = (loaded as { default?: unknown })?.default ?? loaded;
   if (typeof query !== 'function') {
