@@ -9,13 +9,7 @@ import { runWithBatchRetries } from './batch-retry';
 import { Cleaner } from './cleaner';
 import type { CoordinatorOptions } from './coordinator-options';
 import { DataPlane } from './data-plane';
-import {
-  BatchFailedError,
-  CoordinatorCrash,
-  type CrashPoint,
-  operatorOf,
-  ScheduleError,
-} from './errors';
+import { BatchFailedError, CoordinatorCrash, type CrashPoint, operatorOf, ScheduleError } from './errors';
 import { InputTracker } from './input-tracker';
 import { type BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
 import { busOf, type ListenerBus } from './listener-bus';
