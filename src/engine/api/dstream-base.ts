@@ -1,5 +1,6 @@
 import { type DStreamNode, InvalidGraphError, TransformedDStream, UnionDStream } from '../graph';
 import { checkPartitions, type Pair, type RDD } from '../plan';
+import { refuseAsyncFunction } from '../plan/nodes/record-steps';
 import { type Duration, toMillis } from '../util/duration';
 import type { StreamingContext } from './streaming-context';
 
@@ -23,18 +24,22 @@ export class DStream<T> {
   }
 
   map<U>(f: (value: T) => U): DStream<U> {
+    refuseAsyncFunction('map', f);
     return transformed(this, 'map', (rdd) => rdd.map(f));
   }
 
   flatMap<U>(f: (value: T) => Iterable<U>): DStream<U> {
+    refuseAsyncFunction('flatMap', f);
     return transformed(this, 'flatMap', (rdd) => rdd.flatMap(f));
   }
 
   filter(predicate: (value: T) => boolean): DStream<T> {
+    refuseAsyncFunction('filter', predicate);
     return transformed(this, 'filter', (rdd) => rdd.filter(predicate));
   }
 
   mapPartitions<U>(f: (rows: T[], partition: number) => Iterable<U>): DStream<U> {
+    refuseAsyncFunction('mapPartitions', f);
     return transformed(this, 'mapPartitions', (rdd) => rdd.mapPartitions(f));
   }
 

@@ -4,6 +4,7 @@
  * stream has them.
  */
 import { addMethods } from '../util/add-methods';
+import { AsyncOperations } from './async-operations';
 import { DStream } from './dstream-base';
 import { OutputOperations } from './output-operations';
 import { PairOperations } from './pair-operations';
@@ -11,10 +12,15 @@ import { StateOperations } from './state-operations';
 import { WindowOperations } from './window-operations';
 
 declare module './dstream-base' {
-  interface DStream<T> extends PairOperations, WindowOperations<T>, StateOperations, OutputOperations<T> {}
+  interface DStream<T>
+    extends PairOperations,
+      WindowOperations<T>,
+      StateOperations,
+      OutputOperations<T>,
+      AsyncOperations<T> {}
 }
 
-addMethods(DStream, [PairOperations, WindowOperations, StateOperations, OutputOperations]);
+addMethods(DStream, [PairOperations, WindowOperations, StateOperations, OutputOperations, AsyncOperations]);
 
 export type { MapWithStateOptions, MapWithStateStream, StateOptions } from './state-operations';
 export type { ReduceByKeyWindowOptions, ReduceWindowOptions } from './window-operations';
