@@ -6,6 +6,8 @@ import {
 } from '../plan/async-operations';
 import { type DStream, transformed } from './dstream-base';
 
+export type { AsyncPartitionFunction, AsyncRecordFunction, MapAsyncOptions } from '../plan/async-operations';
+
 /** Per-batch transformations whose user code is async (enrichment from a table or an HTTP service). */
 export class AsyncOperations<T> {
   /**
