@@ -23,6 +23,7 @@ export class DStreamGraph implements GraphHandle {
   private readonly lineage = new Map<string, LineageNode<unknown>>();
   private started = false;
   zeroTime = 0;
+  /** The newest batch generated: slice() reads back from it. */
   latestBatchTime?: number;
   /** What tasks do when user code fails on input records (the context's `onRecordError`). */
   recordErrors: RecordErrorPolicy = DEFAULT_RECORD_ERRORS;
