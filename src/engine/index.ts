@@ -24,6 +24,7 @@ export {
   TransformError,
 } from './graph';
 export { ManualClock, SystemClock } from './io/clock';
+export * from './io/dataset-errors';
 export type { DecoderName, RecordDecoder, RecordMeta } from './io/decoders';
 export { FsStore } from './io/fs-store';
 export type { GeneratorOptions } from './io/generator-source';
@@ -44,17 +45,31 @@ export { storeFrom } from './io/store-location';
 export {
   ActionNotAvailableError,
   AsyncRecordError,
+  type Compare,
+  compareValues,
+  EmptyCollectionError,
   type Pair,
   PlanError,
   PromiseReturnedError,
   RDD,
+  type SortOptions,
   UserFunctionError,
 } from './plan';
 export {
+  type BatchCompleted,
+  type BatchFailed,
   BatchFailedError,
   type BatchInfo,
   type BatchManifest,
+  type BatchSubmitted,
+  type CoordinatorNotice,
   readManifest,
+  type SpeculativeTaskLaunched,
+  type StageCompleted,
+  type StreamingListener,
+  type StreamingStarted,
+  type StreamingStopped,
+  type TaskFailed,
   TaskFailedError,
 } from './schedule';
 export { BytePattern, containsBytes, indexOfBytes, splitBytes, utf8Bytes } from './util/bytes';

@@ -5,9 +5,11 @@
  */
 import { addMethods } from '../util/add-methods';
 import { AsyncOperations } from './async-operations';
+import { DatasetOperations } from './dataset-operations';
 import { DStream } from './dstream-base';
 import { OutputOperations } from './output-operations';
 import { PairOperations } from './pair-operations';
+import { PartitionOutputOperations } from './partition-output';
 import { StateOperations } from './state-operations';
 import { WindowOperations } from './window-operations';
 
@@ -17,11 +19,23 @@ declare module './dstream-base' {
       WindowOperations<T>,
       StateOperations,
       OutputOperations<T>,
+      PartitionOutputOperations<T>,
+      DatasetOperations,
       AsyncOperations<T> {}
 }
 
-addMethods(DStream, [PairOperations, WindowOperations, StateOperations, OutputOperations, AsyncOperations]);
+addMethods(DStream, [
+  PairOperations,
+  WindowOperations,
+  StateOperations,
+  OutputOperations,
+  PartitionOutputOperations,
+  DatasetOperations,
+  AsyncOperations,
+]);
 
+export type { JoinDatasetOptions } from './dataset-operations';
+export type { PartitionAction } from './partition-output';
 export type { MapWithStateOptions, MapWithStateStream, StateOptions } from './state-operations';
 export type { ReduceByKeyWindowOptions, ReduceWindowOptions } from './window-operations';
 export { DStream };

@@ -22,8 +22,10 @@ import {
   type ExchangePolicy,
   type RetryPolicy,
   type SpeculationPolicy,
+  type StreamingListener,
 } from '../schedule';
 import { type Duration, toMillis } from '../util/duration';
+import { type Dataset, type DatasetOptions, DatasetRegistry } from './dataset';
 import { DStream } from './dstream';
 
 export interface StreamingContextOptions {
@@ -82,6 +84,8 @@ export interface StartOptions {
   /** Where the coordinator reports notable events (a retried batch, a rebuilt job identity). */
   coordinatorLog?: (line: string) => void;
   onBatch?: (info: BatchInfo) => void;
+  /** What watches the job (see StreamingListener); more can be added with addStreamingListener. */
+  listeners?: readonly StreamingListener[];
   /** Batch times are `zeroTime + k * batchInterval`; default: now, rounded down to the interval. */
   zeroTime?: number;
   /** Stop after this many batches (default: run until stop()). */
@@ -103,6 +107,9 @@ export class StreamingContext {
     ownInvoker?: Invoker<TaskSpec, TaskResult>;
   };
   private coordinatorRef?: Coordinator;
+  private readonly listeners: StreamingListener[] = [];
+  /** The job's datasets; their listings are recorded in the job's store when the context starts. */
+  readonly datasets: DatasetRegistry;
 
   constructor(options: StreamingContextOptions) {
     this.batchMs = toMillis(options.batchInterval, 'batchInterval');
@@ -117,6 +124,33 @@ export class StreamingContext {
     this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
     this.graph = new DStreamGraph(this.batchMs, this.defaultPartitions);
     this.graph.recordErrors = recordErrorPolicy(options.onRecordError);
+    this.datasets = new DatasetRegistry(this.defaultPartitions);
+  }
+
+  /**
+   * The objects under `location` (`s3://bucket/prefix/`, a directory, or a Store) as a dataset that does
+   * not change with the batch time: use `dataset.rdd()` in transform or foreachBatch, or join a stream
+   * with it (`joinDataset`). It is listed once when the job starts and read once per process.
+   */
+  dataset<T = string>(location: string | Store, options: DatasetOptions<T> = {}): Dataset<T> {
+    this.requireNotStarted('dataset');
+    return this.datasets.fromStore(location, options);
+  }
+
+  /** `values` as a dataset of `partitions` partitions (default: the context's). */
+  parallelize<T>(values: readonly T[], partitions?: number): Dataset<T> {
+    this.requireNotStarted('parallelize');
+    return this.datasets.fromValues(values, partitions);
+  }
+
+  private requireNotStarted(operation: string): void {
+    // A dataset is listed when the context starts; one made later would have no recorded listing.
+    if (this.running) {
+      throw new InvalidGraphError(
+        `${operation}() after the context has started; create every dataset before start()`,
+        { operation },
+      );
+    }
   }
 
   /** One array per batch: batch i receives `batches[i]`. For tests and examples. */
@@ -167,6 +201,15 @@ export class StreamingContext {
     return new DStream(this, new InputDStream(this.graph, name, source, partitions));
   }
 
+  /**
+   * Adds a listener for batches submitted, completed and failed, stages, task failures and notices (as
+   * Spark's addStreamingListener). Listeners added after start() see events from then on.
+   */
+  addStreamingListener(listener: StreamingListener): void {
+    this.listeners.push(listener);
+    this.coordinatorRef?.bus.add(listener);
+  }
+
   /** Validates the graph and starts running batches in the background. */
   start(options: StartOptions = {}): void {
     if (this.running) throw new InvalidGraphError('the context is already started; a context starts once');
@@ -200,12 +243,16 @@ export class StreamingContext {
       holdMb: options.holdMb,
       log: options.coordinatorLog,
       onBatch: options.onBatch,
+      listeners: [...this.listeners, ...(options.listeners ?? [])],
       taskMemoryMb: options.taskMemoryMb,
     });
     this.coordinatorRef = coordinator;
     const abort = new AbortController();
-    const done = coordinator
-      .run({ batches: options.batches, signal: abort.signal })
+    // Datasets are listed (or their recorded listing found) before the first batch, so an empty location
+    // fails the start, not a batch, and every task reads the same objects.
+    const done = this.datasets
+      .pinAll(store)
+      .then(() => coordinator.run({ batches: options.batches, signal: abort.signal }))
       .finally(() => ownInvoker?.close());
     done.catch(() => undefined); // surfaced through awaitTermination()
     this.running = { done, abort, ownInvoker };
