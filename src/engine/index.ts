@@ -31,6 +31,7 @@ export type { GeneratorOptions } from './io/generator-source';
 export type { StartingPosition, TrimmedPolicy } from './io/kinesis-source';
 export { type ByteLog, MemoryByteSource, type MemoryByteSourceOptions } from './io/memory-byte-source';
 export { MemoryStore } from './io/memory-store';
+export type { ObjectDecoder, ObjectFormat } from './io/object-formats';
 export type {
   Clock,
   DeadLetter,
