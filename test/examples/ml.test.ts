@@ -91,8 +91,10 @@ function batchFit(xs: readonly number[], start: Stats) {
 function expectStatsClose(model: SegmentModel, expected: Stats): void {
   const actual = [model.free.weight, model.free.sum, model.free.sumSquares];
   const actualJam = [model.congested.weight, model.congested.sum, model.congested.sumSquares];
-  expected.free.forEach((v, i) => expect(actual[i]).toBeCloseTo(v, 7));
-  expected.jam.forEach((v, i) => expect(actualJam[i]).toBeCloseTo(v, 7));
+  for (let i = 0; i < 3; i++) {
+    expect(actual[i]).toBeCloseTo(expected.free[i], 7);
+    expect(actualJam[i]).toBeCloseTo(expected.jam[i], 7);
+  }
 }
 
 function modelsOf(batch: Pair<string, SegmentModel>[]): Map<string, SegmentModel> {
