@@ -11,8 +11,11 @@ export interface Owner {
   escalation: string;
 }
 
-/** Absolute, so every process (tasks in threads or Lambda emulation) finds the same files. */
-export const OWNERS_LOCATION = resolve(__dirname, 'data');
+/**
+ * The owners table's location: SLUICE_OWNERS_LOCATION (e.g. `s3://bucket/owners/` on AWS), else the
+ * example's data folder, absolute so every process (worker threads, emulated Lambda) finds the same files.
+ */
+export const OWNERS_LOCATION = process.env.SLUICE_OWNERS_LOCATION ?? resolve(__dirname, 'data');
 
 export class BadOwnerRecordError extends Error {
   override name = 'BadOwnerRecordError';
