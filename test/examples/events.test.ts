@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import fc from 'fast-check';
 import { apiEvent } from '../../examples/events/api-traffic';
 import { alertLine, buildApp, type ServiceAlert } from '../../examples/events/event-pipeline';
 import { ManualClock, type Pair, StreamingContext } from '../../src/engine';
@@ -13,7 +14,7 @@ import { ManualClock, type Pair, StreamingContext } from '../../src/engine';
 const BATCH_MS = 1000;
 
 /** Runs the app over `inputs` (batch i at time (i + 1) s) and keeps every batch of its trending and alerts. */
-async function runApp(inputs: string[][], partitions = 3) {
+async function runApp(inputs: string[][], partitions = 3, workers = 2) {
   const ssc = new StreamingContext({ batchInterval: BATCH_MS, partitions, name: 'events-test' });
   const app = buildApp(ssc, ssc.queueStream(inputs), { report: false });
   const trending = new Map<number, Pair<string, number>[][]>();
@@ -28,6 +29,7 @@ async function runApp(inputs: string[][], partitions = 3) {
     clock: new ManualClock(0, { autoAdvance: true }),
     zeroTime: 0,
     batches: inputs.length,
+    workers,
     retry: { backoffMs: 0 },
   });
   await ssc.awaitTermination();
@@ -48,6 +50,32 @@ function eventsIn(inputs: string[][], end: number, windowMs: number) {
     if (time > end - windowMs && time <= end) events.push(...inputs[b].map((line) => JSON.parse(line)));
   }
   return events;
+}
+
+/** The top 5 endpoints of the 10 s window ending at `time`, counted directly. */
+function expectedTrending(inputs: string[][], time: number): Pair<string, number>[] {
+  const counts = new Map<string, number>();
+  for (const e of eventsIn(inputs, time, 10_000)) counts.set(e.endpoint, (counts.get(e.endpoint) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5);
+}
+
+/** The services with at least 5% server errors among at least 50 requests in the 5 s ending at `time`. */
+function expectedAlerts(inputs: string[][], time: number) {
+  const perService = new Map<string, [number, number]>();
+  for (const e of eventsIn(inputs, time, 5000)) {
+    const [errors, requests] = perService.get(e.service) ?? [0, 0];
+    perService.set(e.service, [errors + (e.status >= 500 ? 1 : 0), requests + 1]);
+  }
+  return [...perService.entries()]
+    .filter(([, [errors, requests]]) => requests >= 50 && errors / requests >= 0.05)
+    .map(([service, [errors, requests]]) => ({ service, errors, requests, rate: errors / requests }))
+    .sort((a, b) => (a.service < b.service ? -1 : 1));
+}
+
+function alertsAt(alerts: Map<number, ServiceAlert[]>, time: number) {
+  return (alerts.get(time) ?? [])
+    .map(({ service, errors, requests, rate }) => ({ service, errors, requests, rate }))
+    .sort((a, b) => (a.service < b.service ? -1 : 1));
 }
 
 function ownersFile(): Map<string, { team: string; channel: string; escalation: string }> {
@@ -71,15 +99,7 @@ describe('API event analytics (examples/events)', () => {
   it('reports the top 5 endpoints of the last 10 s every 2 s, as counted directly', () => {
     const times = [...run.trending.keys()].sort((a, b) => a - b);
     expect(times).toEqual(Array.from({ length: 16 }, (_, i) => (i + 1) * 2000));
-    for (const time of times) {
-      const counts = new Map<string, number>();
-      for (const e of eventsIn(inputs, time, 10_000))
-        counts.set(e.endpoint, (counts.get(e.endpoint) ?? 0) + 1);
-      const expected = [...counts.entries()]
-        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-        .slice(0, 5);
-      expect(run.trending.get(time)).toEqual([expected]);
-    }
+    for (const time of times) expect(run.trending.get(time)).toEqual([expectedTrending(inputs, time)]);
     // The promotion of GET /categories/{id} (from event 15,000) takes it to the top within the window.
     expect(run.trending.get(16_000)![0][0][0]).toBe('GET /search');
     expect(run.trending.get(24_000)![0][0][0]).toBe('GET /categories/{id}');
@@ -87,19 +107,7 @@ describe('API event analytics (examples/events)', () => {
 
   it('alerts, each second, exactly the services whose 5xx share over the last 5 s is at least 5% of 50+ requests', () => {
     for (let time = BATCH_MS; time <= inputs.length * BATCH_MS; time += BATCH_MS) {
-      const perService = new Map<string, [number, number]>();
-      for (const e of eventsIn(inputs, time, 5000)) {
-        const [errors, requests] = perService.get(e.service) ?? [0, 0];
-        perService.set(e.service, [errors + (e.status >= 500 ? 1 : 0), requests + 1]);
-      }
-      const expected = [...perService.entries()]
-        .filter(([, [errors, requests]]) => requests >= 50 && errors / requests >= 0.05)
-        .map(([service, [errors, requests]]) => ({ service, errors, requests, rate: errors / requests }))
-        .sort((a, b) => (a.service < b.service ? -1 : 1));
-      const actual = (run.alerts.get(time) ?? [])
-        .map(({ service, errors, requests, rate }) => ({ service, errors, requests, rate }))
-        .sort((a, b) => (a.service < b.service ? -1 : 1));
-      expect(actual).toEqual(expected);
+      expect(alertsAt(run.alerts, time)).toEqual(expectedAlerts(inputs, time));
     }
   });
 
@@ -138,6 +146,40 @@ describe('API event analytics (examples/events)', () => {
     const [alert] = alerts.get(1000)!;
     expect(alert).toEqual({ service: 'ledger', errors: 30, requests: 60, rate: 0.5, owner: null });
     expect(alertLine(alert)).toContain("no owner on record for 'ledger'");
+  });
+
+  it('gives the same trending and alerts as direct counts for any events, partitions and workers', async () => {
+    const eventArb = fc
+      .record({
+        endpoint: fc.constantFrom('GET /a', 'GET /b', 'POST /c', 'GET /d', 'GET /e', 'GET /f', 'GET /g'),
+        status: fc.constantFrom(200, 200, 200, 404, 500, 503),
+        latencyMs: fc.nat(2000),
+      })
+      .map(({ endpoint, status, latencyMs }) =>
+        JSON.stringify({
+          service: endpoint.slice(-1) < 'd' ? 'front' : 'back',
+          endpoint,
+          status,
+          latencyMs,
+          userId: 'u1',
+        }),
+      );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(eventArb, { maxLength: 40 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (batches, partitions, workers) => {
+          const { trending, alerts } = await runApp(batches, partitions, workers);
+          for (let time = BATCH_MS; time <= batches.length * BATCH_MS; time += BATCH_MS) {
+            const top = expectedTrending(batches, time);
+            if (time % 2000 === 0) expect(trending.get(time)).toEqual(top.length > 0 ? [top] : []);
+            expect(alertsAt(alerts, time)).toEqual(expectedAlerts(batches, time));
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
   });
 
   it('runs with npm run example:events on the memory runtime, printing trending endpoints', () => {
