@@ -9,7 +9,7 @@ import { SEGMENTS } from '../../examples/ml/road-network';
 import { buildApp } from '../../examples/ml/traffic-pipeline';
 import type { SegmentModel } from '../../examples/ml/travel-time-model';
 import type { Pair } from '../../src/engine';
-import { runBatches } from '../../src/engine/testing';
+import { runBatches, runBatchesDetailed } from '../../src/engine/testing';
 
 /** [weight, Σ r·x, Σ r·x²] of the free-flow and the congested regime. */
 type Stats = { free: number[]; jam: number[] };
@@ -165,6 +165,27 @@ describe('online travel-time model (examples/ml)', () => {
       expect(gap.p).toBeLessThan(0.005);
       expect(gap.jam).toBeLessThan(0.04);
     }
+  });
+
+  it('dead-letters a record that is not a traversal of a mapped segment instead of learning from it', async () => {
+    const clean = batchesOf(gpsRecord, 2, 200);
+    const bad = [
+      JSON.stringify({ report: 1, vehicle: 'v1', segment: 'nowhere-rd', travelTimeS: 30 }),
+      JSON.stringify({ report: 2, vehicle: 'v1', segment: 'bridge', travelTimeS: -4 }),
+      'not json',
+    ];
+    const build = (lines: Parameters<typeof buildApp>[1]) =>
+      buildApp(lines.context, lines, { report: false }).models;
+    const withBad = await runBatchesDetailed([[...clean[0], ...bad], clean[1]], build, { partitions: 2 });
+    expect(withBad.outputs).toEqual(await runBatches(clean, build, { partitions: 2 }));
+    const records = [];
+    for (const { key } of await withBad.store.list('deadletters/')) {
+      records.push(...JSON.parse(new TextDecoder().decode(await withBad.store.get(key))).records);
+    }
+    expect(records.map((r: { data: string }) => r.data).sort()).toEqual([...bad].sort());
+    expect(records.map((r: { error: string }) => r.error).join('\n')).toMatch(
+      /segment "nowhere-rd", which is not on the map/,
+    );
   });
 
   it('runs with npm run example:ml on the memory runtime, printing the model quality every interval', () => {
