@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { apiEvent } from '../../examples/events/api-traffic';
 import { alertLine, buildApp, type ServiceAlert } from '../../examples/events/event-pipeline';
-import { ManualClock, type Pair, StreamingContext } from '../../src/engine';
+import { ManualClock, MemoryStore, type Pair, StreamingContext } from '../../src/engine';
 
 const BATCH_MS = 1000;
 
@@ -25,7 +25,9 @@ async function runApp(inputs: string[][], partitions = 3, workers = 2) {
   app.alerts.foreachBatch(async (rdd, time) => {
     alerts.set(time, await rdd.collect());
   });
+  const store = new MemoryStore();
   ssc.start({
+    store,
     clock: new ManualClock(0, { autoAdvance: true }),
     zeroTime: 0,
     batches: inputs.length,
@@ -33,7 +35,11 @@ async function runApp(inputs: string[][], partitions = 3, workers = 2) {
     retry: { backoffMs: 0 },
   });
   await ssc.awaitTermination();
-  return { trending, alerts };
+  const deadLetters: { data: string; error: string; position: unknown }[] = [];
+  for (const { key } of await store.list('deadletters/')) {
+    deadLetters.push(...JSON.parse(new TextDecoder().decode(await store.get(key))).records);
+  }
+  return { trending, alerts, deadLetters };
 }
 
 function generated(batches: number, perBatch: number): string[][] {
@@ -146,6 +152,21 @@ describe('API event analytics (examples/events)', () => {
     const [alert] = alerts.get(1000)!;
     expect(alert).toEqual({ service: 'ledger', errors: 30, requests: 60, rate: 0.5, owner: null });
     expect(alertLine(alert)).toContain("no owner on record for 'ledger'");
+  });
+
+  it('dead-letters malformed events with the reason and counts only the good ones', async () => {
+    const good = generated(2, 300);
+    const bad = [
+      '{"service":"search"}',
+      '{"service":"search","endpoint":"GET /search","status":99}',
+      '<html>',
+    ];
+    const withBad = await runApp([[...good[0], ...bad], good[1]]);
+    expect(withBad.trending.get(2000)).toEqual([expectedTrending(good, 2000)]);
+    // Both shuffles that read the parsed events report them, so records are told apart by position.
+    const byPosition = new Map(withBad.deadLetters.map((r) => [JSON.stringify(r.position), r.data]));
+    expect([...byPosition.values()].sort()).toEqual([...bad].sort());
+    expect(withBad.deadLetters.map((r) => r.error).join('\n')).toMatch(/status must be an HTTP status code/);
   });
 
   it('gives the same trending and alerts as direct counts for any events, partitions and workers', async () => {
