@@ -6,8 +6,7 @@
  */
 import type { DStream, Pair, StreamingContext } from '../../src/engine';
 import type { ApiEvent } from './api-traffic';
-import type { Owner } from './owners';
-import { joinOwners } from './owners-join';
+import { decodeOwners, OWNERS_LOCATION, type Owner } from './owners';
 
 export const TRENDING = { window: '10s', slide: '2s', top: 5 } as const;
 export const ERROR_WINDOW = '5s';
@@ -82,7 +81,10 @@ export function buildApp(ssc: StreamingContext, lines: DStream<string>, options:
   const failing = errorRates.filter(
     ([, [errors, requests]]) => requests >= ALERT_MIN_REQUESTS && errors / requests >= ALERT_ERROR_RATE,
   );
-  const alerts = joinOwners(ssc, failing).map(
+  // A small table: listed when the job starts, read once per process, broadcast to the tasks, never re-read
+  // per batch. A left outer join, so a service missing from the table still alerts.
+  const owners = ssc.dataset<Pair<string, Owner>>(OWNERS_LOCATION, { decode: decodeOwners, name: 'owners' });
+  const alerts = failing.leftOuterJoinDataset(owners, { broadcast: true }).map(
     ([service, [[errors, requests], owner]]): ServiceAlert => ({
       service,
       errors,
