@@ -4,8 +4,14 @@ import * as path from 'node:path';
 import { StoreError } from '../../src/engine/io/errors';
 import { FS_STORE_TEMP_PREFIX, FsStore } from '../../src/engine/io/fs-store';
 import { MemoryStore } from '../../src/engine/io/memory-store';
+import { OverlayStore } from '../../src/engine/io/overlay-store';
 import { PrefixedStore } from '../../src/engine/io/prefixed-store';
 import { describeStoreBehaviour } from './store-behaviour';
+
+/** Listings without write times, which differ run to run. */
+function keysAndSizes(entries: { key: string; size: number }[]) {
+  return entries.map(({ key, size }) => ({ key, size }));
+}
 
 async function tempRoot(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), 'sluice-fs-store-'));
@@ -30,6 +36,18 @@ describeStoreBehaviour('PrefixedStore over FsStore', async () => {
   };
 });
 
+describeStoreBehaviour('OverlayStore over MemoryStore', async () => ({
+  store: new OverlayStore(new MemoryStore()),
+}));
+
+describeStoreBehaviour('OverlayStore over FsStore', async () => {
+  const root = await tempRoot();
+  return {
+    store: new OverlayStore(new FsStore({ root })),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+});
+
 describe('MemoryStore', () => {
   it('reports how many objects and bytes it holds', async () => {
     const store = new MemoryStore();
@@ -49,11 +67,11 @@ describe('PrefixedStore', () => {
     await inner.put('jobs/other/x', new Uint8Array(1));
     const store = new PrefixedStore(inner, 'jobs/wc/');
     await store.put('batch-1/out', new Uint8Array(2));
-    expect(await inner.list('')).toEqual([
+    expect(await inner.list('')).toMatchObject([
       { key: 'jobs/other/x', size: 1 },
       { key: 'jobs/wc/batch-1/out', size: 2 },
     ]);
-    expect(await store.list('')).toEqual([{ key: 'batch-1/out', size: 2 }]);
+    expect(await store.list('')).toMatchObject([{ key: 'batch-1/out', size: 2 }]);
     await store.delete(['batch-1/out', 'x']);
     expect(await inner.has('jobs/other/x')).toBe(true);
     expect(await inner.has('jobs/wc/batch-1/out')).toBe(false);
@@ -64,7 +82,69 @@ describe('PrefixedStore', () => {
     const store = new PrefixedStore(new PrefixedStore(inner, 'jobs/'), 'wc/');
     await store.put('k', new Uint8Array([1]));
     expect(await inner.get('jobs/wc/k')).toEqual(new Uint8Array([1]));
-    expect(await store.list('')).toEqual([{ key: 'k', size: 1 }]);
+    expect(await store.list('')).toMatchObject([{ key: 'k', size: 1 }]);
+  });
+});
+
+describe('OverlayStore', () => {
+  const bytes = (...values: number[]) => new Uint8Array(values);
+
+  async function baseWith(entries: Record<string, number[]>): Promise<MemoryStore> {
+    const base = new MemoryStore();
+    for (const [key, values] of Object.entries(entries)) await base.put(key, bytes(...values));
+    return base;
+  }
+
+  it('reads what the base store holds, whole and by range', async () => {
+    const overlay = new OverlayStore(await baseWith({ 'm/1': [1, 2, 3] }));
+    expect(await overlay.get('m/1')).toEqual(bytes(1, 2, 3));
+    expect(await overlay.getRange('m/1', 1, 3)).toEqual(bytes(2, 3));
+    expect(await overlay.has('m/1')).toBe(true);
+    expect((await overlay.getVersioned('m/1'))?.body).toEqual(bytes(1, 2, 3));
+  });
+
+  it('keeps writes and deletes to itself: the base store is unchanged', async () => {
+    const base = await baseWith({ 'm/1': [1], 'm/2': [2] });
+    const overlay = new OverlayStore(base);
+    await overlay.put('m/1', bytes(9));
+    await overlay.put('m/3', bytes(3));
+    await overlay.delete(['m/2']);
+    await overlay.putIf('m/4', bytes(4), { ifAbsent: true });
+    expect(await overlay.get('m/1')).toEqual(bytes(9));
+    expect(await overlay.has('m/2')).toBe(false);
+    expect(keysAndSizes(await overlay.list('m/'))).toEqual([
+      { key: 'm/1', size: 1 },
+      { key: 'm/3', size: 1 },
+      { key: 'm/4', size: 1 },
+    ]);
+    expect(keysAndSizes(await base.list(''))).toEqual([
+      { key: 'm/1', size: 1 },
+      { key: 'm/2', size: 1 },
+    ]);
+    expect(await base.get('m/1')).toEqual(bytes(1));
+    expect(overlay.stats()).toEqual({ objects: 3, bytes: 3, deleted: 1 });
+  });
+
+  it('shows a key deleted here and written again with the new bytes', async () => {
+    const overlay = new OverlayStore(await baseWith({ k: [1] }));
+    await overlay.delete(['k']);
+    expect(await overlay.get('k')).toBeUndefined();
+    await overlay.put('k', bytes(2));
+    expect(await overlay.get('k')).toEqual(bytes(2));
+    expect(keysAndSizes(await overlay.list(''))).toEqual([{ key: 'k', size: 1 }]);
+  });
+
+  it('checks conditional writes against the base version until the key is written here', async () => {
+    const base = await baseWith({ k: [1] });
+    const overlay = new OverlayStore(base);
+    await expect(overlay.putIf('k', bytes(2), { ifAbsent: true })).rejects.toThrow(/already exists/);
+    const { version } = (await base.getVersioned('k'))!;
+    const mine = await overlay.putIf('k', bytes(2), { ifVersion: version });
+    expect(mine).not.toBe(version);
+    await expect(overlay.putIf('k', bytes(3), { ifVersion: version })).rejects.toThrow(/changed/);
+    await overlay.putIf('k', bytes(3), { ifVersion: mine });
+    expect(await overlay.get('k')).toEqual(bytes(3));
+    expect(await base.get('k')).toEqual(bytes(1));
   });
 });
 
@@ -176,8 +256,8 @@ describe('FsStore', () => {
     await store.put('dir/real', new Uint8Array([1]));
     await writeFile(path.join(root, 'dir', `${FS_STORE_TEMP_PREFIX}abc123`), new Uint8Array([1, 2]));
     await writeFile(path.join(root, `${FS_STORE_TEMP_PREFIX}def456`), new Uint8Array([1, 2]));
-    expect(await store.list('')).toEqual([{ key: 'dir/real', size: 1 }]);
-    expect(await store.list('dir/')).toEqual([{ key: 'dir/real', size: 1 }]);
+    expect(await store.list('')).toMatchObject([{ key: 'dir/real', size: 1 }]);
+    expect(await store.list('dir/')).toMatchObject([{ key: 'dir/real', size: 1 }]);
   });
 
   it('wraps a failed write in a StoreError with the key and the fs error as cause', async () => {
@@ -192,7 +272,7 @@ describe('FsStore', () => {
     expect((err as StoreError).context).toMatchObject({ key: 'a/b', op: 'put' });
     // fs errors come from another realm than jest's sandbox, so check the errno code, not instanceof.
     expect((err as StoreError).cause).toMatchObject({ code: expect.stringMatching(/^E[A-Z]+$/) });
-    expect(await store.list('')).toEqual([{ key: 'a', size: 1 }]);
+    expect(await store.list('')).toMatchObject([{ key: 'a', size: 1 }]);
   });
 
   it('wraps a failed overwrite of a directory path and leaves no temp file', async () => {
