@@ -4,7 +4,7 @@
  * crosses a threshold, naming the team that owns it. The generator-fed job and the Kinesis job both
  * build this.
  */
-import type { DStream, Pair, StreamingContext } from '../../src/engine';
+import type { DStream, Pair, StreamingContext } from 'sluice';
 import type { ApiEvent } from './api-traffic';
 import { decodeOwners, OWNERS_LOCATION, type Owner } from './owners';
 

@@ -2,7 +2,7 @@
  * API event analytics fed by synthetic gateway logs (memory and threads runtimes).
  * A job is code: the coordinator and every task process load this module and build the same graph.
  */
-import { defineJob } from '../../src/engine';
+import { defineJob } from 'sluice';
 import { apiEvent } from './api-traffic';
 import { buildApp } from './event-pipeline';
 

@@ -3,7 +3,7 @@
  * one `{ service, team, channel, escalation }` per line, as a team directory export would be.
  */
 import { resolve } from 'node:path';
-import type { Pair } from '../../src/engine';
+import type { Pair } from 'sluice';
 
 export interface Owner {
   team: string;

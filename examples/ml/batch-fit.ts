@@ -2,7 +2,7 @@
  * The batch fit the streamed model is measured against: batch EM per road segment over a fixed set of
  * GPS records, as a batch job on the same engine (`npm run batch -- examples/ml/batch-fit.ts`).
  */
-import { type BatchContext, defineBatchJob, type Pair, type RDD } from '../../src/engine';
+import { type BatchContext, defineBatchJob, type Pair, type RDD } from 'sluice';
 import { steadyGpsRecord } from './gps-generator';
 import { segmentById } from './road-network';
 import { parseTraversal } from './traffic-pipeline';

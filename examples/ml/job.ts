@@ -2,7 +2,7 @@
  * Online travel-time estimation fed by a synthetic GPS feed (memory and threads runtimes).
  * A job is code: the coordinator and every task process load this module and build the same graph.
  */
-import { defineJob } from '../../src/engine';
+import { defineJob } from 'sluice';
 import { gpsRecord } from './gps-generator';
 import { buildApp } from './traffic-pipeline';
 

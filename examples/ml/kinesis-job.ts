@@ -2,7 +2,7 @@
  * The same online travel-time estimation reading the GPS feed from Kinesis (local-aws runtime, or AWS).
  * The local runtime's producer puts `gpsRecord(i)` for i = 0, 1, 2 ... into the stream.
  */
-import { defineJob } from '../../src/engine';
+import { defineJob } from 'sluice';
 import { buildApp } from './traffic-pipeline';
 
 export const STREAM = process.env.SLUICE_STREAM ?? 'sluice-gps-traversals';

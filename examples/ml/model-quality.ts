@@ -3,7 +3,7 @@
  * (log-likelihood per observation, scored before it learnt from them) and how far its mean travel times
  * and congestion shares are from the generator's hidden truth at that moment.
  */
-import type { Pair } from '../../src/engine';
+import type { Pair } from 'sluice';
 import { expectedSeconds, segmentById, segmentTruth } from './road-network';
 import { expectedSecondsOf, paramsOf, type SegmentModel } from './travel-time-model';
 

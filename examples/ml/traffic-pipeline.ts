@@ -3,7 +3,7 @@
  * per-key state and refined every interval, its quality printed as it goes. The generator-fed job and
  * the Kinesis job both build this.
  */
-import type { DStream, Pair, StreamingContext } from '../../src/engine';
+import type { DStream, Pair, StreamingContext } from 'sluice';
 import type { Traversal } from './gps-generator';
 import { qualityLines } from './model-quality';
 import { SEGMENTS, segmentById } from './road-network';

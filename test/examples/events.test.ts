@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import fc from 'fast-check';
+import { ManualClock, MemoryStore, type Pair, StreamingContext } from 'sluice';
 import { apiEvent } from '../../examples/events/api-traffic';
 import { alertLine, buildApp, type ServiceAlert } from '../../examples/events/event-pipeline';
-import { ManualClock, MemoryStore, type Pair, StreamingContext } from '../../src/engine';
 
 const BATCH_MS = 1000;
 

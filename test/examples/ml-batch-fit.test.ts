@@ -2,13 +2,14 @@
  * The streamed model converges to the batch fit of the same records computed by the batch API
  * (examples/ml/batch-fit.ts run with runBatchJob).
  */
+
+import { runBatchJob } from 'sluice';
+import { runBatches } from 'sluice/testing';
 import { batchFitJob } from '../../examples/ml/batch-fit';
 import { steadyGpsRecord } from '../../examples/ml/gps-generator';
 import { SEGMENTS } from '../../examples/ml/road-network';
 import { buildApp } from '../../examples/ml/traffic-pipeline';
 import { paramsOf } from '../../examples/ml/travel-time-model';
-import { runBatchJob } from '../../src/engine';
-import { runBatches } from '../../src/engine/testing';
 
 const INTERVALS = 40;
 const PER_INTERVAL = 1000;

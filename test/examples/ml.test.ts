@@ -4,12 +4,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import type { Pair } from 'sluice';
+import { runBatches, runBatchesDetailed } from 'sluice/testing';
 import { gpsRecord, steadyGpsRecord } from '../../examples/ml/gps-generator';
 import { SEGMENTS } from '../../examples/ml/road-network';
 import { buildApp } from '../../examples/ml/traffic-pipeline';
 import type { SegmentModel } from '../../examples/ml/travel-time-model';
-import type { Pair } from '../../src/engine';
-import { runBatches, runBatchesDetailed } from '../../src/engine/testing';
 
 /** [weight, Σ r·x, Σ r·x²] of the free-flow and the congested regime. */
 type Stats = { free: number[]; jam: number[] };
