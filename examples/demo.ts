@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BatchInfo } from 'sluice';
 import { startEmbedded } from 'sluice/runtime';
-import { startLocalAws } from 'sluice/runtime/local-aws';
+import { localAwsShellEnv, startLocalAws } from 'sluice/runtime/local-aws';
 
 /** What `npm start -- --help` prints. */
 const USAGE = `Usage: npm start -- [options]   (the word-count demo; Ctrl-C stops)
@@ -126,6 +126,10 @@ async function start(options: ReturnType<typeof parse>): Promise<Running> {
   });
   process.stdout.write(
     `sluice demo: kinesalite ${aws.env.AWS_ENDPOINT_URL_KINESIS}, s3rver ${aws.env.AWS_ENDPOINT_URL_S3}, Lambda ${aws.env.AWS_ENDPOINT_URL_LAMBDA}; producing ${options.rate} records/s into ${aws.streams[0]} (${options.aggregate ? 'KPL aggregates' : 'one Kinesis record each'}, from a thread of its own)\n`,
+  );
+  const env = localAwsShellEnv(aws.env);
+  process.stdout.write(
+    `sluice demo: from another terminal while it runs:\n  ${env} npx sluice status wordcount --store ${aws.env.SLUICE_STORE}\n  ${env} npx sluice query ${options.job} totals --store ${aws.env.SLUICE_STORE} --run <query module>\n`,
   );
   return { stop: () => aws.stop(), done: aws.coordinator!.done.finally(() => aws.stop()) };
 }

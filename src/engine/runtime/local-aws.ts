@@ -66,6 +66,21 @@ export interface LocalAws {
   stop(): Promise<void>;
 }
 
+/**
+ * The environment another process needs to reach these emulators (`sluice status`, `sluice query`), as
+ * a shell prefix: endpoints, region and the credentials s3rver accepts.
+ */
+export function localAwsShellEnv(env: Record<string, string>): string {
+  const names = [
+    'AWS_REGION',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_ENDPOINT_URL_S3',
+    'AWS_ENDPOINT_URL_KINESIS',
+  ];
+  return names.map((name) => `${name}=${env[name]}`).join(' ');
+}
+
 export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
   const jobModule = resolve(options.jobModule);
   const parts = new ShutdownOrder();

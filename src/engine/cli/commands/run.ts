@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { storeFrom } from '../../io/store-location';
 import { startEmbedded } from '../../runtime/embedded';
-import { startLocalAws } from '../../runtime/local-aws';
+import { localAwsShellEnv, startLocalAws } from '../../runtime/local-aws';
 import type { BatchInfo } from '../../schedule';
 import { UsageError } from '../errors';
 import { clockTime } from '../format';
@@ -120,7 +120,7 @@ async function start(
   });
   print(
     `local AWS: Kinesis ${aws.env.AWS_ENDPOINT_URL_KINESIS}, S3 ${aws.env.AWS_ENDPOINT_URL_S3} (store ${aws.env.SLUICE_STORE}), Lambda ${aws.env.AWS_ENDPOINT_URL_LAMBDA}\n` +
-      `  status from another terminal: AWS_ENDPOINT_URL_S3=${aws.env.AWS_ENDPOINT_URL_S3} npx sluice status <job> --store ${aws.env.SLUICE_STORE}`,
+      `  status from another terminal: ${localAwsShellEnv(aws.env)} npx sluice status <job> --store ${aws.env.SLUICE_STORE}`,
   );
   return { stop: () => aws.stop(), done: aws.coordinator!.done.finally(() => aws.stop()) };
 }
