@@ -77,7 +77,11 @@ export function windowMetrics(key: string, totals: Totals, sessions: number): Cd
   };
 }
 
-/** Fires when a CDN's window buffering ratio more than doubles from its previous window and exceeds 5%. */
+/**
+ * Fires when a CDN's window buffering ratio more than doubles from its previous window and exceeds 5%;
+ * once per episode: a CDN stays in alert (and silent) until its ratio is back under 5%, since with
+ * overlapping windows an outage keeps raising the ratio for a whole window length.
+ */
 export const ALERT_FACTOR = 2;
 export const ALERT_MIN_RATIO = 0.05;
 
@@ -87,16 +91,25 @@ export interface BufferingAlert {
   previousRatio: number;
 }
 
-/** mapWithState's function over each window's per-CDN ratio: the state is the previous window's ratio. */
+/** The previous window's ratio and whether the CDN is in alert. */
+export interface AlertState {
+  ratio: number;
+  alerting: boolean;
+}
+
+/** mapWithState's function over each window's per-CDN buffering ratio. */
 export function bufferingJump(
   cdn: string,
   ratio: number | undefined,
-  state: KeyState<number>,
+  state: KeyState<AlertState>,
 ): BufferingAlert | undefined {
   if (ratio === undefined) return undefined;
   const previous = state.getOption();
-  state.update(ratio);
-  if (previous === undefined || ratio <= ALERT_FACTOR * previous || ratio <= ALERT_MIN_RATIO)
-    return undefined;
-  return { cdn, bufferingRatio: ratio, previousRatio: previous };
+  const jumped =
+    previous !== undefined &&
+    !previous.alerting &&
+    ratio > ALERT_FACTOR * previous.ratio &&
+    ratio > ALERT_MIN_RATIO;
+  state.update({ ratio, alerting: jumped || (ratio > ALERT_MIN_RATIO && previous?.alerting === true) });
+  return jumped ? { cdn, bufferingRatio: ratio, previousRatio: previous.ratio } : undefined;
 }

@@ -1,0 +1,266 @@
+/**
+ * The video example's numbers checked against a plain computation over the same generated heartbeats:
+ * window metrics per (CDN, city) and per CDN, session summaries (ended and timed out), alert times.
+ */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { DEGRADATION, type Heartbeat, heartbeatGenerator } from '../../examples/video/heartbeats';
+import { buildApp } from '../../examples/video/pipeline';
+import { type DStream, ManualClock, MemoryStore, StreamingContext } from '../../src/engine';
+
+const RATE = 40;
+const BATCHES = 85;
+const generate = heartbeatGenerator(RATE);
+
+/** The heartbeats of the batch at `time` (batch i holds indexes [RATE * i, RATE * (i + 1)), at time 1000 * (i + 1)). */
+function batchAt(time: number): Heartbeat[] {
+  const batch = time / 1000 - 1;
+  const beats: Heartbeat[] = [];
+  for (let i = RATE * batch; i < RATE * (batch + 1); i++) beats.push(generate(i));
+  return beats;
+}
+
+const batchTimes = Array.from({ length: BATCHES }, (_, i) => (i + 1) * 1000);
+const windowTimes = batchTimes.filter((t) => t % 5000 === 0);
+
+interface Expected {
+  cdn: string;
+  city: string;
+  sessions: number;
+  avgBitrateKbps: number;
+  bufferingRatio: number;
+  avgJoinTimeMs: number | null;
+  errors: number;
+}
+
+/** Metrics of one window, grouped by `keyOf`, computed by looping over the window's heartbeats. */
+function expectedWindow(end: number, keyOf: (beat: Heartbeat) => [string, string]): Expected[] {
+  const groups = new Map<string, { cdn: string; city: string; beats: Heartbeat[]; sessions: Set<string> }>();
+  for (let t = Math.max(1000, end - 29_000); t <= end; t += 1000) {
+    for (const beat of batchAt(t)) {
+      const [cdn, city] = keyOf(beat);
+      const group = groups.get(`${cdn}/${city}`) ?? { cdn, city, beats: [], sessions: new Set<string>() };
+      group.beats.push(beat);
+      group.sessions.add(beat.session);
+      groups.set(`${cdn}/${city}`, group);
+    }
+  }
+  return [...groups.values()].map(({ cdn, city, beats, sessions }) => {
+    let bitrate = 0;
+    let buffering = 0;
+    let watched = 0;
+    let joinSum = 0;
+    let joins = 0;
+    let errors = 0;
+    for (const beat of beats) {
+      bitrate += beat.bitrateKbps;
+      buffering += beat.bufferingMs;
+      watched += beat.intervalMs;
+      if (beat.joinTimeMs !== null) {
+        joinSum += beat.joinTimeMs;
+        joins++;
+      }
+      if (beat.errorCode !== null) errors++;
+    }
+    return {
+      cdn,
+      city,
+      sessions: sessions.size,
+      avgBitrateKbps: bitrate / beats.length,
+      bufferingRatio: buffering / watched,
+      avgJoinTimeMs: joins > 0 ? joinSum / joins : null,
+      errors,
+    };
+  });
+}
+
+function byKey<T extends { cdn: string; city: string }>(rows: T[]): T[] {
+  return [...rows].sort((a, b) => (`${a.cdn}/${a.city}` < `${b.cdn}/${b.city}` ? -1 : 1));
+}
+
+interface Run {
+  cdnCity: Map<number, unknown[]>;
+  cdn: Map<number, unknown[]>;
+  closed: Map<number, { session: string }[]>;
+  live: Map<number, unknown[]>;
+  alerts: Map<number, { cdn: string }[]>;
+}
+
+async function runApp(): Promise<Run> {
+  const ssc = new StreamingContext({ batchInterval: 1000, partitions: 3, name: 'video-test' });
+  const events = ssc.generatorStream({ ratePerSecond: RATE, generate: (i) => JSON.stringify(generate(i)) });
+  const app = buildApp(ssc, events, { log: false });
+  const collect = <T>(stream: DStream<T>) => {
+    const batches = new Map<number, T[]>();
+    stream.foreachBatch(async (rdd, time) => {
+      batches.set(time, await rdd.collect());
+    });
+    return batches;
+  };
+  const run: Run = {
+    cdnCity: collect(app.cdnCityWindows),
+    cdn: collect(app.cdnWindows),
+    closed: collect(app.closedSessions),
+    live: collect(app.liveSessions),
+    alerts: collect(app.alerts),
+  };
+  ssc.start({
+    clock: new ManualClock(0, { autoAdvance: true }),
+    zeroTime: 0,
+    batches: BATCHES,
+    store: new MemoryStore(),
+    workers: 2,
+    retry: { backoffMs: 0 },
+  });
+  await ssc.awaitTermination();
+  return run;
+}
+
+interface PlainSession {
+  cdn: string;
+  city: string;
+  heartbeats: number;
+  watchedMs: number;
+  bufferingMs: number;
+  bitrateKbpsSum: number;
+  joinTimeMs: number | null;
+  errors: number;
+  lastSeen: number;
+}
+
+/** Session summaries per batch time, tracked by hand: closed by `ended`, or 15 s after the last heartbeat. */
+function expectedSummaries() {
+  const open = new Map<string, PlainSession>();
+  const closed = new Map<number, Record<string, unknown>[]>();
+  const close = (time: number, session: string, s: PlainSession, closedBy: string) => {
+    const { lastSeen: _, ...totals } = s;
+    const summaries = closed.get(time) ?? [];
+    summaries.push({
+      session,
+      ...totals,
+      closedBy,
+      bufferingRatio: s.bufferingMs / s.watchedMs,
+      avgBitrateKbps: s.bitrateKbpsSum / s.heartbeats,
+    });
+    closed.set(time, summaries);
+  };
+  const liveCounts = new Map<number, number>();
+  for (const time of batchTimes) {
+    const seen = new Set<string>();
+    for (const beat of batchAt(time)) {
+      seen.add(beat.session);
+      const s = open.get(beat.session) ?? {
+        cdn: beat.cdn,
+        city: beat.city,
+        heartbeats: 0,
+        watchedMs: 0,
+        bufferingMs: 0,
+        bitrateKbpsSum: 0,
+        joinTimeMs: beat.joinTimeMs,
+        errors: 0,
+        lastSeen: time,
+      };
+      s.heartbeats++;
+      s.watchedMs += beat.intervalMs;
+      s.bufferingMs += beat.bufferingMs;
+      s.bitrateKbpsSum += beat.bitrateKbps;
+      if (beat.errorCode !== null) s.errors++;
+      s.lastSeen = time;
+      open.set(beat.session, s);
+      if (beat.ended) {
+        open.delete(beat.session);
+        close(time, beat.session, s, 'ended');
+      }
+    }
+    for (const [session, s] of open) {
+      if (!seen.has(session) && time - s.lastSeen >= 15_000) {
+        open.delete(session);
+        close(time, session, s, 'timeout');
+      }
+    }
+    liveCounts.set(time, open.size);
+  }
+  return { closed, liveCounts };
+}
+
+function bySession<T extends { session: string }>(rows: T[]): T[] {
+  return [...rows].sort((a, b) => (a.session < b.session ? -1 : 1));
+}
+
+describe('video session monitoring example', () => {
+  let run: Run;
+  beforeAll(async () => {
+    run = await runApp();
+  }, 120_000);
+
+  it('gives every (CDN, city) its window metrics every 5 s, equal to a plain count over the last 30 s', () => {
+    expect([...run.cdnCity.keys()].sort((a, b) => a - b)).toEqual(windowTimes);
+    for (const time of windowTimes) {
+      expect(byKey(run.cdnCity.get(time) as Expected[])).toEqual(
+        byKey(expectedWindow(time, (beat) => [beat.cdn, beat.city])),
+      );
+    }
+  });
+
+  it('gives every CDN its window metrics over all its cities', () => {
+    for (const time of windowTimes) {
+      expect(byKey(run.cdn.get(time) as Expected[])).toEqual(
+        byKey(expectedWindow(time, (beat) => [beat.cdn, '*'])),
+      );
+    }
+  });
+
+  it('summarizes every session once, when it ends or 15 s after its last heartbeat', () => {
+    const { closed } = expectedSummaries();
+    const kinds = new Set<unknown>();
+    for (const time of batchTimes) {
+      const expected = closed.get(time) ?? [];
+      for (const summary of expected) kinds.add(summary.closedBy);
+      expect(bySession(run.closed.get(time) ?? [])).toEqual(bySession(expected as { session: string }[]));
+    }
+    // The generated mix must exercise both ways a session closes.
+    expect(kinds).toEqual(new Set(['ended', 'timeout']));
+  });
+
+  it('keeps the state of exactly the sessions still open', () => {
+    const { liveCounts } = expectedSummaries();
+    for (const time of batchTimes) expect(run.live.get(time)?.length ?? 0).toBe(liveCounts.get(time));
+  });
+
+  it('alerts once when a CDN buffering ratio more than doubles past 5%: at the start of each degradation', () => {
+    const actual = [...run.alerts.entries()]
+      .flatMap(([time, alerts]) => alerts.map((alert) => `${alert.cdn}@${time}`))
+      .sort();
+    const expected: string[] = [];
+    const previous = new Map<string, number>();
+    const inAlert = new Set<string>();
+    for (const time of windowTimes) {
+      for (const { cdn, bufferingRatio } of expectedWindow(time, (beat) => [beat.cdn, '*'])) {
+        const before = previous.get(cdn);
+        if (bufferingRatio <= 0.05) inAlert.delete(cdn);
+        else if (before !== undefined && !inAlert.has(cdn) && bufferingRatio > 2 * before) {
+          expected.push(`${cdn}@${time}`);
+          inAlert.add(cdn);
+        }
+        previous.set(cdn, bufferingRatio);
+      }
+    }
+    expect(actual).toEqual(expected.sort());
+    // Degradation starts at second 15 of each minute: the first window holding it ends at 20 s, then 80 s.
+    expect(actual).toEqual([`${DEGRADATION.cdn}@20000`, `${DEGRADATION.cdn}@80000`]);
+  });
+});
+
+describe('npm run example:video', () => {
+  it('runs on the memory runtime, prints batches and sessions, and exits 0', async () => {
+    const { stdout } = await promisify(execFile)(
+      'npm',
+      ['run', 'example:video', '--', '--duration', '4', '--runtime', 'memory', '--rate', '200'],
+      { cwd: resolve(__dirname, '../..'), timeout: 90_000 },
+    );
+    expect(stdout).toMatch(/batch \d\d:\d\d:\d\d\.\d+ records=200 /);
+    expect(stdout).toMatch(/sessions closed: \d+ \(\d+ ended, \d+ timed out\)/);
+    expect(stdout).toContain('sluice example video: stopped');
+  }, 120_000);
+});
