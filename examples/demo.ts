@@ -15,18 +15,47 @@ import type { BatchInfo } from '../src/engine';
 import { startEmbedded } from '../src/engine/runtime';
 import { startLocalAws } from '../src/engine/runtime/local-aws';
 
+/** What `npm start -- --help` prints. */
+const USAGE = `Usage: npm start -- [options]   (the word-count demo; Ctrl-C stops)
+
+  --duration <seconds>         stop cleanly after this long (default: until Ctrl-C)
+  --runtime <name>             local-aws (default): Kinesis, S3 and Lambda emulated on loopback, real SDK path
+                               threads: generator input, tasks on a worker-thread pool
+                               memory: generator input, tasks in this thread
+  --workers <n>                task workers, i.e. function instances (default 2)
+  --rate <n>                   events per second put into Kinesis (local-aws; default 2000)
+  --plain-records              one Kinesis record per event instead of KPL-style aggregates
+  --small-batch-records <n>    largest batch run in the coordinator without invocations (default 2000; 0 fans every batch out)
+  --job <module>               run another job module instead of the word count
+  -h, --help                   show this help
+`;
+
 function parse() {
-  const { values } = parseArgs({
-    options: {
-      duration: { type: 'string' },
-      runtime: { type: 'string', default: 'local-aws' },
-      rate: { type: 'string', default: '2000' },
-      workers: { type: 'string', default: '2' },
-      job: { type: 'string' },
-      'plain-records': { type: 'boolean', default: false },
-      'small-batch-records': { type: 'string', default: '2000' },
-    },
-  });
+  const parsed = (() => {
+    try {
+      return parseArgs({
+        options: {
+          help: { type: 'boolean', short: 'h', default: false },
+          duration: { type: 'string' },
+          runtime: { type: 'string', default: 'local-aws' },
+          rate: { type: 'string', default: '2000' },
+          workers: { type: 'string', default: '2' },
+          job: { type: 'string' },
+          'plain-records': { type: 'boolean', default: false },
+          'small-batch-records': { type: 'string', default: '2000' },
+        },
+      });
+    } catch (error) {
+      // An unknown or malformed flag: say which, then how to use the command (exit 2, no stack trace).
+      process.stderr.write(`sluice demo: ${(error as Error).message}\n\n${USAGE}`);
+      return process.exit(2);
+    }
+  })();
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
   const duration = values.duration === undefined ? undefined : Number(values.duration);
   if (duration !== undefined && !(duration > 0))
     fail(`--duration must be a positive number of seconds, got '${values.duration}'`);

@@ -39,18 +39,44 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+/** What `--help` prints. */
+const USAGE = `Usage: npm run example:<name> -- [options]   (examples: the folders of examples/ with an app.ts)
+
+  --duration <seconds>   stop cleanly after this long (default: until Ctrl-C)
+  --runtime <name>       memory (default): generator input, tasks in this thread
+                         threads: generator input, tasks on a worker-thread pool
+                         local-aws: the same events through Kinesis, S3 and Lambda emulated on loopback
+  --workers <n>          task workers, i.e. function instances (default 2)
+  --rate <n>             events per second (default: the example's own)
+  -h, --help             show this help
+`;
+
 function parse() {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      duration: { type: 'string' },
-      runtime: { type: 'string', default: 'memory' },
-      workers: { type: 'string', default: '2' },
-      rate: { type: 'string' },
-    },
-  });
+  const parsed = (() => {
+    try {
+      return parseArgs({
+        allowPositionals: true,
+        options: {
+          help: { type: 'boolean', short: 'h', default: false },
+          duration: { type: 'string' },
+          runtime: { type: 'string', default: 'memory' },
+          workers: { type: 'string', default: '2' },
+          rate: { type: 'string' },
+        },
+      });
+    } catch (error) {
+      // An unknown or malformed flag: say which, then how to use the command (exit 2, no stack trace).
+      process.stderr.write(`sluice example: ${(error as Error).message}\n\n${USAGE}`);
+      return process.exit(2);
+    }
+  })();
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
   const name = positionals[0];
-  if (!name) fail('name the example, e.g. npm run example:video');
+  if (!name) fail(`name the example, e.g. npm run example:video\n\n${USAGE}`);
   const appModule = resolve(__dirname, name, 'app.ts');
   if (!/^[a-z][a-z0-9-]*$/.test(name) || !existsSync(appModule)) {
     fail(`no example '${name}': examples are the folders of examples/ that hold an app.ts`);

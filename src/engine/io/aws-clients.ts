@@ -1,6 +1,7 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import './sdk-notices';
 
 export interface AwsClientOptions {
   region?: string;

@@ -1,4 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import './sdk-notices';
 
 export interface S3ClientForOptions {
   region?: string;
