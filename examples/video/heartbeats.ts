@@ -13,7 +13,7 @@
 export const HEARTBEAT_SECONDS = 5;
 /** Each slot's timeline is cut into epochs of this many rounds, so finding a round's session is a short walk. */
 const EPOCH_ROUNDS = 48;
-export const DEFAULT_RATE = 1000;
+export const DEFAULT_RATE = 500;
 
 export const CDNS = ['akamai', 'cloudfront', 'fastly', 'edgio'] as const;
 export const CITIES = ['London', 'Paris', 'Berlin', 'Madrid', 'New York', 'Chicago'] as const;
