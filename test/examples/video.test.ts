@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import fc from 'fast-check';
 import { DEGRADATION, type Heartbeat, heartbeatGenerator } from '../../examples/video/heartbeats';
 import { buildApp } from '../../examples/video/pipeline';
 import { type DStream, ManualClock, MemoryStore, StreamingContext } from '../../src/engine';
@@ -249,6 +250,42 @@ describe('video session monitoring example', () => {
     expect(actual).toEqual(expected.sort());
     // Degradation starts at second 15 of each minute: the first window holding it ends at 20 s, then 80 s.
     expect(actual).toEqual([`${DEGRADATION.cdn}@20000`, `${DEGRADATION.cdn}@80000`]);
+  });
+});
+
+describe('video heartbeat generator', () => {
+  it('plays each session from one CDN and city, a heartbeat every 5 s, ended only on its last', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 0, max: 5_000 }),
+        (rate, firstSecond) => {
+          const gen = heartbeatGenerator(rate);
+          const seen = new Map<string, { beat: Heartbeat; index: number }>();
+          const closed = new Set<string>();
+          const problems: string[] = [];
+          for (let i = rate * firstSecond; i < rate * (firstSecond + 120); i++) {
+            const beat = gen(i);
+            if (JSON.stringify(gen(i)) !== JSON.stringify(beat))
+              problems.push(`${i}: not a pure function of the index`);
+            const last = seen.get(beat.session);
+            if (closed.has(beat.session)) problems.push(`${i}: heartbeat after ${beat.session} ended`);
+            if (last) {
+              const same =
+                beat.cdn === last.beat.cdn && beat.city === last.beat.city && beat.seq === last.beat.seq + 1;
+              if (i - last.index !== 5 * rate || !same)
+                problems.push(`${i}: ${beat.session} does not follow ${last.index}`);
+            }
+            if ((beat.joinTimeMs === null) !== beat.seq > 0)
+              problems.push(`${i}: join time on heartbeat ${beat.seq}`);
+            if (beat.ended) closed.add(beat.session);
+            seen.set(beat.session, { beat, index: i });
+          }
+          expect(problems).toEqual([]);
+        },
+      ),
+      { numRuns: 12 },
+    );
   });
 });
 
