@@ -77,6 +77,7 @@ export function buildApp(
 
   const tracked = heartbeats
     .map((beat): Pair<string, Heartbeat> => [beat.session, beat])
+    .groupByKey()
     .mapWithState(trackSession, { timeout: SESSION_TIMEOUT_MS });
   const app: VideoApp = {
     cdnCityWindows,

@@ -38,28 +38,35 @@ export function summarize(session: string, state: SessionState, closedBy: Sessio
   } satisfies SessionSummary;
 }
 
-/** mapWithState's function: folds a heartbeat into the session; returns a summary when the session closes. */
+/**
+ * mapWithState's function over a session's heartbeats of one batch: folds them into the session and
+ * returns a summary when the session closes. Heartbeats are taken in their own order (`seq`), not the
+ * order they were read in: Kinesis spreads one session's records over shards.
+ */
 export function trackSession(
   session: string,
-  beat: Heartbeat | undefined,
+  beats: Heartbeat[] | undefined,
   state: KeyState<SessionState>,
 ): SessionSummary | undefined {
-  if (beat === undefined) return state.isTimingOut() ? summarize(session, state.get(), 'timeout') : undefined;
-  const previous = state.getOption();
-  const next: SessionState = {
-    cdn: beat.cdn,
-    city: beat.city,
-    heartbeats: (previous?.heartbeats ?? 0) + 1,
-    watchedMs: (previous?.watchedMs ?? 0) + beat.intervalMs,
-    bufferingMs: (previous?.bufferingMs ?? 0) + beat.bufferingMs,
-    bitrateKbpsSum: (previous?.bitrateKbpsSum ?? 0) + beat.bitrateKbps,
-    joinTimeMs: previous?.joinTimeMs ?? beat.joinTimeMs,
-    errors: (previous?.errors ?? 0) + (beat.errorCode === null ? 0 : 1),
-  };
-  if (beat.ended) {
-    state.remove();
-    return summarize(session, next, 'ended');
+  if (beats === undefined)
+    return state.isTimingOut() ? summarize(session, state.get(), 'timeout') : undefined;
+  let current = state.getOption();
+  for (const beat of [...beats].sort((a, b) => a.seq - b.seq)) {
+    current = {
+      cdn: beat.cdn,
+      city: beat.city,
+      heartbeats: (current?.heartbeats ?? 0) + 1,
+      watchedMs: (current?.watchedMs ?? 0) + beat.intervalMs,
+      bufferingMs: (current?.bufferingMs ?? 0) + beat.bufferingMs,
+      bitrateKbpsSum: (current?.bitrateKbpsSum ?? 0) + beat.bitrateKbps,
+      joinTimeMs: current?.joinTimeMs ?? beat.joinTimeMs,
+      errors: (current?.errors ?? 0) + (beat.errorCode === null ? 0 : 1),
+    };
+    if (beat.ended) {
+      state.remove();
+      return summarize(session, current, 'ended');
+    }
   }
-  state.update(next);
+  if (current !== undefined) state.update(current);
   return undefined;
 }

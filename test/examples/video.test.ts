@@ -253,6 +253,58 @@ describe('video session monitoring example', () => {
   });
 });
 
+describe('video sessions read out of order', () => {
+  it('closes a session once even when its ended heartbeat is read before earlier ones', async () => {
+    const beat = (seq: number, ended: boolean): Heartbeat => ({
+      session: 's1',
+      cdn: 'akamai',
+      city: 'Paris',
+      bitrateKbps: 1000 * (seq + 1),
+      bufferingMs: 100 * seq,
+      intervalMs: 5000,
+      joinTimeMs: seq === 0 ? 900 : null,
+      errorCode: seq === 1 ? 'HTTP_503' : null,
+      ended,
+      seq,
+    });
+    const ssc = new StreamingContext({ batchInterval: 1000, partitions: 2, name: 'video-order' });
+    const input = [[beat(2, true), beat(0, false), beat(1, false)].map((b) => JSON.stringify(b)), []];
+    const app = buildApp(ssc, ssc.queueStream(input), { log: false });
+    const closed: unknown[] = [];
+    const live: number[] = [];
+    app.closedSessions.foreachBatch(async (rdd) => {
+      closed.push(...(await rdd.collect()));
+    });
+    app.liveSessions.foreachBatch(async (rdd) => {
+      live.push((await rdd.collect()).length);
+    });
+    ssc.start({
+      clock: new ManualClock(0, { autoAdvance: true }),
+      zeroTime: 0,
+      batches: 2,
+      store: new MemoryStore(),
+    });
+    await ssc.awaitTermination();
+    expect(closed).toEqual([
+      {
+        session: 's1',
+        cdn: 'akamai',
+        city: 'Paris',
+        heartbeats: 3,
+        watchedMs: 15_000,
+        bufferingMs: 300,
+        bitrateKbpsSum: 6000,
+        joinTimeMs: 900,
+        errors: 1,
+        closedBy: 'ended',
+        bufferingRatio: 0.02,
+        avgBitrateKbps: 2000,
+      },
+    ]);
+    expect(live).toEqual([0, 0]);
+  });
+});
+
 describe('video heartbeat generator', () => {
   it('plays each session from one CDN and city, a heartbeat every 5 s, ended only on its last', () => {
     fc.assert(
