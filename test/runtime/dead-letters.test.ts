@@ -108,11 +108,11 @@ describe('dead-letter tooling', () => {
     expect(text(bytesOf({ id: 7, ok: true }))).toBe('{"id":7,"ok":true}');
   });
 
-  describe('npm run deadletters', () => {
+  describe('sluice deadletters', () => {
     const run = (args: string[]) =>
       promisify(execFile)(
         process.execPath,
-        [resolve('node_modules/tsx/dist/cli.mjs'), resolve('bench/deadletters.ts'), ...args],
+        [resolve('node_modules/tsx/dist/cli.mjs'), resolve('src/engine/cli/main.ts'), 'deadletters', ...args],
         { env: { ...process.env, SLUICE_STORE: '' } },
       ).then(
         (r) => ({ code: 0, ...r }),
@@ -122,11 +122,13 @@ describe('dead-letter tooling', () => {
     it('prints usage on --help and rejects bad arguments with a reason', async () => {
       const help = await run(['--help']);
       expect(help.code).toBe(0);
-      expect(help.stdout).toContain('npm run deadletters -- list <job>');
-      const bad = await run(['redrive', 'job', '--store', 'x']);
+      expect(help.stdout).toContain('Usage: sluice deadletters');
+      expect(help.stdout).toMatch(/list \[options\] <job>/);
+      const bad = await run(['redrive', 'job', '--store', './x']);
       expect(bad.code).toBe(2);
-      expect(bad.stderr).toContain('redrive needs --stream');
+      expect(bad.stderr).toContain("required option '--stream <name>' not specified");
       const unknown = await run(['purge', 'job']);
+      expect(unknown.code).toBe(2);
       expect(unknown.stderr).toContain("unknown command 'purge'");
     }, 30_000);
 

@@ -78,6 +78,18 @@ export function s3Requests(counts: Partial<RequestCounts>): number {
   );
 }
 
+/** Every AWS request: S3, task invocations and Kinesis calls (durations are not requests). */
+export function awsRequests(counts: Partial<RequestCounts>): number {
+  return (
+    s3Requests(counts) +
+    (counts.lambdaInvokes ?? 0) +
+    (counts.kinesisGetRecords ?? 0) +
+    (counts.kinesisGetShardIterator ?? 0) +
+    (counts.kinesisListShards ?? 0) +
+    (counts.kinesisOther ?? 0)
+  );
+}
+
 /** Whether a value read from a task result or a manifest is a RequestCounts (all kinds, all numbers). */
 export function isRequestCounts(value: unknown): value is RequestCounts {
   if (typeof value !== 'object' || value === null) return false;

@@ -1,0 +1,136 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { storeFrom } from '../../io/store-location';
+import { startEmbedded } from '../../runtime/embedded';
+import { startLocalAws } from '../../runtime/local-aws';
+import type { BatchInfo } from '../../schedule';
+import { UsageError } from '../errors';
+import { clockTime } from '../format';
+
+const RUNTIMES = ['memory', 'threads', 'local-aws'];
+
+interface RunFlags {
+  runtime: string;
+  duration?: string;
+  workers: string;
+  store?: string;
+  json?: boolean;
+  produce?: string;
+  rate: string;
+}
+
+export function runCommand(program: Command, print: (text: string) => void): void {
+  program
+    .command('run')
+    .description('run a job module on this machine until Ctrl-C or --duration; prints a line per batch')
+    .argument('<job>', 'path of the job module (export default defineJob(...))')
+    .option(
+      '--runtime <name>',
+      'memory (tasks in this thread), threads (a worker pool), or local-aws (Kinesis, S3 and Lambda emulated on loopback)',
+      'threads',
+    )
+    .option('--duration <seconds>', 'stop cleanly after this long')
+    .option('--workers <n>', 'task workers (function instances)', '2')
+    .option(
+      '--store <location>',
+      'root store (directory or s3://); a later run with the same store resumes the job (default: $SLUICE_STORE, else memory)',
+    )
+    .option(
+      '--produce <module#export>',
+      "local-aws: put records made by this generator function (i) => string into the job's Kinesis stream",
+    )
+    .option('--rate <n>', 'local-aws: records per second for --produce', '1000')
+    .option('--json', 'print each batch as one JSON line')
+    .action(async (job: string, flags: RunFlags) => {
+      const options = checked(job, flags);
+      const printBatch = (info: BatchInfo) => print(flags.json ? JSON.stringify(info) : batchLine(info));
+      const running = await start(options, printBatch, print);
+      const stop = () => void running.stop();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const timer = options.durationMs === undefined ? undefined : setTimeout(stop, options.durationMs);
+      try {
+        await running.done;
+      } finally {
+        if (timer) clearTimeout(timer);
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+}
+
+function checked(job: string, flags: RunFlags) {
+  if (!RUNTIMES.includes(flags.runtime)) {
+    throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}, got '${flags.runtime}'`);
+  }
+  const workers = Number(flags.workers);
+  if (!Number.isInteger(workers) || workers <= 0) {
+    throw new UsageError(`--workers must be a positive whole number, got '${flags.workers}'`);
+  }
+  const seconds = flags.duration === undefined ? undefined : Number(flags.duration);
+  if (seconds !== undefined && !(seconds > 0)) {
+    throw new UsageError(`--duration must be a positive number of seconds, got '${flags.duration}'`);
+  }
+  const rate = Number(flags.rate);
+  if (!(rate > 0)) throw new UsageError(`--rate must be a positive number, got '${flags.rate}'`);
+  const [module, name] = (flags.produce ?? '').split('#');
+  if (flags.produce !== undefined && (!module || !name)) {
+    throw new UsageError(
+      `--produce must be <module>#<export>, e.g. ./jobs/events.ts#event, got '${flags.produce}'`,
+    );
+  }
+  const location = flags.store ?? process.env.SLUICE_STORE;
+  return {
+    jobModule: resolve(job),
+    runtime: flags.runtime,
+    workers,
+    durationMs: seconds === undefined ? undefined : seconds * 1000,
+    store: location ? storeFrom(location, process.env.AWS_ENDPOINT_URL_S3, '--store') : undefined,
+    producer: flags.produce ? { module: resolve(module), name, rate } : undefined,
+  };
+}
+
+async function start(
+  options: ReturnType<typeof checked>,
+  onBatch: (info: BatchInfo) => void,
+  print: (text: string) => void,
+): Promise<{ stop(): Promise<void>; done: Promise<void> }> {
+  if (options.runtime !== 'local-aws') {
+    const job = startEmbedded({
+      jobModule: options.jobModule,
+      runtime: options.runtime as 'memory' | 'threads',
+      workers: options.workers,
+      store: options.store,
+      onBatch,
+    });
+    return job;
+  }
+  const aws = await startLocalAws({
+    jobModule: options.jobModule,
+    workers: options.workers,
+    onBatch,
+    ...(options.producer
+      ? {
+          producer: {
+            ratePerSecond: options.producer.rate,
+            generator: { module: options.producer.module, name: options.producer.name },
+          },
+        }
+      : {}),
+  });
+  print(
+    `local AWS: Kinesis ${aws.env.AWS_ENDPOINT_URL_KINESIS}, S3 ${aws.env.AWS_ENDPOINT_URL_S3} (store ${aws.env.SLUICE_STORE}), Lambda ${aws.env.AWS_ENDPOINT_URL_LAMBDA}\n` +
+      `  status from another terminal: AWS_ENDPOINT_URL_S3=${aws.env.AWS_ENDPOINT_URL_S3} npx sluice status <job> --store ${aws.env.SLUICE_STORE}`,
+  );
+  return { stop: () => aws.stop(), done: aws.coordinator!.done.finally(() => aws.stop()) };
+}
+
+function batchLine(info: BatchInfo): string {
+  const rate = info.processingMs > 0 ? Math.round((info.records * 1000) / info.processingMs) : undefined;
+  const extra = [
+    info.deadLetters > 0 ? ` deadLetters=${info.deadLetters}` : '',
+    info.lagMs !== undefined ? ` lag=${info.lagMs}ms` : '',
+    info.gaps ? ` skippedGaps=${info.gaps}` : '',
+  ].join('');
+  return `batch ${clockTime(info.batchTime)} records=${info.records}${rate === undefined ? '' : ` (${rate}/s)`} delay=${info.schedulingDelayMs}ms processing=${info.processingMs}ms tasks=${info.tasks}${extra}`;
+}
