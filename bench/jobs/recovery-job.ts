@@ -31,7 +31,8 @@ export default defineJob({
       .reduceByKeyAndWindow((a, b) => a + b, { window: '10s', inverse: (a, b) => a - b })
       .checkpoint(CHECKPOINT);
     totals
-      .transformWith(windowed, (a, b) => a.union(b).count())
+      .union(windowed)
+      .count()
       .foreachBatch(async (rdd) => {
         await rdd.collect();
       });

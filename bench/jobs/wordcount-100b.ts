@@ -27,7 +27,7 @@ export default defineJob({
       .map((word): Pair<string, number> => [word, 1])
       .reduceByKey((a, b) => a + b)
       .foreachBatch(async (rdd) => {
-        await rdd.count().collect();
+        await rdd.count();
       });
   },
 });

@@ -43,7 +43,7 @@ export default engine.defineJob({
           })
         : pairs.reduceByKey((a, b) => a + b);
     counts.foreachBatch(async (rdd) => {
-      await rdd.count().collect();
+      await rdd.count();
     });
   },
 });

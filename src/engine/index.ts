@@ -7,12 +7,31 @@ export { FsStore } from './io/fs-store';
 export { type ByteLog, MemoryByteSource, type MemoryByteSourceOptions } from './io/memory-byte-source';
 export { MemoryStore } from './io/memory-store';
 export type { Clock, Invoker, Source, SourceBatch, SourceRange, Store, StoreEntry } from './io/ports';
-export { type Pair, RDD, UserFunctionError } from './plan';
 export {
+  ActionNotAvailableError,
+  type Compare,
+  compareValues,
+  EmptyCollectionError,
+  type Pair,
+  RDD,
+  type SortOptions,
+  UserFunctionError,
+} from './plan';
+export {
+  type BatchCompleted,
+  type BatchFailed,
   BatchFailedError,
   type BatchInfo,
   type BatchManifest,
+  type BatchSubmitted,
+  type CoordinatorNotice,
   readManifest,
+  type SpeculativeTaskLaunched,
+  type StageCompleted,
+  type StreamingListener,
+  type StreamingStarted,
+  type StreamingStopped,
+  type TaskFailed,
   TaskFailedError,
 } from './schedule';
 export { BytePattern, containsBytes, indexOfBytes, splitBytes, utf8Bytes } from './util/bytes';

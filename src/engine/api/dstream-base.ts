@@ -1,5 +1,5 @@
 import { type DStreamNode, InvalidGraphError, TransformedDStream, UnionDStream } from '../graph';
-import { checkPartitions, type Pair, type RDD } from '../plan';
+import { checkPartitions, countRdd, type Pair, type RDD, reduceRdd } from '../plan';
 import { type Duration, toMillis } from '../util/duration';
 import type { StreamingContext } from './streaming-context';
 
@@ -65,12 +65,12 @@ export class DStream<T> {
 
   /** One element per batch: all elements reduced with `f` (nothing for an empty batch). */
   reduce(f: (a: T, b: T) => T): DStream<T> {
-    return transformed(this, 'reduce', (rdd) => rdd.reduce(f));
+    return transformed(this, 'reduce', (rdd) => reduceRdd(rdd, f));
   }
 
   /** One element per batch: the number of elements (0 for an empty batch). */
   count(): DStream<number> {
-    return transformed(this, 'count', (rdd) => rdd.count());
+    return transformed(this, 'count', (rdd) => countRdd(rdd));
   }
 
   countByValue(partitions = this.context.defaultPartitions): DStream<Pair<T, number>> {

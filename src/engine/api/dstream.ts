@@ -7,15 +7,28 @@ import { addMethods } from '../util/add-methods';
 import { DStream } from './dstream-base';
 import { OutputOperations } from './output-operations';
 import { PairOperations } from './pair-operations';
+import { PartitionOutputOperations } from './partition-output';
 import { StateOperations } from './state-operations';
 import { WindowOperations } from './window-operations';
 
 declare module './dstream-base' {
-  interface DStream<T> extends PairOperations, WindowOperations<T>, StateOperations, OutputOperations<T> {}
+  interface DStream<T>
+    extends PairOperations,
+      WindowOperations<T>,
+      StateOperations,
+      OutputOperations<T>,
+      PartitionOutputOperations<T> {}
 }
 
-addMethods(DStream, [PairOperations, WindowOperations, StateOperations, OutputOperations]);
+addMethods(DStream, [
+  PairOperations,
+  WindowOperations,
+  StateOperations,
+  OutputOperations,
+  PartitionOutputOperations,
+]);
 
+export type { PartitionAction } from './partition-output';
 export type { MapWithStateOptions, MapWithStateStream, StateOptions } from './state-operations';
 export type { ReduceByKeyWindowOptions, ReduceWindowOptions } from './window-operations';
 export { DStream };

@@ -22,6 +22,7 @@ import {
   type ExchangePolicy,
   type RetryPolicy,
   type SpeculationPolicy,
+  type StreamingListener,
 } from '../schedule';
 import { type Duration, toMillis } from '../util/duration';
 import { DStream } from './dstream';
@@ -82,6 +83,8 @@ export interface StartOptions {
   /** Where the coordinator reports notable events (a retried batch, a rebuilt job identity). */
   coordinatorLog?: (line: string) => void;
   onBatch?: (info: BatchInfo) => void;
+  /** What watches the job (see StreamingListener); more can be added with addStreamingListener. */
+  listeners?: readonly StreamingListener[];
   /** Batch times are `zeroTime + k * batchInterval`; default: now, rounded down to the interval. */
   zeroTime?: number;
   /** Stop after this many batches (default: run until stop()). */
@@ -103,6 +106,7 @@ export class StreamingContext {
     ownInvoker?: Invoker<TaskSpec, TaskResult>;
   };
   private coordinatorRef?: Coordinator;
+  private readonly listeners: StreamingListener[] = [];
 
   constructor(options: StreamingContextOptions) {
     this.batchMs = toMillis(options.batchInterval, 'batchInterval');
@@ -167,6 +171,15 @@ export class StreamingContext {
     return new DStream(this, new InputDStream(this.graph, name, source, partitions));
   }
 
+  /**
+   * Adds a listener for batches submitted, completed and failed, stages, task failures and notices (as
+   * Spark's addStreamingListener). Listeners added after start() see events from then on.
+   */
+  addStreamingListener(listener: StreamingListener): void {
+    this.listeners.push(listener);
+    this.coordinatorRef?.bus.add(listener);
+  }
+
   /** Validates the graph and starts running batches in the background. */
   start(options: StartOptions = {}): void {
     if (this.running) throw new InvalidGraphError('the context is already started; a context starts once');
@@ -200,6 +213,7 @@ export class StreamingContext {
       holdMb: options.holdMb,
       log: options.coordinatorLog,
       onBatch: options.onBatch,
+      listeners: [...this.listeners, ...(options.listeners ?? [])],
       taskMemoryMb: options.taskMemoryMb,
     });
     this.coordinatorRef = coordinator;

@@ -41,6 +41,9 @@ function describeKey(key: unknown): string {
 /** An action such as collect() was called where it cannot run (outside foreachBatch). */
 export class ActionNotAvailableError extends PlanError {}
 
+/** An action that needs at least one element (first) ran on an empty dataset, as Spark's "empty collection". */
+export class EmptyCollectionError extends PlanError {}
+
 /** Lineage refers to a node this process cannot rebuild. */
 export class UnknownNodeError extends PlanError {}
 

@@ -11,6 +11,7 @@ import {
   reducedByKey,
   shuffledByKey,
 } from './rdd-base';
+import { freshZero } from './zero-value';
 
 /** Operations on datasets of `[key, value]` pairs (Spark's PairRDDFunctions). */
 export class PairRDDOperations {
@@ -38,6 +39,49 @@ export class PairRDDOperations {
       this,
       'combineByKey',
       { createCombiner, mergeValue, mergeCombiners },
+      true,
+      partitions,
+    );
+  }
+
+  /**
+   * Per key, the values folded into a copy of `zero` with `seqOp`, and the partial results of different
+   * partitions merged with `combOp` (Spark's aggregateByKey). `zero` is copied for every key, so `seqOp`
+   * may change its accumulator in place.
+   */
+  aggregateByKey<K, V, U>(
+    this: RDD<Pair<K, V>>,
+    zero: U,
+    seqOp: (accumulator: U, value: V) => U,
+    combOp: (a: U, b: U) => U,
+    partitions?: number,
+  ): RDD<Pair<K, U>> {
+    freshZero(zero, 'aggregateByKey'); // a zero that cannot be copied fails here, not in a task
+    return shuffledByKey(
+      this,
+      'aggregateByKey',
+      {
+        createCombiner: (v) => seqOp(freshZero(zero, 'aggregateByKey'), v),
+        mergeValue: seqOp,
+        mergeCombiners: combOp,
+      },
+      true,
+      partitions,
+    );
+  }
+
+  /** Per key, the values folded with an associative `f`, starting from a copy of `zero` (Spark's foldByKey). */
+  foldByKey<K, V>(
+    this: RDD<Pair<K, V>>,
+    zero: V,
+    f: (a: V, b: V) => V,
+    partitions?: number,
+  ): RDD<Pair<K, V>> {
+    freshZero(zero, 'foldByKey');
+    return shuffledByKey(
+      this,
+      'foldByKey',
+      { createCombiner: (v) => f(freshZero(zero, 'foldByKey'), v), mergeValue: f, mergeCombiners: f },
       true,
       partitions,
     );

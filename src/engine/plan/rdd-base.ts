@@ -25,8 +25,9 @@ export type Pair<K, V> = [K, V];
  * One batch's immutable, partitioned dataset. Transformations build lineage and return new RDDs; nothing
  * runs until an action (`collect`) or until the stream's output operation runs the batch.
  *
- * This file holds what every dataset has and the lineage helpers all operations build with; the pair
- * operations are added to this class by `./rdd`, which is where RDD is imported from.
+ * This file holds what every dataset has and the lineage helpers all operations build with; the pair,
+ * ordering, set and sampling operations and the value actions (count, reduce, first ...) are added to
+ * this class by `./rdd`, which is where RDD is imported from.
  */
 export class RDD<T> {
   constructor(
@@ -81,20 +82,6 @@ export class RDD<T> {
     );
   }
 
-  /** A dataset of one row: the number of rows (0 for an empty batch). */
-  count(): RDD<number> {
-    const counts = this.mapPartitions((rows) => [[0, rows.length] as Pair<number, number>]);
-    return reducedByKey(counts, 'count', (a, b) => a + b, 1).map((pair) => pair[1]);
-  }
-
-  /** A dataset of at most one row: all rows reduced with `f` (no row for an empty batch). */
-  reduce(f: (a: T, b: T) => T): RDD<T> {
-    const reduced = this.mapPartitions((rows) =>
-      rows.length === 0 ? [] : [[0, rows.reduce(f)] as Pair<number, T>],
-    );
-    return reducedByKey(reduced, 'reduce', f, 1).map((pair) => pair[1]);
-  }
-
   /** `[value, occurrences]` for every distinct value. */
   countByValue(partitions?: number): RDD<Pair<T, number>> {
     const ones = recorded(this, 'countByValue', countOneStep<T>());
@@ -103,14 +90,7 @@ export class RDD<T> {
 
   /** Every row, in partition order. An action: only available on RDDs handed to `foreachBatch`. */
   collect(): Promise<T[]> {
-    if (!this.runner) {
-      // Thrown, not rejected: inside transform nobody awaits, and the batch must fail, not commit.
-      throw new ActionNotAvailableError(
-        'collect() runs the batch, so it is only available in foreachBatch; inside transform, return a new RDD instead',
-        { node: this.node.id },
-      );
-    }
-    return this.runner.collect(this.node);
+    return actionRunner(this, 'collect()').collect(this.node);
   }
 
   /**
@@ -122,14 +102,38 @@ export class RDD<T> {
     if (!Number.isInteger(n) || n < 0) {
       throw new ConfigError(`take(n) needs a whole number n >= 0, got ${n}; pass e.g. take(10)`, { n });
     }
-    if (!this.runner) {
-      throw new ActionNotAvailableError(
-        'take() runs the batch, so it is only available in foreachBatch; inside transform, return a new RDD instead',
-        { node: this.node.id },
-      );
-    }
-    return this.runner.take(this.node, n);
+    return actionRunner(this, 'take()').take(this.node, n);
   }
+}
+
+/**
+ * The runner of an action on `rdd`, or an ActionNotAvailableError naming `action`. Thrown, not rejected:
+ * inside transform nobody awaits, and the batch must fail, not commit.
+ */
+export function actionRunner<T>(
+  rdd: RDD<T>,
+  action: string,
+  hint = 'return a new RDD instead',
+): ActionRunner {
+  if (rdd.runner) return rdd.runner;
+  throw new ActionNotAvailableError(
+    `${action} runs the batch, so it is only available in driver code (foreachBatch); inside transform, ${hint}`,
+    { node: rdd.node.id, action },
+  );
+}
+
+/** One row per batch: the number of rows (0 for an empty batch). The lineage form of `count()`. */
+export function countRdd<T>(rdd: RDD<T>): RDD<number> {
+  const counts = rdd.mapPartitions((rows) => [[0, rows.length] as Pair<number, number>]);
+  return reducedByKey(counts, 'count', (a, b) => a + b, 1).map((pair) => pair[1]);
+}
+
+/** At most one row: all rows reduced with `f` (no row for an empty batch). The lineage form of `reduce()`. */
+export function reduceRdd<T>(rdd: RDD<T>, f: (a: T, b: T) => T): RDD<T> {
+  const reduced = rdd.mapPartitions((rows) =>
+    rows.length === 0 ? [] : [[0, rows.reduce(f)] as Pair<number, T>],
+  );
+  return reducedByKey(reduced, 'reduce', f, 1).map((pair) => pair[1]);
 }
 
 /** Creates a node in the right id scope and wraps it, passing the action runner down. */

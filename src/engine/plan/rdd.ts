@@ -1,16 +1,26 @@
 /**
- * RDD as the engine and driver code see it: the base class with the pair operations added, as Spark
- * adds PairRDDFunctions to an RDD of pairs. Importing RDD from here guarantees every dataset has them.
+ * RDD as the engine and driver code see it: the base class with the groups of operations added, as
+ * Spark adds PairRDDFunctions to an RDD of pairs. Importing RDD from here guarantees every dataset has them.
  */
 import { addMethods } from '../util/add-methods';
+import { OrderingOperations } from './ordering-operations';
 import { PairRDDOperations } from './pair-rdd-operations';
+import { RDDActions } from './rdd-actions';
 import { RDD } from './rdd-base';
+import { SampleOperations } from './sample-operations';
+import { SetOperations } from './set-operations';
 
 declare module './rdd-base' {
-  interface RDD<T> extends PairRDDOperations {}
+  interface RDD<T>
+    extends PairRDDOperations,
+      OrderingOperations,
+      SetOperations,
+      SampleOperations,
+      RDDActions {}
 }
 
-addMethods(RDD, [PairRDDOperations]);
+addMethods(RDD, [PairRDDOperations, OrderingOperations, SetOperations, SampleOperations, RDDActions]);
 
-export { type ActionRunner, checkPartitions, type Pair } from './rdd-base';
+export type { SortOptions } from './ordering-operations';
+export { type ActionRunner, checkPartitions, countRdd, type Pair, reduceRdd } from './rdd-base';
 export { RDD };

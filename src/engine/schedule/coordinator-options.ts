@@ -3,6 +3,7 @@ import type { DStreamGraph } from '../graph';
 import type { Clock, Invoker, Store } from '../io/ports';
 import type { BatchInfo } from './batch-info';
 import type { CrashPoint } from './errors';
+import type { StreamingListener } from './listener-bus';
 import type { SpeculationPolicy } from './speculation';
 import type { ExchangePolicy, RetryPolicy } from './task-launcher';
 
@@ -14,7 +15,9 @@ export interface CoordinatorOptions {
   invoker: Invoker<TaskSpec, TaskResult>;
   clock: Clock;
   retry?: Partial<RetryPolicy>;
-  /** Called after every committed batch (the demo prints it; the dashboard will stream it). */
+  /** What watches the job: batches submitted, completed and failed, stages, task failures, notices. */
+  listeners?: readonly StreamingListener[];
+  /** Called after every committed batch (shorthand for a listener's onBatchCompleted). */
   onBatch?: (info: BatchInfo) => void;
   /** Backup copies of slow tasks; on by default (75% finished, 1.5x their median, at least 100 ms). */
   speculation?: Partial<SpeculationPolicy>;
@@ -58,7 +61,7 @@ export interface CoordinatorOptions {
    * memory, so a smaller coordinator spills instead of running out of memory.
    */
   holdMb?: number;
-  /** Where notable events go (a rebuilt job identity, a retried batch); default: nowhere. */
+  /** Where notable events go (a rebuilt job identity, a retried batch); shorthand for onCoordinatorNotice. */
   log?: (line: string) => void;
   /** Memory of the task function, for the billed GB-s of each batch (default 1,769 MB, as serverless.yml). */
   taskMemoryMb?: number;

@@ -5,6 +5,7 @@ import { addRequests, meteredInvoker, meteredStore, RequestMeter, withMeter } fr
 import { BatchClaim } from './batch-claim';
 import { type BatchInfo, batchInfoOf, describeLineage, newManifest, recoveryOf } from './batch-info';
 import { BatchLog } from './batch-log';
+import { runWithBatchRetries } from './batch-retry';
 import { Cleaner } from './cleaner';
 import type { CoordinatorOptions } from './coordinator-options';
 import { DataPlane } from './data-plane';
@@ -12,12 +13,12 @@ import {
   BatchFailedError,
   CoordinatorCrash,
   type CrashPoint,
-  isRetryableBatchFailure,
   operatorOf,
   ScheduleError,
 } from './errors';
 import { InputTracker } from './input-tracker';
 import { type BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
+import { busOf, type ListenerBus } from './listener-bus';
 import { runOutput, writeCheckpoints } from './outputs';
 import { DEFAULT_SPECULATION, type SpeculationPolicy } from './speculation';
 import { sleepUnlessAborted } from './waiting';
@@ -47,6 +48,8 @@ export class Coordinator {
   private successor?: string;
 
   private readonly options: CoordinatorOptions;
+  /** Where everything that happens is posted (see listener-bus.ts). */
+  readonly bus: ListenerBus;
   /** The AWS requests made since the last commit; each committed manifest takes what it reports. */
   private readonly meter = new RequestMeter();
 
@@ -57,12 +60,13 @@ export class Coordinator {
       store: meteredStore(options.store),
       invoker: meteredInvoker(options.invoker, options.taskMemoryMb),
     };
+    this.bus = busOf(options);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.speculation = { ...DEFAULT_SPECULATION, ...options.speculation };
     this.catalog = new JobCatalog(this.options.store);
     this.inputs = new InputTracker(options.graph, this.options.store);
     this.log = new BatchLog(this.catalog, options.graph);
-    this.data = new DataPlane(this.options, this.retry, this.speculation);
+    this.data = new DataPlane(this.options, this.retry, this.speculation, this.bus);
     this.claims = new BatchClaim(
       this.log,
       this.inputs,
@@ -74,7 +78,7 @@ export class Coordinator {
       this.catalog,
       [this.data],
       options.manifestHistory ?? 100,
-      options.log,
+      (message) => this.bus.post('onCoordinatorNotice', { message }),
     );
   }
 
@@ -107,13 +111,17 @@ export class Coordinator {
     // A coordinator that stopped (and gave up its lease) takes it again before running more batches.
     if (!this.lease) this.resuming = undefined;
     await this.resume();
+    const stopped = (reason: 'stopped' | 'done' | 'failed', error?: Error) =>
+      this.bus.post('onStreamingStopped', { job: this.options.job, reason, ...(error ? { error } : {}) });
     try {
       for (let done = 0; done < batches && !signal?.aborted; done++) {
         const time = this.nextBatchTime;
-        if (!(await sleepUnlessAborted(this.options.clock, time, signal))) return;
+        if (!(await sleepUnlessAborted(this.options.clock, time, signal))) return stopped('stopped');
         await this.runBatchRetrying(time);
       }
+      stopped(signal?.aborted ? 'stopped' : 'done');
     } catch (error) {
+      stopped('failed', error as Error);
       // A crashed coordinator gives nothing back (it is dead). A replaced one still tries to release: the
       // compare-and-set only succeeds if the lease is in fact still its own.
       if (error instanceof CoordinatorCrash) this.lease = undefined;
@@ -126,33 +134,17 @@ export class Coordinator {
     }
   }
 
-  /** Runs a batch; a failure that may pass is retried in place with backoff before the run gives up. */
-  private async runBatchRetrying(time: number): Promise<BatchInfo> {
-    const retries = this.options.batchRetries ?? 3;
-    const base = this.options.batchRetryBackoffMs ?? 1000;
-    for (let attempt = 0; ; attempt++) {
-      const started = this.options.clock.now();
-      // A slow stage must not let the lease run out under a healthy coordinator.
-      const stopRenewing = this.lease?.keepAlive(
-        this.options.maxBatchMs ?? Math.max(15 * 60_000, 10 * this.graph.batchMs),
-      );
-      try {
-        return await this.runBatch(time);
-      } catch (error) {
-        if (!(error instanceof BatchFailedError) || attempt >= retries || !isRetryableBatchFailure(error)) {
-          throw error;
-        }
-        const waitMs = Math.min(30_000, base * 2 ** attempt);
-        const { clock, deadline } = this.options;
-        // A retry takes about as long as the failed attempt did, after the wait.
-        const attemptMs = clock.now() - started;
-        if (deadline && clock.now() + waitMs + attemptMs > deadline()) throw error;
-        this.options.log?.(`batch ${time} failed (${error.message}); retrying in ${waitMs} ms`);
-        await this.options.clock.sleepUntil(this.options.clock.now() + waitMs);
-      } finally {
-        stopRenewing?.();
-      }
-    }
+  /** Runs a batch, retrying in place what may pass (see batch-retry.ts). */
+  private runBatchRetrying(time: number): Promise<BatchInfo> {
+    const { clock, batchRetries, batchRetryBackoffMs, deadline, maxBatchMs } = this.options;
+    return runWithBatchRetries(time, () => this.runBatch(time), {
+      clock,
+      bus: this.bus,
+      retries: batchRetries,
+      backoffMs: batchRetryBackoffMs,
+      deadline,
+      keepAlive: () => this.lease?.keepAlive(maxBatchMs ?? Math.max(15 * 60_000, 10 * this.graph.batchMs)),
+    });
   }
 
   private maybeCrash(point: CrashPoint, time: number): void {
@@ -196,6 +188,14 @@ export class Coordinator {
       throw error;
     }
     this.lease = lease;
+    this.bus.post('onStreamingStarted', {
+      job,
+      owner: lease.owner,
+      epoch: lease.epoch,
+      zeroTime: this.graph.zeroTime,
+      batchMs: this.graph.batchMs,
+      nextBatchTime: this.nextBatchTime,
+    });
   }
 
   /** Runs one batch to commit. Throws BatchFailedError (and leaves a failed manifest) if it cannot. */
@@ -217,6 +217,14 @@ export class Coordinator {
     let runner: BatchJobRunner | undefined;
     try {
       await this.claims.claim(time, manifest);
+      this.bus.post('onBatchSubmitted', {
+        batchTime: time,
+        inputs: manifest.inputs.map((input) => ({
+          name: input.name,
+          records: input.records,
+          shards: input.ranges.length,
+        })),
+      });
       runner = this.data.runnerFor(time, manifest, (t) => this.cleaner.noteTransientWrite(t));
       this.maybeCrash('after-manifest', time);
       operator = 'lineage generation';
@@ -282,7 +290,7 @@ export class Coordinator {
     await this.cleaner.collect(time - graph.maxRememberMs() + graph.batchMs, this.nextBatchTime);
     const info = batchInfoOf(manifest, runner.stages);
     await this.data.committed(info.records, (t) => this.cleaner.noteTransientWrite(t));
-    this.options.onBatch?.(info);
+    this.bus.post('onBatchCompleted', { info, manifest });
     return info;
   }
 

@@ -1,6 +1,7 @@
 import type { BatchManifest } from '../catalog';
 import type { CoordinatorOptions } from './coordinator-options';
 import { BatchJobRunner, DEFAULT_EXCHANGE, type RetryPolicy } from './job-runner';
+import type { ListenerBus } from './listener-bus';
 import { MapOutputTracker } from './map-output-tracker';
 import { PartitionCache } from './partition-cache';
 import type { SpeculationPolicy } from './speculation';
@@ -26,6 +27,7 @@ export class DataPlane {
     private readonly options: CoordinatorOptions,
     private readonly retry: RetryPolicy,
     private readonly speculation: SpeculationPolicy,
+    private readonly bus?: ListenerBus,
   ) {
     const holdBytes = (options.holdMb ?? DEFAULT_HOLD_MB) * 1024 * 1024;
     this.cache = new PartitionCache(options.store, Math.floor((holdBytes * 2) / 3));
@@ -67,6 +69,7 @@ export class DataPlane {
       inputRanges: new Map(ranges),
       noteTransientWrite,
       placement: small ? 'coordinator' : 'tasks',
+      bus: this.bus,
     });
   }
 

@@ -3,6 +3,7 @@ export * from './errors';
 export * from './job-runner';
 export * from './job-state';
 export * from './lease';
+export * from './listener-bus';
 export * from './manifest';
 export * from './speculation';
 export * from './stages';

@@ -6,6 +6,7 @@ import { type InputRange, type LineageNode, resultPartKey } from '../plan';
 import { remembered } from '../util/remembered';
 import { DataAvailability } from './data-availability';
 import { TaskFailedError } from './errors';
+import type { ListenerBus } from './listener-bus';
 import type { StageManifest } from './manifest';
 import type { MapOutputTracker } from './map-output-tracker';
 import type { PartitionCache } from './partition-cache';
@@ -39,6 +40,8 @@ export interface BatchJobSettings {
   placement?: Placement;
   /** Notes that transient data of batch `time` went to the store (so the cleaner lists it). */
   noteTransientWrite(time: number): void;
+  /** Where stage completions, task failures and speculative copies are posted. */
+  bus?: ListenerBus;
 }
 
 /**
@@ -85,6 +88,7 @@ export class BatchJobRunner {
       this.availability,
       settings.placement ?? 'tasks',
       (stage, also) => this.computeJobLineageOf(stage, also),
+      settings.bus,
     );
   }
 

@@ -3,6 +3,7 @@ import type { Sink } from '../graph';
 import type { Clock, SourceRange } from '../io/ports';
 import { CheckpointNode, type LineageNode, SourceNode } from '../plan';
 import type { DataAvailability } from './data-availability';
+import type { ListenerBus } from './listener-bus';
 import type { StageManifest } from './manifest';
 import { buildFinalStage, type Stage, siblingShuffleGroups } from './stages';
 import type { HeldData } from './task-inputs';
@@ -41,6 +42,7 @@ export class StageRunner {
     private readonly placement: Placement,
     /** Driver-made stages get the job-made lineage under them computed by tasks first. */
     private readonly driverInputs: (stage: Stage, also: Stage[]) => Promise<Map<string, Uint8Array[]>>,
+    private readonly bus?: ListenerBus,
   ) {}
 
   /** Runs the final stage of `node` (all its partitions, or just `partitions`) after what it needs. */
@@ -136,6 +138,10 @@ export class StageRunner {
       ...(backups > 0 ? { speculated: backups, speculativeWins: backupWins } : {}),
       // Stages of earlier batches only run when their output was lost.
       ...(stage.node.time < this.batchTime ? { recovery: true } : {}),
+    });
+    this.bus?.post('onStageCompleted', {
+      batchTime: this.batchTime,
+      stage: this.stages[this.stages.length - 1],
     });
     return outcomes;
   }

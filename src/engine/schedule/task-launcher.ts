@@ -12,6 +12,7 @@ import type { RecordErrorPolicy } from '../graph/record-errors';
 import type { Clock, Invoker } from '../io/ports';
 import type { LineageNode } from '../plan';
 import { operatorOf, TaskFailedError } from './errors';
+import type { ListenerBus } from './listener-bus';
 import { runSpeculatively, type SpeculationPolicy } from './speculation';
 import type { Stage } from './stages';
 import { type HeldData, inputsFor } from './task-inputs';
@@ -67,6 +68,8 @@ export interface LauncherSettings {
   sleep(ms: number): Promise<void>;
   /** The coordinator's clock, for speculation (default: wall-clock time). */
   clock?: Clock;
+  /** Where task failures and speculative copies are posted. */
+  bus?: ListenerBus;
 }
 
 /**
@@ -128,6 +131,15 @@ export class TaskLauncher {
     copy: { isBackup: boolean; started: () => void; signal: AbortSignal },
   ): Promise<LaunchedOutcome> {
     const spec = await this.specOf(plan, partition);
+    if (copy.isBackup) {
+      const { stage } = plan;
+      this.settings.bus?.post('onSpeculativeTaskLaunched', {
+        batchTime: this.settings.batchTime,
+        stage: stage.id,
+        operator: stage.node.operator,
+        partition,
+      });
+    }
     // A backup's attempts are numbered after the original's, so logs and task stores tell them apart.
     const first = copy.isBackup ? this.settings.retry.maxAttempts : 0;
     return this.retrying(plan, partition, this.settings.retry.maxAttempts, copy.signal, (attempt) =>
@@ -152,6 +164,15 @@ export class TaskLauncher {
       } catch (error) {
         // Another copy won: no point retrying this one.
         if (signal?.aborted) throw error;
+        this.settings.bus?.post('onTaskFailed', {
+          batchTime: this.settings.batchTime,
+          stage: plan.stage.id,
+          operator: operatorOf(error) ?? plan.stage.node.operator,
+          partition,
+          attempt,
+          error: error instanceof Error ? error.message : String(error),
+          willRetry: attempt + 1 < maxAttempts,
+        });
         if (attempt + 1 >= maxAttempts) {
           if (maxAttempts === 1) throw error;
           const reason = error instanceof Error ? error.message : String(error);
