@@ -23,8 +23,9 @@ export async function worstSessions(
   sessions: RDD<Pair<string, SessionState>>,
   { cdn, limit = 10 }: { cdn: string; limit?: number },
 ): Promise<WorstSession[]> {
-  // The filter and projection run as tasks over the snapshot's partitions; only this CDN's rows come back.
-  const rows = await sessions
+  // Filter, projection and the partial top-N run as tasks over the snapshot's partitions: only `limit`
+  // rows a partition come back.
+  return sessions
     .filter(([, state]) => state.cdn === cdn && state.watchedMs > 0)
     .map(
       ([session, state]): WorstSession => ({
@@ -37,15 +38,14 @@ export async function worstSessions(
         errors: state.errors,
       }),
     )
-    .collect();
-  return rows
-    .sort(
+    .top(
+      limit,
       (a, b) =>
-        b.bufferingRatio - a.bufferingRatio ||
-        b.bufferingMs - a.bufferingMs ||
-        (a.session < b.session ? -1 : a.session > b.session ? 1 : 0),
-    )
-    .slice(0, limit);
+        a.bufferingRatio - b.bufferingRatio ||
+        a.bufferingMs - b.bufferingMs ||
+        // Equal sessions list by id, ascending.
+        (a.session < b.session ? 1 : a.session > b.session ? -1 : 0),
+    );
 }
 
 function limitFromEnv(): number {
