@@ -3,6 +3,7 @@ export * from './api';
 export type { BatchJob, Sink, SinkBatchInfo, SinkPartitionInfo } from './graph';
 export { GraphError, InvalidGraphError } from './graph';
 export { ManualClock, SystemClock } from './io/clock';
+export * from './io/dataset-errors';
 export { FsStore } from './io/fs-store';
 export { type ByteLog, MemoryByteSource, type MemoryByteSourceOptions } from './io/memory-byte-source';
 export { MemoryStore } from './io/memory-store';

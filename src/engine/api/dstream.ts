@@ -4,6 +4,7 @@
  * stream has them.
  */
 import { addMethods } from '../util/add-methods';
+import { DatasetOperations } from './dataset-operations';
 import { DStream } from './dstream-base';
 import { OutputOperations } from './output-operations';
 import { PairOperations } from './pair-operations';
@@ -17,7 +18,8 @@ declare module './dstream-base' {
       WindowOperations<T>,
       StateOperations,
       OutputOperations<T>,
-      PartitionOutputOperations<T> {}
+      PartitionOutputOperations<T>,
+      DatasetOperations {}
 }
 
 addMethods(DStream, [
@@ -26,8 +28,10 @@ addMethods(DStream, [
   StateOperations,
   OutputOperations,
   PartitionOutputOperations,
+  DatasetOperations,
 ]);
 
+export type { JoinDatasetOptions } from './dataset-operations';
 export type { PartitionAction } from './partition-output';
 export type { MapWithStateOptions, MapWithStateStream, StateOptions } from './state-operations';
 export type { ReduceByKeyWindowOptions, ReduceWindowOptions } from './window-operations';

@@ -1,5 +1,6 @@
 import { InvalidGraphError } from '../graph';
 import type { Duration } from '../util/duration';
+import { batchJobAsStreamingJob, isBatchJob } from './batch-job';
 import { StreamingContext } from './streaming-context';
 
 /**
@@ -35,6 +36,8 @@ export function contextFor(definition: JobDefinition, log?: (line: string) => vo
 /** Accepts `export default defineJob(...)` as well as `module.exports = defineJob(...)`. */
 export function jobFromModule(loaded: unknown, where: string): JobDefinition {
   const candidate = (loaded as { default?: unknown })?.default ?? loaded;
+  // A batch job module (defineBatchJob) runs as the streaming job of its one batch, in every process.
+  if (isBatchJob(candidate)) return batchJobAsStreamingJob(candidate);
   if (
     typeof (candidate as JobDefinition)?.build !== 'function' ||
     typeof (candidate as JobDefinition).name !== 'string'

@@ -25,6 +25,7 @@ import {
   type StreamingListener,
 } from '../schedule';
 import { type Duration, toMillis } from '../util/duration';
+import { type Dataset, type DatasetOptions, DatasetRegistry } from './dataset';
 import { DStream } from './dstream';
 
 export interface StreamingContextOptions {
@@ -107,6 +108,8 @@ export class StreamingContext {
   };
   private coordinatorRef?: Coordinator;
   private readonly listeners: StreamingListener[] = [];
+  /** The job's datasets; their listings are recorded in the job's store when the context starts. */
+  readonly datasets: DatasetRegistry;
 
   constructor(options: StreamingContextOptions) {
     this.batchMs = toMillis(options.batchInterval, 'batchInterval');
@@ -121,6 +124,33 @@ export class StreamingContext {
     this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
     this.graph = new DStreamGraph(this.batchMs, this.defaultPartitions);
     this.graph.recordErrors = recordErrorPolicy(options.onRecordError);
+    this.datasets = new DatasetRegistry(this.defaultPartitions);
+  }
+
+  /**
+   * The objects under `location` (`s3://bucket/prefix/`, a directory, or a Store) as a dataset that does
+   * not change with the batch time: use `dataset.rdd()` in transform or foreachBatch, or join a stream
+   * with it (`joinDataset`). It is listed once when the job starts and read once per process.
+   */
+  dataset<T = string>(location: string | Store, options: DatasetOptions<T> = {}): Dataset<T> {
+    this.requireNotStarted('dataset');
+    return this.datasets.fromStore(location, options);
+  }
+
+  /** `values` as a dataset of `partitions` partitions (default: the context's). */
+  parallelize<T>(values: readonly T[], partitions?: number): Dataset<T> {
+    this.requireNotStarted('parallelize');
+    return this.datasets.fromValues(values, partitions);
+  }
+
+  private requireNotStarted(operation: string): void {
+    // A dataset is listed when the context starts; one made later would have no recorded listing.
+    if (this.running) {
+      throw new InvalidGraphError(
+        `${operation}() after the context has started; create every dataset before start()`,
+        { operation },
+      );
+    }
   }
 
   /** One array per batch: batch i receives `batches[i]`. For tests and examples. */
@@ -218,8 +248,11 @@ export class StreamingContext {
     });
     this.coordinatorRef = coordinator;
     const abort = new AbortController();
-    const done = coordinator
-      .run({ batches: options.batches, signal: abort.signal })
+    // Datasets are listed (or their recorded listing found) before the first batch, so an empty location
+    // fails the start, not a batch, and every task reads the same objects.
+    const done = this.datasets
+      .pinAll(store)
+      .then(() => coordinator.run({ batches: options.batches, signal: abort.signal }))
       .finally(() => ownInvoker?.close());
     done.catch(() => undefined); // surfaced through awaitTermination()
     this.running = { done, abort, ownInvoker };

@@ -3,6 +3,7 @@
  * command failed, 2 it was called wrongly (the help of that command follows).
  */
 import { Command, CommanderError } from 'commander';
+import { batchCommand } from './commands/batch';
 import { deadLettersCommand } from './commands/deadletters';
 import { deployCommand } from './commands/deploy';
 import { runCommand } from './commands/run';
@@ -21,6 +22,7 @@ export function buildProgram(print: (text: string) => void): Command {
     });
   runCommand(program, print);
   statusCommand(program, print);
+  batchCommand(program, print);
   deadLettersCommand(program, print);
   scriptCommands(program);
   deployCommand(program);

@@ -66,6 +66,10 @@ export class IsolatingContext implements TaskContext {
     return this.inner.readCheckpoint(streamId, time, partition);
   }
 
+  readJobObject(key: string): Promise<Uint8Array | undefined> {
+    return this.inner.readJobObject ? this.inner.readJobObject(key) : Promise.resolve(undefined);
+  }
+
   async writeStored(node: LineageNode<unknown>, partition: number, rows: unknown[]): Promise<void> {
     // A run that fails later must not leave partitions computed with records it would leave out. Encoded
     // now: later operators of the task may change the rows.

@@ -135,6 +135,10 @@ export class StoreTaskContext implements TaskContext {
     return (await packed).get(key);
   }
 
+  readJobObject(key: string): Promise<Uint8Array | undefined> {
+    return this.store.get(key);
+  }
+
   private readonly computed = new Map<string, Promise<unknown[]>>();
 
   once(node: LineageNode<unknown>, partition: number, compute: () => Promise<unknown[]>): Promise<unknown[]> {

@@ -1,8 +1,10 @@
 export * from './errors';
 export * from './keys';
 export * from './lineage';
+export { BroadcastJoinNode, type BroadcastTable } from './nodes/broadcast-join-node';
 export { CheckpointNode } from './nodes/checkpoint-node';
 export { CoGroupedNode } from './nodes/cogrouped-node';
+export { type DatasetLayout, DatasetNode, type DatasetPartitions } from './nodes/dataset-node';
 export { EmptyNode } from './nodes/empty-node';
 export { NarrowNode, type PartitionFunction } from './nodes/narrow-node';
 export { ParallelPairsNode } from './nodes/parallel-node';

@@ -100,6 +100,8 @@ export interface TaskContext {
    * the ranges back to the coordinator (TaskResult.sourceReads), which commits them. Absent: not kept.
    */
   reportSourceRead?(read: SourceRead): void;
+  /** A job-level object of the job's store (a dataset's recorded listing), or undefined when absent. */
+  readJobObject?(key: string): Promise<Uint8Array | undefined>;
   /** Runs `compute` once per node partition within this task; later callers get the same promise. */
   once(node: LineageNode<unknown>, partition: number, compute: () => Promise<unknown[]>): Promise<unknown[]>;
 }
