@@ -238,6 +238,46 @@ describe('video sessions read out of order', () => {
   });
 });
 
+describe('video heartbeats that are not heartbeats', () => {
+  it('dead-letters them, counted, and goes on with the rest of the batch', async () => {
+    const valid = (n: number): Heartbeat => ({
+      session: `s${n}`,
+      cdn: 'edgio',
+      city: 'Berlin',
+      bitrateKbps: 3000,
+      bufferingMs: 0,
+      intervalMs: 5000,
+      joinTimeMs: 1200,
+      errorCode: null,
+      ended: true,
+      seq: 0,
+    });
+    const sessions = Array.from({ length: 30 }, (_, n) => valid(n));
+    // Within the engine's default allowance for bad records (10% of a partition).
+    const bad = ['{"session": "x"', JSON.stringify({ session: 'y', cdn: 'edgio' })];
+    const ssc = new StreamingContext({ batchInterval: 1000, partitions: 1, name: 'video-bad-input' });
+    const input = [[bad[0], ...sessions.map((beat) => JSON.stringify(beat)), bad[1]]];
+    const app = buildApp(ssc, ssc.queueStream(input), { log: false });
+    const closed: string[] = [];
+    app.closedSessions.foreachBatch(async (rdd) => {
+      closed.push(...(await rdd.collect()).map((summary) => summary.session));
+    });
+    let deadLetters = 0;
+    ssc.start({
+      clock: new ManualClock(0, { autoAdvance: true }),
+      zeroTime: 0,
+      batches: 1,
+      store: new MemoryStore(),
+      onBatch: (info) => {
+        deadLetters += info.deadLetters;
+      },
+    });
+    await ssc.awaitTermination();
+    expect(closed.sort()).toEqual(sessions.map((beat) => beat.session).sort());
+    expect(deadLetters).toBe(2);
+  });
+});
+
 describe('video heartbeat generator', () => {
   it('plays each session from one CDN and city, a heartbeat every 5 s, ended only on its last', () => {
     fc.assert(
