@@ -7,6 +7,7 @@ export * from './io/dataset-errors';
 export { FsStore } from './io/fs-store';
 export { type ByteLog, MemoryByteSource, type MemoryByteSourceOptions } from './io/memory-byte-source';
 export { MemoryStore } from './io/memory-store';
+export type { ObjectDecoder, ObjectFormat } from './io/object-formats';
 export type { Clock, Invoker, Source, SourceBatch, SourceRange, Store, StoreEntry } from './io/ports';
 export {
   ActionNotAvailableError,

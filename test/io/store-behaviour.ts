@@ -4,6 +4,11 @@ import type { Store } from '../../src/engine/io/ports';
 const bytes = (...values: number[]) => new Uint8Array(values);
 const text = (s: string) => new TextEncoder().encode(s);
 
+/** The listing's keys and sizes (write times are checked on their own, as they vary). */
+async function listed(store: Store, prefix: string): Promise<{ key: string; size: number }[]> {
+  return (await store.list(prefix)).map(({ key, size }) => ({ key, size }));
+}
+
 /** Runs `count` conditional writes at once and returns the indexes of those that were not refused. */
 async function winnersOf(count: number, write: (i: number) => Promise<unknown>): Promise<number[]> {
   const outcomes = await Promise.all(
@@ -60,14 +65,14 @@ export function describeStoreBehaviour(
         await store.put('k', text('first, longer value'));
         await store.put('k', text('second'));
         expect(await store.get('k')).toEqual(text('second'));
-        expect(await store.list('k')).toEqual([{ key: 'k', size: 6 }]);
+        expect(await listed(store, 'k')).toEqual([{ key: 'k', size: 6 }]);
       });
 
       it('stores an empty object', async () => {
         await store.put('empty', new Uint8Array(0));
         expect(await store.get('empty')).toEqual(new Uint8Array(0));
         expect(await store.has('empty')).toBe(true);
-        expect(await store.list('empty')).toEqual([{ key: 'empty', size: 0 }]);
+        expect(await listed(store, 'empty')).toEqual([{ key: 'empty', size: 0 }]);
       });
 
       it('round-trips every byte value unchanged', async () => {
@@ -187,7 +192,7 @@ export function describeStoreBehaviour(
         expect(await store.has('d/1')).toBe(false);
         expect(await store.get('d/3')).toBeUndefined();
         expect(await store.get('d/2')).toEqual(bytes(2));
-        expect(await store.list('d/')).toEqual([{ key: 'd/2', size: 1 }]);
+        expect(await listed(store, 'd/')).toEqual([{ key: 'd/2', size: 1 }]);
       });
 
       it('does nothing when asked to delete no keys', async () => {
@@ -214,7 +219,7 @@ export function describeStoreBehaviour(
         await store.put('a/z', bytes(1));
         await store.put('a/b/c', bytes());
         await store.put('a-', bytes(1, 2, 3));
-        expect(await store.list('')).toEqual([
+        expect(await listed(store, '')).toEqual([
           { key: 'a-', size: 3 },
           { key: 'a/b/c', size: 0 },
           { key: 'a/z', size: 1 },
@@ -228,7 +233,7 @@ export function describeStoreBehaviour(
         await store.put('jobs/wc/batch-1/out', bytes(1, 2, 3));
         await store.put('jobs/other/batch-1/out', bytes(1));
         await store.put('jobs/wcx', bytes(1));
-        expect(await store.list('jobs/wc/')).toEqual([
+        expect(await listed(store, 'jobs/wc/')).toEqual([
           { key: 'jobs/wc/batch-1/out', size: 3 },
           { key: 'jobs/wc/batch-10/out', size: 1 },
           { key: 'jobs/wc/batch-2/out', size: 2 },
@@ -257,7 +262,29 @@ export function describeStoreBehaviour(
 
       it('includes a key equal to the prefix', async () => {
         await store.put('exact/key', bytes(1));
-        expect(await store.list('exact/key')).toEqual([{ key: 'exact/key', size: 1 }]);
+        expect(await listed(store, 'exact/key')).toEqual([{ key: 'exact/key', size: 1 }]);
+      });
+
+      it('says when each object was written, in ms since the epoch', async () => {
+        // S3 keeps LastModified to the second and a filesystem may round, so allow a little either side.
+        const before = Date.now() - 2_000;
+        await store.put('when/a', bytes(1));
+        await store.putIf('when/b', bytes(2), { ifAbsent: true });
+        const after = Date.now() + 2_000;
+        for (const entry of await store.list('when/')) {
+          expect(entry.modified).toEqual(expect.any(Number));
+          expect(entry.modified).toBeGreaterThanOrEqual(before);
+          expect(entry.modified).toBeLessThanOrEqual(after);
+        }
+      });
+
+      it('gives an object written again a write time no earlier than the first', async () => {
+        await store.put('again', bytes(1));
+        const [first] = await store.list('again');
+        await store.put('again', bytes(2, 3));
+        const [second] = await store.list('again');
+        expect(second.size).toBe(2);
+        expect(second.modified).toBeGreaterThanOrEqual(first.modified ?? Number.POSITIVE_INFINITY);
       });
 
       it('returns nothing for a prefix no key starts with', async () => {

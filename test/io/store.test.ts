@@ -49,11 +49,11 @@ describe('PrefixedStore', () => {
     await inner.put('jobs/other/x', new Uint8Array(1));
     const store = new PrefixedStore(inner, 'jobs/wc/');
     await store.put('batch-1/out', new Uint8Array(2));
-    expect(await inner.list('')).toEqual([
+    expect(await inner.list('')).toMatchObject([
       { key: 'jobs/other/x', size: 1 },
       { key: 'jobs/wc/batch-1/out', size: 2 },
     ]);
-    expect(await store.list('')).toEqual([{ key: 'batch-1/out', size: 2 }]);
+    expect(await store.list('')).toMatchObject([{ key: 'batch-1/out', size: 2 }]);
     await store.delete(['batch-1/out', 'x']);
     expect(await inner.has('jobs/other/x')).toBe(true);
     expect(await inner.has('jobs/wc/batch-1/out')).toBe(false);
@@ -64,7 +64,7 @@ describe('PrefixedStore', () => {
     const store = new PrefixedStore(new PrefixedStore(inner, 'jobs/'), 'wc/');
     await store.put('k', new Uint8Array([1]));
     expect(await inner.get('jobs/wc/k')).toEqual(new Uint8Array([1]));
-    expect(await store.list('')).toEqual([{ key: 'k', size: 1 }]);
+    expect(await store.list('')).toMatchObject([{ key: 'k', size: 1 }]);
   });
 });
 
@@ -176,8 +176,8 @@ describe('FsStore', () => {
     await store.put('dir/real', new Uint8Array([1]));
     await writeFile(path.join(root, 'dir', `${FS_STORE_TEMP_PREFIX}abc123`), new Uint8Array([1, 2]));
     await writeFile(path.join(root, `${FS_STORE_TEMP_PREFIX}def456`), new Uint8Array([1, 2]));
-    expect(await store.list('')).toEqual([{ key: 'dir/real', size: 1 }]);
-    expect(await store.list('dir/')).toEqual([{ key: 'dir/real', size: 1 }]);
+    expect(await store.list('')).toMatchObject([{ key: 'dir/real', size: 1 }]);
+    expect(await store.list('dir/')).toMatchObject([{ key: 'dir/real', size: 1 }]);
   });
 
   it('wraps a failed write in a StoreError with the key and the fs error as cause', async () => {
@@ -192,7 +192,7 @@ describe('FsStore', () => {
     expect((err as StoreError).context).toMatchObject({ key: 'a/b', op: 'put' });
     // fs errors come from another realm than jest's sandbox, so check the errno code, not instanceof.
     expect((err as StoreError).cause).toMatchObject({ code: expect.stringMatching(/^E[A-Z]+$/) });
-    expect(await store.list('')).toEqual([{ key: 'a', size: 1 }]);
+    expect(await store.list('')).toMatchObject([{ key: 'a', size: 1 }]);
   });
 
   it('wraps a failed overwrite of a directory path and leaves no temp file', async () => {

@@ -83,7 +83,7 @@ describe('WorkerPoolInvoker', () => {
     expect(result).toEqual({ found: true, head: 'HEL' });
     expect(decoder.decode(await store.get('out/a'))).toBe('HELLO');
     expect(await store.has('in/a')).toBe(false);
-    expect(await pool.invoke({ op: 'list', prefix: 'out/' })).toEqual([{ key: 'out/a', size: 5 }]);
+    expect(await pool.invoke({ op: 'list', prefix: 'out/' })).toMatchObject([{ key: 'out/a', size: 5 }]);
     expect(await pool.invoke({ op: 'copy', from: 'in/missing', to: 'x' })).toEqual({
       found: false,
       missing: false,

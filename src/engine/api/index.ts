@@ -1,7 +1,9 @@
 export * from './batch-context';
 export * from './batch-job';
+export { BUCKET_STAGING_PREFIX, type BucketSinkOptions, bucketSink, hivePartition } from './bucket-sink';
 export * from './dataset';
 export * from './dstream';
+export type { FileStreamOptions } from './file-streams';
 export * from './job';
 export * from './store-sink';
 export * from './streaming-context';

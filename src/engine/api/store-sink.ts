@@ -9,9 +9,8 @@ import {
 } from '../catalog/layout';
 import type { Sink, SinkBatchInfo, SinkPartitionInfo } from '../graph';
 import { InvalidGraphError } from '../graph';
-import { isConditionFailed } from '../io/errors';
 import type { Store } from '../io/ports';
-import { SinkError, SinkOutputConflictError } from './sink-errors';
+import { createOnce } from './create-once';
 
 export { SinkError, SinkOutputConflictError } from './sink-errors';
 
@@ -119,36 +118,12 @@ export class StoreSink<T> implements Sink<T> {
     return text;
   }
 
-  /**
-   * Writes `text` unless the key exists: output once written is never replaced. An object already there
-   * must hold the same bytes (a retry or a speculative copy), else the batch's attempts disagree.
-   */
-  private async createOnce(store: Store, key: string, text: string, batchTime: number): Promise<void> {
-    const body = new TextEncoder().encode(text);
-    let existing: Uint8Array | undefined;
-    // A refusal with nothing to read back is a concurrent write still landing (S3's 409): ask again.
-    for (let attempt = 1; existing === undefined; attempt++) {
-      try {
-        await store.putIf(key, body, { ifAbsent: true });
-        return;
-      } catch (error) {
-        if (!isConditionFailed(error)) throw error;
-        existing = await store.get(key);
-        if (existing === undefined && attempt === 3) {
-          throw new SinkError(
-            `StoreSink '${this.name}': ${key} refused a first write ${attempt} times yet cannot be read back`,
-            { sink: this.name, key, batchTime },
-            { cause: error },
-          );
-        }
-      }
-    }
-    if (Buffer.from(existing).equals(body)) return;
-    const context = { sink: this.name, key, batchTime, bytes: body.length, existingBytes: existing.length };
-    throw new SinkOutputConflictError(
-      `StoreSink '${this.name}', batch ${batchTime}: ${key} already holds other output (${existing.length} bytes, this attempt ${body.length}); an earlier attempt of the batch computed different rows, and keeping either copy would break exactly-once output`,
-      context,
-    );
+  private createOnce(store: Store, key: string, text: string, batchTime: number): Promise<void> {
+    return createOnce(store, new TextEncoder().encode(text), {
+      sink: `StoreSink '${this.name}'`,
+      key,
+      batchTime,
+    });
   }
 }
 

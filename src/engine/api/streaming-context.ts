@@ -27,6 +27,7 @@ import {
 import { type Duration, toMillis } from '../util/duration';
 import { type Dataset, type DatasetOptions, DatasetRegistry } from './dataset';
 import { DStream } from './dstream';
+import { type FileStreamOptions, fileStream } from './file-streams';
 
 export interface StreamingContextOptions {
   /** Length of each batch, e.g. `'1s'` or `500`. */
@@ -191,6 +192,15 @@ export class StreamingContext {
       ...rest,
     });
     return this.inputStream(source, { partitions, name: name ?? streamName });
+  }
+
+  /**
+   * New objects under an S3 prefix (`s3://bucket/prefix/`) or a directory, as Spark's textFileStream: each
+   * batch reads the objects that arrived in its interval, recorded in its manifest so a replay reads the
+   * same ones. Objects already there at the start are skipped unless `existing: 'read'`.
+   */
+  fileStream<T = string>(location: string | Store, options: FileStreamOptions<T> = {}): DStream<T> {
+    return fileStream(this, location, options);
   }
 
   /** A stream over any replayable source (Kinesis, files ...). */

@@ -109,7 +109,7 @@ class JobStore implements Store {
 
   async list(prefix: string): Promise<StoreEntry[]> {
     const strip = (base: string) => (entries: StoreEntry[]) =>
-      entries.map((e) => ({ key: e.key.slice(base.length), size: e.size }));
+      entries.map((e) => ({ ...e, key: e.key.slice(base.length) }));
     const parts: Promise<StoreEntry[]>[] = [];
     // A prefix of 'batches/' (or '') may match both areas; one inside it only the transient one.
     if (prefix.startsWith(TRANSIENT_PREFIX) || TRANSIENT_PREFIX.startsWith(prefix)) {

@@ -206,7 +206,8 @@ export class FsStore implements Store {
           if (sub.startsWith(prefix) || prefix.startsWith(sub)) await this.walk(full, sub, prefix, out);
         } else if (entry.isFile() && key.startsWith(prefix)) {
           try {
-            out.push({ key, size: (await fs.stat(full)).size });
+            const stat = await fs.stat(full);
+            out.push({ key, size: stat.size, modified: Math.floor(stat.mtimeMs) });
           } catch (err) {
             // Deleted between readdir and stat: it is simply no longer listed.
             if (!isAbsent(err)) throw this.fail('list', prefix, err);

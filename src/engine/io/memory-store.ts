@@ -21,6 +21,7 @@ export class MemoryStore implements Store {
   private readonly objects = new Map<string, Uint8Array>();
   /** Each write of a key gets a new version; the check and the write happen in one synchronous step. */
   private readonly versions = new Map<string, string>();
+  private readonly modified = new Map<string, number>();
   private writes = 0;
 
   async put(key: string, body: Uint8Array): Promise<void> {
@@ -50,6 +51,7 @@ export class MemoryStore implements Store {
     this.objects.set(key, copyOf(body));
     const version = `m${++this.writes}`;
     this.versions.set(key, version);
+    this.modified.set(key, Date.now());
     return version;
   }
 
@@ -74,13 +76,14 @@ export class MemoryStore implements Store {
     for (const key of keys) {
       this.objects.delete(key);
       this.versions.delete(key);
+      this.modified.delete(key);
     }
   }
 
   async list(prefix: string): Promise<StoreEntry[]> {
     const entries: StoreEntry[] = [];
     for (const [key, body] of this.objects) {
-      if (key.startsWith(prefix)) entries.push({ key, size: body.length });
+      if (key.startsWith(prefix)) entries.push({ key, size: body.length, modified: this.modified.get(key) });
     }
     return entries.sort(byKey);
   }

@@ -6,6 +6,12 @@
 export interface StoreEntry {
   key: string;
   size: number;
+  /**
+   * When the object was written (ms since the epoch, the store's clock): S3's LastModified, which is when
+   * the upload STARTED, so a slow upload can appear in listings after objects with later times. Absent
+   * when a store cannot tell.
+   */
+  modified?: number;
 }
 
 /**
@@ -123,6 +129,28 @@ export interface SourceRange {
    * commit. Every attempt reads the same records, so the plan is all a retry or a recovery needs.
    */
   plan?: { cutoff: number; closed?: boolean };
+  /** Object sources (fileStream): which objects this batch read, and what the next batch must remember. */
+  objects?: ObjectRangeState;
+}
+
+/** One object as an object source listed and read it. */
+export interface ObjectRef {
+  key: string;
+  size: number;
+  /** The listing's write time (S3 LastModified), which with the key names this version of the object. */
+  modified: number;
+}
+
+/**
+ * An object source's part of a batch manifest. Objects written before `floor` are never taken again;
+ * `remembered` holds every object taken so far that was written at or after it (key to write time), so
+ * the next batch tells them from objects that appeared late.
+ */
+export interface ObjectRangeState {
+  /** The objects this batch read, in read order: a replay reads exactly these. */
+  taken: ObjectRef[];
+  floor: number;
+  remembered: Record<string, number>;
 }
 
 /** A record that could not be decoded; stored as a dead letter and counted, never silently dropped. */

@@ -38,6 +38,6 @@ export class PrefixedStore implements Store {
   async list(prefix: string): Promise<StoreEntry[]> {
     const entries = await this.inner.list(this.prefix + prefix);
     // Stripping a shared prefix keeps the inner store's order.
-    return entries.map((entry) => ({ key: entry.key.slice(this.prefix.length), size: entry.size }));
+    return entries.map((entry) => ({ ...entry, key: entry.key.slice(this.prefix.length) }));
   }
 }

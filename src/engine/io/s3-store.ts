@@ -188,7 +188,11 @@ export class S3Store implements Store {
       }
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined) continue;
-        entries.push({ key: object.Key.slice(this.prefix.length), size: object.Size ?? 0 });
+        entries.push({
+          key: object.Key.slice(this.prefix.length),
+          size: object.Size ?? 0,
+          modified: object.LastModified?.getTime(),
+        });
       }
       // Guard against a server that claims truncation without a token, which would loop forever.
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
