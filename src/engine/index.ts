@@ -19,6 +19,7 @@ export {
   type SortOptions,
   UserFunctionError,
 } from './plan';
+export * from './query';
 export {
   type BatchCompleted,
   type BatchFailed,

@@ -135,4 +135,59 @@ describe('Lambda handlers', () => {
     const rows = (await Promise.all(committed.map((t) => sink.readBatch(store, t)))).flat();
     expect(rows).toEqual(rows.map((_, i) => i * 2));
   });
+
+  it('coordinator handler logs JSON lines with job and batch time and publishes each batch as EMF metrics', async () => {
+    const lines: string[] = [];
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((l) => l.trim() !== ''),
+      );
+      return true;
+    });
+    let summary: Awaited<ReturnType<typeof coordinatorHandler>>;
+    try {
+      const deadline = Date.now() + 2 * 100 + 5000 + 350;
+      summary = await coordinatorHandler({ job: 'fast' }, {
+        ...lambdaContext(() => deadline - Date.now()),
+        functionName: '',
+        awsRequestId: 'req-1',
+      } as Context);
+    } finally {
+      stdout.mockRestore();
+    }
+    const json = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const committed = json.filter((entry) => entry.message === 'batch committed');
+    expect(committed.length).toBe(summary.batches);
+    expect(committed[0]).toMatchObject({ level: 'INFO', service: 'sluice-coordinator', job: 'fast' });
+    expect(typeof committed[0].batchTime).toBe('number');
+    const emf = json.filter((entry) => entry._aws !== undefined);
+    expect(emf.length).toBe(summary.batches);
+    const first = emf[0] as {
+      _aws: {
+        Timestamp: number;
+        CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[];
+      };
+      job: string;
+      Records: number;
+    };
+    expect(first._aws.CloudWatchMetrics[0].Namespace).toBe('sluice');
+    expect(first._aws.CloudWatchMetrics[0].Dimensions[0]).toContain('job');
+    expect(first.job).toBe('fast');
+    expect(first._aws.Timestamp).toBe(committed[0].batchTime);
+    const names = first._aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'Records',
+        'ProcessingTime',
+        'SchedulingDelay',
+        'TotalDelay',
+        'TaskRetries',
+        'DeadLetters',
+        'AwsRequests',
+      ]),
+    );
+    expect(first.Records).toBe(committed[0].records);
+  });
 });

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { StoreError } from '../../src/engine/io/errors';
 import { FS_STORE_TEMP_PREFIX, FsStore } from '../../src/engine/io/fs-store';
 import { MemoryStore } from '../../src/engine/io/memory-store';
+import { OverlayStore } from '../../src/engine/io/overlay-store';
 import { PrefixedStore } from '../../src/engine/io/prefixed-store';
 import { describeStoreBehaviour } from './store-behaviour';
 
@@ -26,6 +27,18 @@ describeStoreBehaviour('PrefixedStore over FsStore', async () => {
   const root = await tempRoot();
   return {
     store: new PrefixedStore(new FsStore({ root }), 'jobs/wordcount/'),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+});
+
+describeStoreBehaviour('OverlayStore over MemoryStore', async () => ({
+  store: new OverlayStore(new MemoryStore()),
+}));
+
+describeStoreBehaviour('OverlayStore over FsStore', async () => {
+  const root = await tempRoot();
+  return {
+    store: new OverlayStore(new FsStore({ root })),
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
 });
@@ -65,6 +78,68 @@ describe('PrefixedStore', () => {
     await store.put('k', new Uint8Array([1]));
     expect(await inner.get('jobs/wc/k')).toEqual(new Uint8Array([1]));
     expect(await store.list('')).toMatchObject([{ key: 'k', size: 1 }]);
+  });
+});
+
+describe('OverlayStore', () => {
+  const bytes = (...values: number[]) => new Uint8Array(values);
+
+  async function baseWith(entries: Record<string, number[]>): Promise<MemoryStore> {
+    const base = new MemoryStore();
+    for (const [key, values] of Object.entries(entries)) await base.put(key, bytes(...values));
+    return base;
+  }
+
+  it('reads what the base store holds, whole and by range', async () => {
+    const overlay = new OverlayStore(await baseWith({ 'm/1': [1, 2, 3] }));
+    expect(await overlay.get('m/1')).toEqual(bytes(1, 2, 3));
+    expect(await overlay.getRange('m/1', 1, 3)).toEqual(bytes(2, 3));
+    expect(await overlay.has('m/1')).toBe(true);
+    expect((await overlay.getVersioned('m/1'))?.body).toEqual(bytes(1, 2, 3));
+  });
+
+  it('keeps writes and deletes to itself: the base store is unchanged', async () => {
+    const base = await baseWith({ 'm/1': [1], 'm/2': [2] });
+    const overlay = new OverlayStore(base);
+    await overlay.put('m/1', bytes(9));
+    await overlay.put('m/3', bytes(3));
+    await overlay.delete(['m/2']);
+    await overlay.putIf('m/4', bytes(4), { ifAbsent: true });
+    expect(await overlay.get('m/1')).toEqual(bytes(9));
+    expect(await overlay.has('m/2')).toBe(false);
+    expect(await overlay.list('m/')).toEqual([
+      { key: 'm/1', size: 1 },
+      { key: 'm/3', size: 1 },
+      { key: 'm/4', size: 1 },
+    ]);
+    expect(await base.list('')).toEqual([
+      { key: 'm/1', size: 1 },
+      { key: 'm/2', size: 1 },
+    ]);
+    expect(await base.get('m/1')).toEqual(bytes(1));
+    expect(overlay.stats()).toEqual({ objects: 3, bytes: 3, deleted: 1 });
+  });
+
+  it('shows a key deleted here and written again with the new bytes', async () => {
+    const overlay = new OverlayStore(await baseWith({ k: [1] }));
+    await overlay.delete(['k']);
+    expect(await overlay.get('k')).toBeUndefined();
+    await overlay.put('k', bytes(2));
+    expect(await overlay.get('k')).toEqual(bytes(2));
+    expect(await overlay.list('')).toEqual([{ key: 'k', size: 1 }]);
+  });
+
+  it('checks conditional writes against the base version until the key is written here', async () => {
+    const base = await baseWith({ k: [1] });
+    const overlay = new OverlayStore(base);
+    await expect(overlay.putIf('k', bytes(2), { ifAbsent: true })).rejects.toThrow(/already exists/);
+    const { version } = (await base.getVersioned('k'))!;
+    const mine = await overlay.putIf('k', bytes(2), { ifVersion: version });
+    expect(mine).not.toBe(version);
+    await expect(overlay.putIf('k', bytes(3), { ifVersion: version })).rejects.toThrow(/changed/);
+    await overlay.putIf('k', bytes(3), { ifVersion: mine });
+    expect(await overlay.get('k')).toEqual(bytes(3));
+    expect(await base.get('k')).toEqual(bytes(1));
   });
 });
 

@@ -6,6 +6,7 @@
 import { addMethods } from '../util/add-methods';
 import { DatasetOperations } from './dataset-operations';
 import { DStream } from './dstream-base';
+import { NamingOperations } from './naming';
 import { OutputOperations } from './output-operations';
 import { PairOperations } from './pair-operations';
 import { PartitionOutputOperations } from './partition-output';
@@ -19,7 +20,8 @@ declare module './dstream-base' {
       StateOperations,
       OutputOperations<T>,
       PartitionOutputOperations<T>,
-      DatasetOperations {}
+      DatasetOperations,
+      NamingOperations {}
 }
 
 addMethods(DStream, [
@@ -29,6 +31,7 @@ addMethods(DStream, [
   OutputOperations,
   PartitionOutputOperations,
   DatasetOperations,
+  NamingOperations,
 ]);
 
 export type { JoinDatasetOptions } from './dataset-operations';

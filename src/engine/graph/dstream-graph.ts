@@ -53,6 +53,16 @@ export class DStreamGraph implements GraphHandle {
     return this.outputs.length - 1;
   }
 
+  /** The stream given `name` with `named()`, if any. */
+  streamNamed(name: string): DStreamNode<unknown> | undefined {
+    return this.streams.find((stream) => stream.queryName === name);
+  }
+
+  /** Names given to streams with `named()`, in definition order. */
+  get streamNames(): string[] {
+    return this.streams.flatMap((stream) => (stream.queryName === undefined ? [] : [stream.queryName]));
+  }
+
   onLineageNode(identity: NodeIdentity, node: LineageNode<unknown>): void {
     this.lineage.set(identity.id, node);
   }

@@ -30,6 +30,8 @@ export abstract class DStreamNode<T> {
   private rememberMs = 0;
   /** Interval between checkpoints of this stream's RDDs; undefined when it is never checkpointed. */
   checkpointMs?: number;
+  /** The name queries find this stream by (`stream.named(...)`); unique within the graph. */
+  queryName?: string;
   private readonly generated = new Map<number, RDD<T> | null>();
 
   constructor(

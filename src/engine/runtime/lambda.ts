@@ -115,6 +115,7 @@ export interface CoordinatorStartOptions {
     | 'batchRetryBackoffMs'
     | 'deadline'
     | 'coordinatorLog'
+    | 'listeners'
   >;
 }
 

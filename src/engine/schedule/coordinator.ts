@@ -9,13 +9,7 @@ import { runWithBatchRetries } from './batch-retry';
 import { Cleaner } from './cleaner';
 import type { CoordinatorOptions } from './coordinator-options';
 import { DataPlane } from './data-plane';
-import {
-  BatchFailedError,
-  CoordinatorCrash,
-  type CrashPoint,
-  operatorOf,
-  ScheduleError,
-} from './errors';
+import { BatchFailedError, CoordinatorCrash, type CrashPoint, operatorOf, ScheduleError } from './errors';
 import { InputTracker } from './input-tracker';
 import { type BatchJobRunner, DEFAULT_RETRY, type RetryPolicy } from './job-runner';
 import { busOf, type ListenerBus } from './listener-bus';
@@ -40,6 +34,7 @@ export class Coordinator {
   private readonly cleaner: Cleaner;
   private nextBatchIndex = 0;
   private resuming?: Promise<void>;
+  private takingOver = false;
   private lease?: Lease;
   private readonly log: BatchLog;
   private readonly claims: BatchClaim;
@@ -109,7 +104,8 @@ export class Coordinator {
   private async runMetered(options: { batches?: number; signal?: AbortSignal }): Promise<void> {
     const { batches = Number.POSITIVE_INFINITY, signal } = options;
     // A coordinator that stopped (and gave up its lease) takes it again before running more batches.
-    if (!this.lease) this.resuming = undefined;
+    // One still under way (a caller's resume() just before run()) is joined, never started twice.
+    if (!this.lease && !this.takingOver) this.resuming = undefined;
     await this.resume();
     const stopped = (reason: 'stopped' | 'done' | 'failed', error?: Error) =>
       this.bus.post('onStreamingStopped', { job: this.options.job, reason, ...(error ? { error } : {}) });
@@ -156,7 +152,12 @@ export class Coordinator {
    * so no committed batch runs twice. A failed start gives the lease back at once.
    */
   resume(): Promise<void> {
-    this.resuming ??= withMeter(this.meter, () => this.takeOver());
+    if (!this.resuming) {
+      this.takingOver = true;
+      this.resuming = withMeter(this.meter, () => this.takeOver()).finally(() => {
+        this.takingOver = false;
+      });
+    }
     return this.resuming;
   }
 

@@ -1,0 +1,2 @@
+export * from './errors';
+export { type SnapshotOptions, snapshot } from './snapshot';
