@@ -83,7 +83,8 @@ export function buildApp(
     cdnCityWindows,
     cdnWindows,
     closedSessions: tracked,
-    liveSessions: tracked.stateSnapshots(),
+    // Named, so ad-hoc queries can read the live sessions of a committed batch (npm run query).
+    liveSessions: tracked.stateSnapshots().named('sessions'),
     alerts,
   };
   if (options.log ?? true) {
