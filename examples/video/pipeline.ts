@@ -71,12 +71,14 @@ export function buildApp(
     .map(([key, value]): Pair<string, [Totals, number]> => [key.slice(0, key.indexOf('/')), value])
     .reduceByKey(([a, m], [b, n]): [Totals, number] => [addTotals(a, b), m + n]);
   const cdnWindows = perCdn.map(([cdn, [sums, count]]) => windowMetrics(`${cdn}/*`, sums, count));
+  // A handful of CDNs: one partition of alert state is plenty.
   const alerts = perCdn
     .map(([cdn, [sums]]): Pair<string, number> => [cdn, sums.bufferingMs / sums.watchedMs])
-    .mapWithState(bufferingJump, { partitions: 1, initial: [] });
+    .mapWithState(bufferingJump, { partitions: 1 });
 
   const tracked = heartbeats
     .map((beat): Pair<string, Heartbeat> => [beat.session, beat])
+    // A session's heartbeats of one batch arrive together, so trackSession can fold them in seq order.
     .groupByKey()
     .mapWithState(trackSession, { timeout: SESSION_TIMEOUT_MS });
   const app: VideoApp = {
