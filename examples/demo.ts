@@ -11,9 +11,9 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BatchInfo } from '../src/engine';
-import { startEmbedded } from '../src/engine/runtime';
-import { startLocalAws } from '../src/engine/runtime/local-aws';
+import type { BatchInfo } from 'sluice';
+import { startEmbedded } from 'sluice/runtime';
+import { startLocalAws } from 'sluice/runtime/local-aws';
 
 /** What `npm start -- --help` prints. */
 const USAGE = `Usage: npm start -- [options]   (the word-count demo; Ctrl-C stops)

@@ -3,7 +3,7 @@
  * object per batch, created once), plus a running total per word and the
  * top words of every batch in the log. This is the job `serverless.yml` deploys and `npm start` runs.
  */
-import { defineJob, type Pair, StoreSink } from '../../src/engine';
+import { defineJob, type Pair, StoreSink } from 'sluice';
 
 export const STREAM = process.env.SLUICE_STREAM ?? 'sluice-local-events';
 export const counts = new StoreSink<Pair<string, number>>('word-counts');

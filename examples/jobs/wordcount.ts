@@ -2,7 +2,7 @@
  * Word count over a synthetic stream of sentences: 1 s batches, the top words of every batch.
  * A job is code: the coordinator and every task process load this module.
  */
-import { defineJob, type Pair } from '../../src/engine';
+import { defineJob, type Pair } from 'sluice';
 
 const WORDS = [
   'stream',

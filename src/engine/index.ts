@@ -1,20 +1,57 @@
-/** sluice: discretized streams on serverless functions. */
+/**
+ * sluice: discretized streams on serverless functions. Everything a job, a test or driver code needs is
+ * exported here: `import { defineJob, type Pair, type KeyState } from 'sluice'`.
+ */
 export * from './api';
-export type { BatchJob, Sink, SinkBatchInfo, SinkPartitionInfo } from './graph';
-export { GraphError, InvalidGraphError } from './graph';
+export type { AsyncPartitionFunction, AsyncRecordFunction, MapAsyncOptions } from './api/async-operations';
+export { PoisonRecordError } from './exec/errors';
+export type { PoisonDeadLetters, PoisonRecord } from './exec/poison-dead-letters';
+export type { RecordPosition } from './exec/record-positions';
+export type {
+  BatchJob,
+  KeyState,
+  RecordErrorMode,
+  RecordErrorOption,
+  Sink,
+  SinkBatchInfo,
+  SinkPartitionInfo,
+} from './graph';
+export {
+  GraphError,
+  InvalidGraphError,
+  NotRememberedError,
+  StateAccessError,
+  TransformError,
+} from './graph';
 export { ManualClock, SystemClock } from './io/clock';
 export * from './io/dataset-errors';
+export type { DecoderName, RecordDecoder, RecordMeta } from './io/decoders';
 export { FsStore } from './io/fs-store';
+export type { GeneratorOptions } from './io/generator-source';
+export type { StartingPosition, TrimmedPolicy } from './io/kinesis-source';
 export { type ByteLog, MemoryByteSource, type MemoryByteSourceOptions } from './io/memory-byte-source';
 export { MemoryStore } from './io/memory-store';
 export type { ObjectDecoder, ObjectFormat } from './io/object-formats';
-export type { Clock, Invoker, Source, SourceBatch, SourceRange, Store, StoreEntry } from './io/ports';
+export type {
+  Clock,
+  DeadLetter,
+  Invoker,
+  Source,
+  SourceBatch,
+  SourceRange,
+  Store,
+  StoreEntry,
+} from './io/ports';
+export { storeFrom } from './io/store-location';
 export {
   ActionNotAvailableError,
+  AsyncRecordError,
   type Compare,
   compareValues,
   EmptyCollectionError,
   type Pair,
+  PlanError,
+  PromiseReturnedError,
   RDD,
   type SortOptions,
   UserFunctionError,

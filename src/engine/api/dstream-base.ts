@@ -1,6 +1,9 @@
 import { type DStreamNode, InvalidGraphError, TransformedDStream, UnionDStream } from '../graph';
-import { checkPartitions, countRdd, type Pair, type RDD, reduceRdd } from '../plan';
+import { checkPartitions, countRdd, type Pair, RDD, reduceRdd } from '../plan';
+import { refuseAsyncFunction } from '../plan/nodes/record-steps';
 import { type Duration, toMillis } from '../util/duration';
+import { ConfigError } from '../util/errors';
+import { currentDriverRunner } from './driver-batch';
 import type { StreamingContext } from './streaming-context';
 
 /**
@@ -23,18 +26,22 @@ export class DStream<T> {
   }
 
   map<U>(f: (value: T) => U): DStream<U> {
+    refuseAsyncFunction('map', f);
     return transformed(this, 'map', (rdd) => rdd.map(f));
   }
 
   flatMap<U>(f: (value: T) => Iterable<U>): DStream<U> {
+    refuseAsyncFunction('flatMap', f);
     return transformed(this, 'flatMap', (rdd) => rdd.flatMap(f));
   }
 
   filter(predicate: (value: T) => boolean): DStream<T> {
+    refuseAsyncFunction('filter', predicate);
     return transformed(this, 'filter', (rdd) => rdd.filter(predicate));
   }
 
   mapPartitions<U>(f: (rows: T[], partition: number) => Iterable<U>): DStream<U> {
+    refuseAsyncFunction('mapPartitions', f);
     return transformed(this, 'mapPartitions', (rdd) => rdd.mapPartitions(f));
   }
 
@@ -76,6 +83,40 @@ export class DStream<T> {
   countByValue(partitions = this.context.defaultPartitions): DStream<Pair<T, number>> {
     checkPartitions(partitions, 'countByValue');
     return transformed(this, 'countByValue', (rdd) => rdd.countByValue(partitions));
+  }
+
+  /**
+   * Keep this stream's RDDs (and the data they are computed from) for at least `duration` after their
+   * batch, so that `slice()` can still read them. Call it before start(), in the job's code.
+   */
+  remember(duration: Duration): this {
+    const ms = toMillis(duration, 'remember duration');
+    if (this.context.graph.isStarted) {
+      throw new InvalidGraphError(
+        `remember() of ${this.node.describe()} must be called before start(), where the job defines its streams`,
+        { stream: this.node.id },
+      );
+    }
+    this.node.remember(ms);
+    return this;
+  }
+
+  /**
+   * This stream's RDDs at its batch times in [from, to] (ms, as foreachBatch's `time`), oldest first, as
+   * Spark's DStream.slice. Only batches still remembered from the batch in progress can be read (see
+   * `remember`). In foreachBatch their actions (collect, take ...) run in the batch in progress; in
+   * transform they build lineage like the batch's own RDD.
+   */
+  slice(from: number, to: number): RDD<T>[] {
+    if (!Number.isFinite(from) || !Number.isFinite(to) || from > to) {
+      throw new ConfigError(
+        `slice(from, to) needs batch times (ms) with from <= to, got slice(${from}, ${to}); e.g. slice(time - 5000, time) in foreachBatch`,
+        { from, to },
+      );
+    }
+    const rdds = this.node.slice(from, to);
+    const runner = currentDriverRunner();
+    return runner ? rdds.map((rdd) => new RDD(rdd.node, runner)) : rdds;
   }
 
   /** Checkpoint this stream's RDDs every `interval` (a multiple of its slide), cutting their lineage. */

@@ -4,6 +4,7 @@
  * stream has them.
  */
 import { addMethods } from '../util/add-methods';
+import { AsyncOperations } from './async-operations';
 import { DatasetOperations } from './dataset-operations';
 import { DStream } from './dstream-base';
 import { NamingOperations } from './naming';
@@ -21,7 +22,8 @@ declare module './dstream-base' {
       OutputOperations<T>,
       PartitionOutputOperations<T>,
       DatasetOperations,
-      NamingOperations {}
+      NamingOperations,
+      AsyncOperations<T> {}
 }
 
 addMethods(DStream, [
@@ -32,6 +34,7 @@ addMethods(DStream, [
   PartitionOutputOperations,
   DatasetOperations,
   NamingOperations,
+  AsyncOperations,
 ]);
 
 export type { JoinDatasetOptions } from './dataset-operations';

@@ -1,12 +1,14 @@
 import { OutputDStream, type Sink } from '../graph';
 import type { RDD } from '../plan';
+import { runAsDriverOf } from './driver-batch';
 import type { DStream } from './dstream-base';
 
 /** What a job does with every batch of a stream: the nodes the coordinator runs batches for. */
 export class OutputOperations<T> {
   /** Runs `fn` on the coordinator for every batch; `rdd.collect()` inside it runs the batch. */
   foreachBatch(this: DStream<T>, fn: (rdd: RDD<T>, time: number) => void | Promise<void>): void {
-    new OutputDStream(this.context.graph, this.node, { kind: 'foreachBatch', fn }, 'foreachBatch');
+    const run = (rdd: RDD<T>, time: number) => runAsDriverOf(rdd.runner, () => fn(rdd, time));
+    new OutputDStream(this.context.graph, this.node, { kind: 'foreachBatch', fn: run }, 'foreachBatch');
   }
 
   /** Prints the first `n` elements of every batch, as Spark's `print()` does. */

@@ -15,7 +15,10 @@ export interface ReduceByKeyWindowOptions<K, V> extends ReduceWindowOptions<V> {
   partitions?: number;
 }
 
-/** Operations over a sliding window of a stream's batches. */
+/**
+ * Operations over a sliding window of a stream's batches. A window longer than its slide overlaps the
+ * previous one; a slide longer than the window hops, and the batches between two windows are in none.
+ */
 export class WindowOperations<T> {
   /** Every `slide`, the union of the stream's batches over the last `window`. */
   window(this: DStream<T>, options: WindowOptions): DStream<T> {
@@ -42,9 +45,13 @@ export class WindowOperations<T> {
     return this.reduce(f).window({ window: options.window, slide: options.slide }).reduce(f);
   }
 
-  /** Number of elements in the window (kept incrementally). */
+  /**
+   * Number of elements in the window, kept incrementally. A hopping window (slide longer than the window)
+   * shares no batch with the previous one, so it is counted afresh: 0 for a window with no elements.
+   */
   countByWindow(this: DStream<T>, options: WindowOptions): DStream<number> {
-    windowDurations('countByWindow', options as never, this.slideMs, []);
+    const durations = windowDurations('countByWindow', options as never, this.slideMs, []);
+    if (isHopping(durations)) return this.window(options).count();
     return this.map(() => 1).reduceByWindow((a, b) => a + b, { ...options, inverse: (a, b) => a - b });
   }
 
@@ -81,7 +88,9 @@ export class WindowOperations<T> {
   /**
    * Values of each key reduced over the window. With `inverse`, the window is the previous window plus
    * the batches that entered minus those that left (reads two slices per batch, whatever the window);
-   * keys whose value returned to neutral stay unless `filter` drops them.
+   * keys whose value returned to neutral stay unless `filter` drops them. A hopping window (slide longer
+   * than the window) shares nothing with the previous one, so it is reduced from its own batches (the
+   * inverse is not needed and keys of earlier windows do not carry over); `filter` still applies.
    */
   reduceByKeyAndWindow<K, V>(
     this: DStream<Pair<K, V>>,
@@ -96,8 +105,12 @@ export class WindowOperations<T> {
     const partitions = options.partitions ?? this.context.defaultPartitions;
     checkPartitions(partitions, 'reduceByKeyAndWindow');
     const reduced = this.reduceByKey(f, partitions);
-    if (!options.inverse) {
-      return reduced.window({ window: options.window, slide: options.slide }).reduceByKey(f, partitions);
+    if (!options.inverse || isHopping({ windowMs, slideMs })) {
+      const window = reduced
+        .window({ window: options.window, slide: options.slide })
+        .reduceByKey(f, partitions);
+      const { filter } = options;
+      return filter ? window.filter((entry) => filter(entry)) : window;
     }
     const node = new ReducedWindowedDStream<K, V>(
       this.context.graph,
@@ -113,4 +126,9 @@ export class WindowOperations<T> {
     );
     return derived(this, node);
   }
+}
+
+/** True when the slide is longer than the window, so consecutive windows share no batch. */
+function isHopping({ windowMs, slideMs }: { windowMs: number; slideMs: number }): boolean {
+  return slideMs > windowMs;
 }

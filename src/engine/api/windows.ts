@@ -4,7 +4,10 @@ import { type Duration, formatMillis, toMillis } from '../util/duration';
 export interface WindowOptions {
   /** Length of the window: a multiple of the stream's slide (the batch interval for input streams). */
   window: Duration;
-  /** How often the window is computed (default: the stream's slide); at most the window. */
+  /**
+   * How often the window is computed (default: the stream's slide). A slide longer than the window makes
+   * a hopping window: the batches between two windows are in none, as in Spark.
+   */
   slide?: Duration;
 }
 
@@ -61,12 +64,6 @@ export function windowDurations(
         slideMs,
         parentSlideMs,
       },
-    );
-  }
-  if (slideMs > windowMs) {
-    throw new InvalidGraphError(
-      `${operator}: slide ${formatMillis(slideMs)} is longer than the window ${formatMillis(windowMs)}, so some batches would never be in a window`,
-      { operator, windowMs, slideMs },
     );
   }
   return { windowMs, slideMs };

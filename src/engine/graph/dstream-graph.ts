@@ -23,6 +23,8 @@ export class DStreamGraph implements GraphHandle {
   private readonly lineage = new Map<string, LineageNode<unknown>>();
   private started = false;
   zeroTime = 0;
+  /** The newest batch generated: slice() reads back from it. */
+  latestBatchTime?: number;
   /** What tasks do when user code fails on input records (the context's `onRecordError`). */
   recordErrors: RecordErrorPolicy = DEFAULT_RECORD_ERRORS;
 
@@ -101,6 +103,7 @@ export class DStreamGraph implements GraphHandle {
 
   /** The jobs of a batch: every output that produces an RDD at `time`, in definition order. */
   generateJobs(time: number): BatchJob[] {
+    this.latestBatchTime = Math.max(time, this.latestBatchTime ?? time);
     const jobs: BatchJob[] = [];
     for (const output of this.outputs) {
       const rdd = output.getOrCompute(time);
@@ -116,6 +119,12 @@ export class DStreamGraph implements GraphHandle {
       // Every stream, not only outputs' ancestors at this time: checkpoint work names nodes too.
       this.generateJobs(time);
       for (const stream of this.streams) stream.getOrCompute(time);
+      node = this.lineage.get(id);
+    }
+    const nodeTime = timeOfNodeId(id);
+    if (!node && nodeTime !== undefined && nodeTime < time) {
+      // Driver code may run a remembered earlier batch's RDD (slice()): rebuild that batch's lineage.
+      for (const stream of this.streams) stream.getOrCompute(nodeTime);
       node = this.lineage.get(id);
     }
     if (!node) {
@@ -138,4 +147,10 @@ export class DStreamGraph implements GraphHandle {
   maxRememberMs(): number {
     return this.streams.reduce((max, s) => Math.max(max, s.rememberDurationMs), this.batchMs);
   }
+}
+
+/** The batch time in a lineage node id (`<origin>.<sequence>@<time>`), if it has one. */
+function timeOfNodeId(id: string): number | undefined {
+  const time = Number(id.slice(id.lastIndexOf('@') + 1));
+  return id.includes('@') && Number.isFinite(time) ? time : undefined;
 }

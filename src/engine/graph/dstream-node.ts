@@ -1,7 +1,7 @@
 import { CheckpointNode, type LineageNode, NarrowNode, type NodeIdentity, RDD } from '../plan';
 import { IdScope, withScope } from '../plan/scope';
 import { formatMillis } from '../util/duration';
-import { InvalidGraphError } from './errors';
+import { InvalidGraphError, NotRememberedError } from './errors';
 
 /** What every stream node needs from its graph. */
 export interface GraphHandle {
@@ -12,6 +12,8 @@ export interface GraphHandle {
   register(stream: DStreamNode<unknown>): void;
   /** Receives every lineage node made while generating a batch, so tasks can find them by id. */
   onLineageNode(identity: NodeIdentity, node: LineageNode<unknown>): void;
+  /** The newest batch time generated so far (the batch in progress); undefined before the first. */
+  readonly latestBatchTime?: number;
 }
 
 /** Smallest multiple of `slideMs` that is at least 10 s: the default checkpoint interval (as in Spark). */
@@ -150,6 +152,48 @@ export abstract class DStreamNode<T> {
     if (needed <= this.rememberMs) return;
     this.rememberMs = needed;
     for (const parent of this.parents) parent.remember(this.parentRememberMs());
+  }
+
+  /**
+   * This stream's RDDs at its batch times in [from, to], oldest first (Spark's DStream.slice). Only
+   * times still remembered from the batch in progress, (latest - remember, latest], can be read: older
+   * ones are gone, later ones do not exist yet, and either is a NotRememberedError saying what to do.
+   */
+  slice(from: number, to: number): RDD<T>[] {
+    const latest = this.graph.latestBatchTime;
+    if (latest === undefined) {
+      throw new NotRememberedError(
+        `slice() of ${this.describe()} reads batches of a running stream: call it in foreachBatch or transform, after start()`,
+        { stream: this.id },
+      );
+    }
+    const oldest = latest - this.rememberDurationMs;
+    const rdds: RDD<T>[] = [];
+    for (let t = this.firstTimeFrom(from); t <= to; t += this.slideMs) {
+      if (t > latest) {
+        throw new NotRememberedError(
+          `slice() of ${this.describe()}: batch ${t} is after the batch in progress (${latest}), so it has no data yet`,
+          { stream: this.id, time: t, latest },
+        );
+      }
+      if (t <= oldest) {
+        throw new NotRememberedError(
+          `slice() of ${this.describe()}: batch ${t} is no longer remembered at batch ${latest}; the stream keeps ` +
+            `${formatMillis(this.rememberDurationMs)} of batches: call remember('${formatMillis(latest - t + this.slideMs)}') or longer on it before start()`,
+          { stream: this.id, time: t, latest, rememberMs: this.rememberDurationMs },
+        );
+      }
+      const rdd = this.getOrCompute(t);
+      if (rdd) rdds.push(rdd);
+    }
+    return rdds;
+  }
+
+  /** The first of this stream's batch times at or after `time` (and after the zero time). */
+  private firstTimeFrom(time: number): number {
+    const zero = this.graph.zeroTime;
+    if (time <= zero) return zero + this.slideMs;
+    return zero + Math.ceil((time - zero) / this.slideMs) * this.slideMs;
   }
 
   /** Drops cached RDDs that no batch at or after `time` can use. */

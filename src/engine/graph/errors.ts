@@ -11,3 +11,6 @@ export class TransformError extends GraphError {}
 
 /** A mapWithState function used its KeyState wrongly (get() without state, update() while timing out ...). */
 export class StateAccessError extends GraphError {}
+
+/** Driver code asked a stream for a batch it no longer remembers, or does not have yet (slice). */
+export class NotRememberedError extends GraphError {}

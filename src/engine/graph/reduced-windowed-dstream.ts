@@ -26,6 +26,13 @@ export class ReducedWindowedDStream<K, V> extends DStreamNode<Pair<K, V>> {
     private readonly functions: IncrementalWindowFunctions<K, V>,
   ) {
     super(graph, 'reduceByKeyAndWindow');
+    if (windowSlideMs > windowMs) {
+      // The slices that leave would include batches between windows that never entered one.
+      throw new InvalidGraphError(
+        `reduceByKeyAndWindow: an incremental window needs a slide no longer than the window (slide ${windowSlideMs}ms, window ${windowMs}ms); reduce a hopping window from its own batches instead`,
+        { windowMs, slideMs: windowSlideMs },
+      );
+    }
   }
 
   get parents(): readonly DStreamNode<unknown>[] {

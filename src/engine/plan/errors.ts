@@ -49,3 +49,25 @@ export class UnknownNodeError extends PlanError {}
 
 /** Data lineage needs is gone and cannot be rebuilt here (e.g. an input block of a non-replayable source). */
 export class MissingInputError extends PlanError {}
+
+/** An async user function (mapAsync) failed on one record; `record` is its index in the partition. */
+export class AsyncRecordError extends UserFunctionError {
+  constructor(
+    operator: string,
+    nodeId: string,
+    partition: number,
+    readonly record: number,
+    cause: unknown,
+  ) {
+    super(operator, nodeId, partition, cause);
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    this.message = `${operator} failed on record ${record} of partition ${partition} (${nodeId}): ${reason}`;
+    this.context.record = record;
+  }
+}
+
+/**
+ * A synchronous operator (map, filter ...) was given a function that returns a Promise: its rows would
+ * be promises, not values. Not a record's fault, so it is never dead-lettered.
+ */
+export class PromiseReturnedError extends PlanError {}

@@ -5,7 +5,14 @@ import { ActionNotAvailableError } from './errors';
 import type { Aggregator, LineageNode } from './lineage';
 import { NarrowNode, type PartitionFunction } from './nodes/narrow-node';
 import { type FusedStep, RecordNode } from './nodes/record-node';
-import { countOneStep, filterStep, flatMapStep, mapStep } from './nodes/record-steps';
+import {
+  countOneStep,
+  filterStep,
+  flatMapStep,
+  mapStep,
+  refuseAsyncFunction,
+  refusePromise,
+} from './nodes/record-steps';
 import { ShuffledNode } from './nodes/shuffled-node';
 import { UnionNode } from './nodes/union-node';
 import { currentScope, type IdScope, withScope } from './scope';
@@ -58,8 +65,10 @@ export class RDD<T> {
 
   /** `f` sees a whole partition (and its index) and returns the partition's new rows. */
   mapPartitions<U>(f: (rows: T[], partition: number) => Iterable<U>): RDD<U> {
+    refuseAsyncFunction('mapPartitions', f);
     return narrowed(this, 'mapPartitions', (rows, partition) => {
       const produced = f(rows, partition);
+      refusePromise('mapPartitions', produced);
       return Array.isArray(produced) ? produced : Array.from(produced);
     });
   }

@@ -3,6 +3,7 @@
  * Spark adds PairRDDFunctions to an RDD of pairs. Importing RDD from here guarantees every dataset has them.
  */
 import { addMethods } from '../util/add-methods';
+import { AsyncRDDOperations } from './async-operations';
 import { OrderingOperations } from './ordering-operations';
 import { PairRDDOperations } from './pair-rdd-operations';
 import { RDDActions } from './rdd-actions';
@@ -16,11 +17,20 @@ declare module './rdd-base' {
       OrderingOperations,
       SetOperations,
       SampleOperations,
-      RDDActions {}
+      RDDActions,
+      AsyncRDDOperations<T> {}
 }
 
-addMethods(RDD, [PairRDDOperations, OrderingOperations, SetOperations, SampleOperations, RDDActions]);
+addMethods(RDD, [
+  PairRDDOperations,
+  OrderingOperations,
+  SetOperations,
+  SampleOperations,
+  RDDActions,
+  AsyncRDDOperations,
+]);
 
+export type { AsyncPartitionFunction, AsyncRecordFunction, MapAsyncOptions } from './async-operations';
 export type { SortOptions } from './ordering-operations';
 export { type ActionRunner, checkPartitions, countRdd, type Pair, reduceRdd } from './rdd-base';
 export { RDD };

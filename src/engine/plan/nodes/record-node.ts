@@ -1,4 +1,4 @@
-import { UserFunctionError } from '../errors';
+import { PromiseReturnedError, UserFunctionError } from '../errors';
 import { type Dependency, LineageNode, narrow, type TaskContext } from '../lineage';
 
 /** One input row in, any number of rows out through `emit`. */
@@ -102,8 +102,9 @@ export class RecordNode<T, U> extends LineageNode<U> {
     try {
       for (let i = 0; i < rows.length; i++) first(rows[i]);
     } catch (error) {
-      // Attributed further down (a map-side combiner) or by a nested chain: pass it on.
-      if (error instanceof UserFunctionError) throw error;
+      // Attributed further down (a map-side combiner) or by a nested chain: pass it on. A function that
+      // returns promises is the job's mistake, not a record's: it must not be dead-lettered record by record.
+      if (error instanceof UserFunctionError || error instanceof PromiseReturnedError) throw error;
       // The chain runs from its last element (depth 0) to this node; past it, the consumer threw, and
       // its plain errors are charged to this node, whose output it was consuming.
       const culprit = chain[Math.max(0, chain.length - 1 - trace.depth)];

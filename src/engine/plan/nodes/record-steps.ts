@@ -1,3 +1,4 @@
+import { PromiseReturnedError } from '../errors';
 import type { FusedStep } from './record-node';
 
 type Pair = [unknown, unknown];
@@ -7,72 +8,153 @@ type Pair = [unknown, unknown];
  * a user function throws, the depth says which operator of the fused chain it was (see record-node.ts).
  * Each has a pair form for a consumer that takes rows apart into key and value (a map-side combiner):
  * operators that build the pair themselves (mapValues, countByValue) then build no tuple at all.
+ *
+ * User functions must return values, not promises: an `async` function is refused when the operator is
+ * defined, and a returned promise on the first row of each partition (one boolean test per row after).
  */
 
+/** What to use instead of each record operator when the function is async. */
+const ASYNC_INSTEAD: Record<string, string> = {
+  map: 'use mapAsync(f, { concurrency })',
+  flatMap: 'use mapAsync(f, { concurrency }) and then flatMap((rows) => rows)',
+  filter: 'compute the condition with mapAsync(f, { concurrency }) first, then filter on it',
+  mapValues: 'use mapAsync(([key, value]) => ..., { concurrency })',
+  flatMapValues: 'use mapAsync(([key, value]) => ..., { concurrency }) and then flatMap',
+  mapPartitions: 'use mapPartitionsAsync(f)',
+};
+
+function refusal(operator: string): PromiseReturnedError {
+  const instead = ASYNC_INSTEAD[operator] ?? 'use mapAsync(f, { concurrency })';
+  return new PromiseReturnedError(`${operator} got a function that returns a Promise; ${instead}`, {
+    operator,
+  });
+}
+
+/** Refuses an `async` function where a plain one is needed, when the operator is defined. */
+export function refuseAsyncFunction(operator: string, f: unknown): void {
+  const kind = (f as { constructor?: { name?: string } } | null)?.constructor?.name;
+  if (kind === 'AsyncFunction' || kind === 'AsyncGeneratorFunction') throw refusal(operator);
+}
+
+/** Refuses a promise returned where a value was expected. */
+export function refusePromise(operator: string, value: unknown): void {
+  if (typeof (value as { then?: unknown } | null)?.then !== 'function') return;
+  // Nobody will await it: its rejection must not surface as an unhandled one.
+  (value as PromiseLike<unknown>).then(undefined, () => {});
+  throw refusal(operator);
+}
+
 export function mapStep<T, U>(f: (value: T) => U): FusedStep<T, U> {
+  refuseAsyncFunction('map', f);
   return {
-    into: (emit, trace) => (value) => {
-      const row = f(value);
-      trace.depth++;
-      emit(row);
-      trace.depth--;
+    into: (emit, trace) => {
+      let checked = false;
+      return (value) => {
+        const row = f(value);
+        if (!checked) {
+          refusePromise('map', row);
+          checked = true;
+        }
+        trace.depth++;
+        emit(row);
+        trace.depth--;
+      };
     },
-    intoPairs: (emit, trace) => (value) => {
-      const pair = f(value) as unknown as Pair;
-      trace.depth++;
-      emit(pair[0], pair[1]);
-      trace.depth--;
+    intoPairs: (emit, trace) => {
+      let checked = false;
+      return (value) => {
+        const pair = f(value) as unknown as Pair;
+        if (!checked) {
+          refusePromise('map', pair);
+          checked = true;
+        }
+        trace.depth++;
+        emit(pair[0], pair[1]);
+        trace.depth--;
+      };
     },
   };
 }
 
 export function flatMapStep<T, U>(f: (value: T) => Iterable<U>): FusedStep<T, U> {
+  refuseAsyncFunction('flatMap', f);
   return {
-    into: (emit, trace) => (value) => {
-      const produced = f(value);
-      if (Array.isArray(produced)) {
-        trace.depth++;
-        for (let i = 0; i < produced.length; i++) emit(produced[i]);
-        trace.depth--;
-      } else {
-        // The iterator runs user code between rows: count only around each row.
-        for (const item of produced) {
-          trace.depth++;
-          emit(item);
-          trace.depth--;
+    into: (emit, trace) => {
+      let checked = false;
+      return (value) => {
+        const produced = f(value);
+        if (!checked) {
+          refusePromise('flatMap', produced);
+          checked = true;
         }
-      }
+        if (Array.isArray(produced)) {
+          trace.depth++;
+          for (let i = 0; i < produced.length; i++) emit(produced[i]);
+          trace.depth--;
+        } else {
+          // The iterator runs user code between rows: count only around each row.
+          for (const item of produced) {
+            trace.depth++;
+            emit(item);
+            trace.depth--;
+          }
+        }
+      };
     },
-    intoPairs: (emit, trace) => (value) => {
-      const produced = f(value) as unknown as Iterable<Pair>;
-      if (Array.isArray(produced)) {
-        trace.depth++;
-        for (let i = 0; i < produced.length; i++) emit(produced[i][0], produced[i][1]);
-        trace.depth--;
-      } else {
-        for (const pair of produced) {
-          trace.depth++;
-          emit(pair[0], pair[1]);
-          trace.depth--;
+    intoPairs: (emit, trace) => {
+      let checked = false;
+      return (value) => {
+        const produced = f(value) as unknown as Iterable<Pair>;
+        if (!checked) {
+          refusePromise('flatMap', produced);
+          checked = true;
         }
-      }
+        if (Array.isArray(produced)) {
+          trace.depth++;
+          for (let i = 0; i < produced.length; i++) emit(produced[i][0], produced[i][1]);
+          trace.depth--;
+        } else {
+          for (const pair of produced) {
+            trace.depth++;
+            emit(pair[0], pair[1]);
+            trace.depth--;
+          }
+        }
+      };
     },
   };
 }
 
 export function filterStep<T>(predicate: (value: T) => boolean): FusedStep<T, T> {
+  refuseAsyncFunction('filter', predicate);
   return {
-    into: (emit, trace) => (value) => {
-      if (!predicate(value)) return;
-      trace.depth++;
-      emit(value);
-      trace.depth--;
+    into: (emit, trace) => {
+      let checked = false;
+      return (value) => {
+        const keep = predicate(value);
+        if (!checked) {
+          refusePromise('filter', keep);
+          checked = true;
+        }
+        if (!keep) return;
+        trace.depth++;
+        emit(value);
+        trace.depth--;
+      };
     },
-    intoPairs: (emit, trace) => (value) => {
-      if (!predicate(value)) return;
-      trace.depth++;
-      emit((value as unknown as Pair)[0], (value as unknown as Pair)[1]);
-      trace.depth--;
+    intoPairs: (emit, trace) => {
+      let checked = false;
+      return (value) => {
+        const keep = predicate(value);
+        if (!checked) {
+          refusePromise('filter', keep);
+          checked = true;
+        }
+        if (!keep) return;
+        trace.depth++;
+        emit((value as unknown as Pair)[0], (value as unknown as Pair)[1]);
+        trace.depth--;
+      };
     },
   };
 }
@@ -94,37 +176,69 @@ export function countOneStep<T>(): FusedStep<T, [T, number]> {
 }
 
 export function mapValuesStep<K, V, W>(f: (value: V) => W): FusedStep<[K, V], [K, W]> {
+  refuseAsyncFunction('mapValues', f);
   return {
-    into: (emit, trace) => (pair) => {
-      const row: [K, W] = [pair[0], f(pair[1])];
-      trace.depth++;
-      emit(row);
-      trace.depth--;
+    into: (emit, trace) => {
+      let checked = false;
+      return (pair) => {
+        const row: [K, W] = [pair[0], f(pair[1])];
+        if (!checked) {
+          refusePromise('mapValues', row[1]);
+          checked = true;
+        }
+        trace.depth++;
+        emit(row);
+        trace.depth--;
+      };
     },
-    intoPairs: (emit, trace) => (pair) => {
-      const value = f(pair[1]);
-      trace.depth++;
-      emit(pair[0], value);
-      trace.depth--;
+    intoPairs: (emit, trace) => {
+      let checked = false;
+      return (pair) => {
+        const value = f(pair[1]);
+        if (!checked) {
+          refusePromise('mapValues', value);
+          checked = true;
+        }
+        trace.depth++;
+        emit(pair[0], value);
+        trace.depth--;
+      };
     },
   };
 }
 
 export function flatMapValuesStep<K, V, W>(f: (value: V) => Iterable<W>): FusedStep<[K, V], [K, W]> {
+  refuseAsyncFunction('flatMapValues', f);
   return {
-    into: (emit, trace) => (pair) => {
-      for (const produced of f(pair[1])) {
-        trace.depth++;
-        emit([pair[0], produced]);
-        trace.depth--;
-      }
+    into: (emit, trace) => {
+      let checked = false;
+      return (pair) => {
+        const produced = f(pair[1]);
+        if (!checked) {
+          refusePromise('flatMapValues', produced);
+          checked = true;
+        }
+        for (const item of produced) {
+          trace.depth++;
+          emit([pair[0], item]);
+          trace.depth--;
+        }
+      };
     },
-    intoPairs: (emit, trace) => (pair) => {
-      for (const produced of f(pair[1])) {
-        trace.depth++;
-        emit(pair[0], produced);
-        trace.depth--;
-      }
+    intoPairs: (emit, trace) => {
+      let checked = false;
+      return (pair) => {
+        const produced = f(pair[1]);
+        if (!checked) {
+          refusePromise('flatMapValues', produced);
+          checked = true;
+        }
+        for (const item of produced) {
+          trace.depth++;
+          emit(pair[0], item);
+          trace.depth--;
+        }
+      };
     },
   };
 }
