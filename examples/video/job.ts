@@ -2,7 +2,7 @@
  * Video session monitoring on synthetic heartbeats (memory and threads runtimes): 1 s batches,
  * 30 s windows sliding every 5 s. `npm run example:video` runs it.
  */
-import { defineJob } from '../../src/engine';
+import { defineJob } from 'sluice';
 import { exampleRate, heartbeatGenerator } from './heartbeats';
 import { buildApp } from './pipeline';
 

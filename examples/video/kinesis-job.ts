@@ -2,7 +2,7 @@
  * The video monitoring job reading its heartbeats from Kinesis (`--runtime local-aws`, or deployed):
  * the same application as job.ts, fed by the producer that puts the same generator's records.
  */
-import { defineJob } from '../../src/engine';
+import { defineJob } from 'sluice';
 import { buildApp } from './pipeline';
 
 export const STREAM = process.env.SLUICE_STREAM ?? 'sluice-video-heartbeats';

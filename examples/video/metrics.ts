@@ -2,7 +2,7 @@
  * Quality-of-experience metrics per (CDN, city) over a sliding window, and the buffering alert per CDN.
  * Totals are sums, so the window is kept incrementally (add the batch that enters, subtract the one that leaves).
  */
-import type { KeyState } from '../../src/engine/graph';
+import type { KeyState } from 'sluice';
 import type { Heartbeat } from './heartbeats';
 
 export const WINDOW = '30s';

@@ -2,7 +2,7 @@
  * The video monitoring application, shared by the generator job and the Kinesis job: heartbeats in,
  * per (CDN, city) window metrics, per-session state with summaries on close, and buffering alerts out.
  */
-import type { DStream, Pair, StreamingContext } from '../../src/engine';
+import type { DStream, Pair, StreamingContext } from 'sluice';
 import { CDNS, type Heartbeat } from './heartbeats';
 import {
   addTotals,

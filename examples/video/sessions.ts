@@ -2,7 +2,7 @@
  * Per-session state for mapWithState: a session's running totals, closed by its `ended` heartbeat or by
  * a timeout when the player stops sending (closed tab, lost network); either way one summary is emitted.
  */
-import type { KeyState } from '../../src/engine/graph';
+import type { KeyState } from 'sluice';
 import type { Heartbeat } from './heartbeats';
 
 /** What the job keeps for every live session (the state a query reads). */

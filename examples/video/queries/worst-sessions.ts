@@ -4,7 +4,7 @@
  *   npm run query -- examples/video/job.ts sessions --run examples/video/queries/worst-sessions.ts
  * The CDN comes from VIDEO_CDN (default: the CDN that degrades), how many from VIDEO_LIMIT (default 10).
  */
-import type { Pair, RDD } from '../../../src/engine';
+import type { Pair, RDD } from 'sluice';
 import { CDNS, DEGRADATION } from '../heartbeats';
 import type { SessionState } from '../sessions';
 
