@@ -50,6 +50,8 @@ export function buildApp(
 ): VideoApp {
   const heartbeats = events.map(parseHeartbeat);
   const window = { window: WINDOW, slide: SLIDE };
+  // Two dozen (CDN, city) keys and four CDNs: a wide shuffle would only add tasks (Lambda invocations).
+  const fewKeys = 2;
 
   const totals = heartbeats
     .map((beat): Pair<string, Totals> => [cdnCityKey(beat), totalsOf(beat)])
@@ -57,21 +59,21 @@ export function buildApp(
       ...window,
       inverse: subtractTotals,
       filter: ([, sums]) => sums.heartbeats > 0,
+      partitions: fewKeys,
     });
   // Distinct sessions per (CDN, city): each (key, session) pair is counted in the window, then pairs are counted.
   const sessions = heartbeats
     .map((beat): Pair<string, string> => [cdnCityKey(beat), beat.session])
     .countByValueAndWindow(window)
     .map(([[key]]): Pair<string, number> => [key, 1])
-    .reduceByKey((a, b) => a + b);
-  const perCdnCity = totals.join(sessions);
+    .reduceByKey((a, b) => a + b, fewKeys);
+  const perCdnCity = totals.join(sessions, fewKeys);
   const cdnCityWindows = perCdnCity.map(([key, [sums, count]]) => windowMetrics(key, sums, count));
 
   const perCdn = perCdnCity
     .map(([key, value]): Pair<string, [Totals, number]> => [key.slice(0, key.indexOf('/')), value])
-    .reduceByKey(([a, m], [b, n]): [Totals, number] => [addTotals(a, b), m + n]);
+    .reduceByKey(([a, m], [b, n]): [Totals, number] => [addTotals(a, b), m + n], 1);
   const cdnWindows = perCdn.map(([cdn, [sums, count]]) => windowMetrics(`${cdn}/*`, sums, count));
-  // A handful of CDNs: one partition of alert state is plenty.
   const alerts = perCdn
     .map(([cdn, [sums]]): Pair<string, number> => [cdn, sums.bufferingMs / sums.watchedMs])
     .mapWithState(bufferingJump, { partitions: 1 });
