@@ -18,11 +18,12 @@ export default defineJob({
       .flatMap((line) => line.split(/\s+/))
       .filter((word) => word.length > 0)
       .map((word): Pair<string, number> => [word.toLowerCase(), 1]);
-    const perBatch = words.reduceByKey((a, b) => a + b);
+    // Named streams can be queried while the job runs: `sluice query <this module> totals --run <query>`.
+    const perBatch = words.reduceByKey((a, b) => a + b).named('counts');
     perBatch.writeTo(counts);
-    const totals = words.updateStateByKey<string, number, number>(
-      (values, total) => (total ?? 0) + values.length,
-    );
+    const totals = words
+      .updateStateByKey<string, number, number>((values, total) => (total ?? 0) + values.length)
+      .named('totals');
     perBatch
       .transformWith(totals, (batch, all) => batch.join(all))
       .foreachBatch(async (rdd, time) => {

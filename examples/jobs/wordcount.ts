@@ -49,7 +49,9 @@ export default defineJob({
     const counts = lines
       .flatMap((line) => line.split(' '))
       .map((word): Pair<string, number> => [word, 1])
-      .reduceByKey((a, b) => a + b);
+      .reduceByKey((a, b) => a + b)
+      // Named, so `sluice query examples/jobs/wordcount.ts counts --run <query>` can read it while it runs.
+      .named('counts');
     counts.foreachBatch(async (rdd, time) => {
       const top = (await rdd.collect()).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5);
       ssc.log(

@@ -55,7 +55,7 @@ describe('sluice', () => {
   it('lists every command in --help and exits 0', async () => {
     const { code, stdout } = await sluice(['--help']);
     expect(code).toBe(0);
-    for (const command of ['run', 'status', 'batch', 'deadletters', 'bench', 'chaos', 'cost', 'deploy']) {
+    for (const command of ['run', 'status', 'batch', 'query', 'deadletters', 'bench', 'chaos', 'cost', 'deploy']) {
       expect(stdout).toMatch(new RegExp(`\\n  ${command}\\b`));
     }
   });

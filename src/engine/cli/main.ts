@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { batchCommand } from './commands/batch';
 import { deadLettersCommand } from './commands/deadletters';
 import { deployCommand } from './commands/deploy';
+import { queryCommand } from './commands/query';
 import { runCommand } from './commands/run';
 import { scriptCommands } from './commands/scripts';
 import { statusCommand } from './commands/status';
@@ -23,6 +24,7 @@ export function buildProgram(print: (text: string) => void): Command {
   runCommand(program, print);
   statusCommand(program, print);
   batchCommand(program, print);
+  queryCommand(program, print);
   deadLettersCommand(program, print);
   scriptCommands(program);
   deployCommand(program);
@@ -53,8 +55,9 @@ export async function main(
       process.stderr.write(`sluice: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
       return error.exitCode;
     }
-    const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
-    process.stderr.write(`sluice: ${error instanceof Error ? error.message : String(error)}${cause}\n`);
+    // One line, whatever the message: programs read the first line, people read one line.
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`sluice: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
     return 1;
   }
 }

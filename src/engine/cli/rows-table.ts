@@ -1,47 +1,64 @@
-/** Result rows as a text table (batch jobs, queries): pairs as key | value, objects by field, anything else as one column. */
+/** How the command line prints result rows (batch jobs, queries): an aligned text table, or JSON. */
 
-const MAX_CELL = 60;
-
+/**
+ * Rows as a table: objects by their keys, tuples (pairs) as columns `_1`, `_2` ... as Spark shows them,
+ * anything else in one `value` column. Cells are strings as they are and JSON otherwise.
+ */
 export function formatTable(rows: readonly unknown[]): string {
-  if (rows.length === 0) return '(no rows)';
   const columns = columnsOf(rows);
-  const cells = rows.map((row) => columns.map((column) => cell(column.pick(row))));
-  const widths = columns.map((column, i) =>
-    Math.max(column.name.length, ...cells.map((line) => line[i].length)),
-  );
-  const line = (values: string[]) =>
-    values
-      .map((v, i) => v.padEnd(widths[i]))
-      .join(' | ')
-      .trimEnd();
-  return [
-    line(columns.map((c) => c.name)),
-    widths.map((w) => '-'.repeat(w)).join('-+-'),
-    ...cells.map(line),
-    `(${rows.length} row${rows.length === 1 ? '' : 's'})`,
-  ].join('\n');
+  const cells = rows.map((row) => columns.map((column) => formatCell(cellOf(row, column))));
+  const widths = columns.map((column, i) => Math.max(column.length, ...cells.map((line) => line[i].length)));
+  const line = (values: readonly string[]) => {
+    // Empty cells at the end of a row are left off rather than drawn as separators.
+    let end = values.length;
+    while (end > 1 && values[end - 1] === '') end--;
+    return values
+      .slice(0, end)
+      .map((value, i) => (i === end - 1 ? value : value.padEnd(widths[i])))
+      .join(' | ');
+  };
+  const rule = widths.map((width) => '-'.repeat(width)).join('-+-');
+  return [line(columns), rule, ...cells.map(line)].join('\n');
 }
 
-interface Column {
-  name: string;
-  pick(row: unknown): unknown;
+/** Rows as one JSON array, one row per line so large results stay readable and diffable. */
+export function formatJson(rows: readonly unknown[]): string {
+  if (rows.length === 0) return '[]';
+  return `[\n${rows.map((row) => `  ${jsonOf(row) ?? 'null'}`).join(',\n')}\n]`;
 }
+
+type Column = string;
 
 function columnsOf(rows: readonly unknown[]): Column[] {
-  if (rows.every((row) => Array.isArray(row) && row.length === 2)) {
-    return [
-      { name: 'key', pick: (row) => (row as unknown[])[0] },
-      { name: 'value', pick: (row) => (row as unknown[])[1] },
-    ];
+  if (rows.length > 0 && rows.every(Array.isArray)) {
+    const width = Math.max(...rows.map((row) => (row as unknown[]).length));
+    return Array.from({ length: width }, (_, i) => `_${i + 1}`);
   }
-  if (rows.every((row) => typeof row === 'object' && row !== null && !Array.isArray(row))) {
-    const names = [...new Set(rows.flatMap((row) => Object.keys(row as object)))];
-    return names.map((name) => ({ name, pick: (row) => (row as Record<string, unknown>)[name] }));
+  if (rows.length > 0 && rows.every(isRecord)) {
+    const keys = new Set<string>();
+    for (const row of rows) for (const key of Object.keys(row as object)) keys.add(key);
+    return [...keys];
   }
-  return [{ name: 'value', pick: (row) => row }];
+  return ['value'];
 }
 
-function cell(value: unknown): string {
-  const text = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
-  return text.length > MAX_CELL ? `${text.slice(0, MAX_CELL - 3)}...` : text;
+function cellOf(row: unknown, column: Column): unknown {
+  if (column === 'value' && !isRecord(row)) return row;
+  if (Array.isArray(row)) return row[Number(column.slice(1)) - 1];
+  return (row as Record<string, unknown>)[column];
+}
+
+function formatCell(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined) return '';
+  return jsonOf(value) ?? String(value);
+}
+
+/** JSON, with bigints as numbers' digits rather than an exception. */
+function jsonOf(value: unknown): string | undefined {
+  return JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+function isRecord(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -14,7 +14,7 @@ const JOB = resolve(__dirname, 'fixtures/word-state-job.ts');
 function run(args: string[], env: Record<string, string> = {}) {
   return promisify(execFile)(
     process.execPath,
-    [resolve('node_modules/tsx/dist/cli.mjs'), resolve('src/engine/runtime/query-main.ts'), ...args],
+    [resolve('node_modules/tsx/dist/cli.mjs'), resolve('src/engine/cli/main.ts'), 'query', ...args],
     { env: { ...process.env, SLUICE_STORE: '', ...env } },
   ).then(
     (r) => ({ code: 0, ...r }),
@@ -22,7 +22,7 @@ function run(args: string[], env: Record<string, string> = {}) {
   );
 }
 
-describe('npm run query', () => {
+describe('sluice query', () => {
   let dir: string;
   let recorded: Map<string, Map<number, unknown[]>>;
 
@@ -97,29 +97,28 @@ describe('npm run query', () => {
     const unknown = await run([JOB, 'total', ...store, '--run', join(dir, 'busy.ts')]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe(
-      "query: job 'word-state' has no stream named 'total'; its named streams are 'words', 'totals', 'sessions', 'recent', 'window'\n",
+      "sluice: job 'word-state' has no stream named 'total'; its named streams are 'words', 'totals', 'sessions', 'recent', 'window'\n",
     );
     const future = await run([JOB, 'totals', ...store, '--at', '20000', '--run', join(dir, 'busy.ts')]);
     expect(future.code).toBe(1);
     expect(future.stderr).toMatch(
-      /^query: cannot query stream 'totals' at 20000: batch 20000 has not run[^\n]*\n$/,
+      /^sluice: cannot query stream 'totals' at 20000: batch 20000 has not run[^\n]*\n$/,
     );
     const broken = await run([JOB, 'totals', ...store, '--run', join(dir, 'broken.ts')]);
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toBe('query: no such column\n');
+    expect(broken.stderr).toBe('sluice: no such column\n');
   }, 60_000);
 
   it('explains its usage, and refuses missing or bad arguments with exit code 2', async () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain(
-      'usage: npm run query -- <job module> <stream> --run <query module> [options]',
-    );
+    expect(help.stdout).toContain('Usage: sluice query [options] <job> <stream>');
     const noRun = await run([JOB, 'totals', '--store', dir]);
     expect(noRun.code).toBe(2);
-    expect(noRun.stderr).toContain('query: needs --run <query module>');
+    expect(noRun.stderr).toContain("required option '--run <module>' not specified");
     const noStore = await run([JOB, 'totals', '--run', 'q.ts']);
-    expect(noStore.stderr).toContain('query: no store: pass --store');
+    expect(noStore.code).toBe(2);
+    expect(noStore.stderr).toContain('sluice: no store: pass --store');
     const badAt = await run([JOB, 'totals', '--store', dir, '--run', 'q.ts', '--at', 'yesterday']);
     expect(badAt.stderr).toContain('--at must be a batch time: ms since the epoch or an ISO 8601 time');
   }, 60_000);

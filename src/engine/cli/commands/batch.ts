@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { storeFrom } from '../../io/store-location';
 import { runBatchModule } from '../../runtime/batch-run';
 import { UsageError } from '../errors';
-import { formatTable } from '../rows-table';
+import { formatJson, formatTable } from '../rows-table';
 
 interface BatchFlags {
   store?: string;
@@ -39,6 +39,6 @@ export function batchCommand(program: Command, print: (text: string) => void): v
         ? storeFrom(flags.store, process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL, '--store')
         : undefined;
       const rows = await runBatchModule({ module, store, runtime: flags.runtime, workers });
-      print(flags.json ? JSON.stringify(rows) : formatTable(rows));
+      print(flags.json ? formatJson(rows) : `${formatTable(rows)}\n(${rows.length} rows)`);
     });
 }

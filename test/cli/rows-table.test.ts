@@ -1,4 +1,4 @@
-import { formatJson, formatTable } from '../../../src/engine/query/format';
+import { formatJson, formatTable } from '../../src/engine/cli/rows-table';
 
 describe('query output', () => {
   it('lays pairs out as columns _1, _2 aligned under their headers', () => {
