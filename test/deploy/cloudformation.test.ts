@@ -442,6 +442,12 @@ describe("the rendered template for the user's input and output buckets", () => 
   const staged = ['sluice/out/_staging/batch-000001764601200000/part-00003.csv'];
   const notOutput = ['sluice/outx/a.csv', 'sluice/a.csv', 'other/_staging/batch-1/part-00000.csv'];
 
+  it('refuses to package a prefix that would widen the grant, naming the parameter', async () => {
+    await expect(packageTemplate('citest', { ...userBuckets, outputPrefix: '*' })).rejects.toThrow(
+      /outputPrefix '\*' must be a key prefix/,
+    );
+  }, 120_000);
+
   it('grants nothing on any other bucket when no input or output bucket is named', () => {
     const { template } = defaults;
     expect([isTrue(template, 'HasInput'), isTrue(template, 'HasOutput')]).toEqual([false, false]);
