@@ -525,6 +525,27 @@ describe("the rendered template for the user's input and output buckets", () => 
     ]);
   });
 
+  it('grants on one bucket do not depend on the other being named', () => {
+    // As packaging without outputBucket (or inputBucket) renders the condition: Not(Equals('', '')).
+    const without = (condition: string, param: string): Template => {
+      const template: Template = structuredClone(buckets.template);
+      const rendered = JSON.stringify(template.Conditions?.[condition]);
+      expect(rendered).toContain(JSON.stringify(param));
+      template.Conditions![condition] = JSON.parse(rendered.replace(JSON.stringify(param), '""'));
+      return template;
+    };
+    const onBucket = (role: Statement[], bucket: string) =>
+      role.filter((s) => s.Resource.some((r) => r.startsWith(`arn:aws:s3:::${bucket}`))).map((s) => s.Sid);
+    const inputOnly = deployment(without('HasOutput', userBuckets.outputBucket));
+    const outputOnly = deployment(without('HasInput', userBuckets.inputBucket));
+    expect(onBucket(inputOnly.coordinatorRole, 'acme-lake')).toEqual([]);
+    expect(onBucket(inputOnly.taskRole, 'acme-lake')).toEqual([]);
+    expect(onBucket(inputOnly.taskRole, 'acme-landing')).toEqual(['ReadInput', 'ListInput']);
+    expect(onBucket(outputOnly.coordinatorRole, 'acme-landing')).toEqual([]);
+    expect(onBucket(outputOnly.taskRole, 'acme-landing')).toEqual([]);
+    expect(onBucket(outputOnly.coordinatorRole, 'acme-lake')).toEqual(['WriteOutput', 'ListOutput']);
+  });
+
   it('lets both roles read the input prefix (and list it, for NoSuchKey), and neither write nor delete there', () => {
     const { coordinatorRole, taskRole } = deployment(buckets.template);
     for (const role of [coordinatorRole, taskRole]) {
