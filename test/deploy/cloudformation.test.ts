@@ -29,15 +29,25 @@ import {
 const existingStream = 'arn:aws:kinesis:us-east-1:123456789012:stream/existing-events';
 const alarmTopic = 'arn:aws:sns:us-east-1:123456789012:sluice-ops';
 
+// The user's own buckets: where file streams and datasets read, and where a bucket sink writes.
+const userBuckets = {
+  inputBucket: 'acme-landing',
+  inputPrefix: 'landing/',
+  outputBucket: 'acme-lake',
+  outputPrefix: 'sluice/out/',
+};
+
 let defaults: Packaged;
 let custom: Packaged;
+let buckets: Packaged;
 
 beforeAll(async () => {
   // One after the other: serverless-esbuild builds in the repository's .esbuild/ directory.
   defaults = await packageTemplate('citest');
   custom = await packageTemplate('citest', { streamArn: existingStream, alarmTopic });
-  console.info(`serverless package took ${defaults.ms} ms and ${custom.ms} ms`);
-}, 180_000);
+  buckets = await packageTemplate('citest', userBuckets);
+  console.info(`serverless package took ${defaults.ms} ms, ${custom.ms} ms and ${buckets.ms} ms`);
+}, 240_000);
 
 /** What the rendered template wires together, found by type and wiring. */
 function deployment(template: Template) {
@@ -413,3 +423,202 @@ function expectFiresOnAnyInFiveMinutes(alarm: Json) {
   expect([p.ComparisonOperator, p.Threshold]).toEqual(['GreaterThanThreshold', 0]);
   expect(p.TreatMissingData).toBe('notBreaching');
 }
+
+describe("the rendered template for the user's input and output buckets", () => {
+  const inputObject = (key: string) => `arn:aws:s3:::acme-landing/${key}`;
+  const outputObject = (key: string) => `arn:aws:s3:::acme-lake/${key}`;
+  const inputBucketArn = 'arn:aws:s3:::acme-landing';
+  const outputBucketArn = 'arn:aws:s3:::acme-lake';
+  const mentionsUserBucket = (s: Statement) => s.Resource.some((r) => /:::acme-(landing|lake)(\/|$)/.test(r));
+
+  /** Keys a file stream or dataset reads, and keys next to them it must not. */
+  const inputKeys = ['landing/a.csv', 'landing/2026/12/01/events.jsonl', 'landing/_SUCCESS'];
+  const notInput = ['landingx/a.csv', 'other/landing/a.csv', 'a.csv'];
+  /** A bucket sink's committed layout, its staged parts, and keys outside its prefix. */
+  const committed = [
+    'sluice/out/dt=2026-12-01/hour=15/batch-000001764601200000.jsonl',
+    'sluice/out/dt=2026-12-01/hour=15/batch-000001764601200000-part-00003.csv',
+  ];
+  const staged = ['sluice/out/_staging/batch-000001764601200000/part-00003.csv'];
+  const notOutput = ['sluice/outx/a.csv', 'sluice/a.csv', 'other/_staging/batch-1/part-00000.csv'];
+
+  it('refuses to package a prefix that would widen the grant, naming the parameter', async () => {
+    await expect(packageTemplate('citest', { ...userBuckets, outputPrefix: '*' })).rejects.toThrow(
+      /outputPrefix '\*' must be a key prefix/,
+    );
+  }, 120_000);
+
+  it('grants nothing on any other bucket when no input or output bucket is named', () => {
+    const { template } = defaults;
+    expect([isTrue(template, 'HasInput'), isTrue(template, 'HasOutput')]).toEqual([false, false]);
+    const { coordinatorRole, taskRole, bucketId } = deployment(template);
+    for (const role of [coordinatorRole, taskRole]) {
+      const s3 = role.filter((s) => s.Action.some((a) => /^s3:/i.test(a)));
+      for (const resource of s3.flatMap((s) => s.Resource)) {
+        expect(resource).toMatch(new RegExp(`^arn:aws:s3:::\\{Ref:${bucketId}\\}(/|$)`));
+      }
+    }
+  });
+
+  it("keeps every grant on the job's own areas exactly as without the buckets", () => {
+    const own = (role: Statement[]) => role.filter((s) => !mentionsUserBucket(s));
+    const plain = deployment(defaults.template);
+    const withBuckets = deployment(buckets.template);
+    expect(own(withBuckets.coordinatorRole)).toEqual(plain.coordinatorRole);
+    expect(own(withBuckets.taskRole)).toEqual(plain.taskRole);
+  });
+
+  it('grants exactly these statements on the user buckets, one purpose each', () => {
+    const { coordinatorRole, taskRole } = deployment(buckets.template);
+    const shape = (role: Statement[]) =>
+      role.filter(mentionsUserBucket).map((s) => ({ ...s, Action: [...s.Action].sort() }));
+    const listing = (prefix: string) => ({ StringLike: { 's3:prefix': [prefix] } });
+    const readInput = {
+      Sid: 'ReadInput',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: [inputObject('landing/*')],
+      Condition: undefined,
+    };
+    const listInput = {
+      Sid: 'ListInput',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: [inputBucketArn],
+      Condition: listing('landing/*'),
+    };
+    expect(shape(coordinatorRole)).toEqual([
+      readInput,
+      listInput,
+      {
+        Sid: 'WriteOutput',
+        Effect: 'Allow',
+        Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+        Resource: [outputObject('sluice/out/*')],
+        Condition: undefined,
+      },
+      {
+        Sid: 'ListOutput',
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: [outputBucketArn],
+        Condition: listing('sluice/out/*'),
+      },
+    ]);
+    expect(shape(taskRole)).toEqual([
+      readInput,
+      listInput,
+      {
+        Sid: 'StageOutputParts',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: [outputObject('sluice/out/_staging/*')],
+        Condition: undefined,
+      },
+      {
+        Sid: 'ListOutputStaging',
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: [outputBucketArn],
+        Condition: listing('sluice/out/_staging/*'),
+      },
+    ]);
+  });
+
+  it('grants on one bucket do not depend on the other being named', () => {
+    // As packaging without outputBucket (or inputBucket) renders the condition: Not(Equals('', '')).
+    const without = (condition: string, param: string): Template => {
+      const template: Template = structuredClone(buckets.template);
+      const rendered = JSON.stringify(template.Conditions?.[condition]);
+      expect(rendered).toContain(JSON.stringify(param));
+      template.Conditions![condition] = JSON.parse(rendered.replace(JSON.stringify(param), '""'));
+      return template;
+    };
+    const onBucket = (role: Statement[], bucket: string) =>
+      role.filter((s) => s.Resource.some((r) => r.startsWith(`arn:aws:s3:::${bucket}`))).map((s) => s.Sid);
+    const inputOnly = deployment(without('HasOutput', userBuckets.outputBucket));
+    const outputOnly = deployment(without('HasInput', userBuckets.inputBucket));
+    expect(onBucket(inputOnly.coordinatorRole, 'acme-lake')).toEqual([]);
+    expect(onBucket(inputOnly.taskRole, 'acme-lake')).toEqual([]);
+    expect(onBucket(inputOnly.taskRole, 'acme-landing')).toEqual(['ReadInput', 'ListInput']);
+    expect(onBucket(outputOnly.coordinatorRole, 'acme-landing')).toEqual([]);
+    expect(onBucket(outputOnly.taskRole, 'acme-landing')).toEqual([]);
+    expect(onBucket(outputOnly.coordinatorRole, 'acme-lake')).toEqual(['WriteOutput', 'ListOutput']);
+  });
+
+  it('lets both roles read the input prefix (and list it, for NoSuchKey), and neither write nor delete there', () => {
+    const { coordinatorRole, taskRole } = deployment(buckets.template);
+    for (const role of [coordinatorRole, taskRole]) {
+      for (const key of inputKeys) {
+        expect({ key, get: surelyAllows(role, 's3:GetObject', inputObject(key)) }).toEqual({
+          key,
+          get: true,
+        });
+        for (const action of ['s3:PutObject', 's3:DeleteObject']) {
+          expect({ key, action, ok: mayAllow(role, action, inputObject(key)) }).toEqual({
+            key,
+            action,
+            ok: false,
+          });
+        }
+      }
+      for (const key of notInput) {
+        expect({ key, get: mayAllow(role, 's3:GetObject', inputObject(key)) }).toEqual({ key, get: false });
+      }
+      expect(listAllowed(role, inputBucketArn, 'landing/')).toBe(true);
+      for (const prefix of [undefined, '', 'landingx/', 'other/']) {
+        expect({ prefix, list: listAllowed(role, inputBucketArn, prefix) }).toEqual({ prefix, list: false });
+      }
+    }
+  });
+
+  it('lets the coordinator write, read back and delete under the output prefix only', () => {
+    const { coordinatorRole } = deployment(buckets.template);
+    for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']) {
+      for (const key of [...committed, ...staged]) {
+        expect({ action, key, ok: surelyAllows(coordinatorRole, action, outputObject(key)) }).toEqual({
+          action,
+          key,
+          ok: true,
+        });
+      }
+      for (const key of notOutput) {
+        expect({ action, key, ok: mayAllow(coordinatorRole, action, outputObject(key)) }).toEqual({
+          action,
+          key,
+          ok: false,
+        });
+      }
+    }
+    expect(listAllowed(coordinatorRole, outputBucketArn, 'sluice/out/')).toBe(true);
+    expect(listAllowed(coordinatorRole, outputBucketArn, 'sluice/')).toBe(false);
+  });
+
+  it('lets tasks stage sink parts but never write, read or delete the committed layout', () => {
+    const { taskRole } = deployment(buckets.template);
+    for (const key of staged) {
+      for (const action of ['s3:PutObject', 's3:GetObject']) {
+        expect({ action, key, ok: surelyAllows(taskRole, action, outputObject(key)) }).toEqual({
+          action,
+          key,
+          ok: true,
+        });
+      }
+    }
+    for (const key of [...committed, ...notOutput]) {
+      for (const action of ['s3:PutObject', 's3:GetObject']) {
+        expect({ action, key, ok: mayAllow(taskRole, action, outputObject(key)) }).toEqual({
+          action,
+          key,
+          ok: false,
+        });
+      }
+    }
+    for (const key of [...committed, ...staged]) {
+      expect(mayAllow(taskRole, 's3:DeleteObject', outputObject(key))).toBe(false);
+    }
+    expect(listAllowed(taskRole, outputBucketArn, 'sluice/out/_staging/')).toBe(true);
+    expect(listAllowed(taskRole, outputBucketArn, 'sluice/out/')).toBe(false);
+    expect(listAllowed(taskRole, outputBucketArn, 'sluice/out/dt=2026-12-01/')).toBe(false);
+  });
+});

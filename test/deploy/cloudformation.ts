@@ -172,6 +172,7 @@ export function roleStatements(template: Template, roleId: string): Statement[] 
   }
   return documents
     .flatMap((document) => [document.Statement].flat())
+    .flatMap((s: Json) => chosen(template, s))
     .map((s: Json) => {
       if (s.NotAction || s.NotResource || s.NotPrincipal) throw new Error(`unsupported statement ${s.Sid}`);
       return {
@@ -182,6 +183,16 @@ export function roleStatements(template: Template, roleId: string): Statement[] 
         Condition: s.Condition,
       };
     });
+}
+
+/** A statement wrapped in Fn::If, as the condition chooses it: none for AWS::NoValue. */
+function chosen(template: Template, statement: Json): Json[] {
+  if (statement && typeof statement === 'object' && 'Fn::If' in statement) {
+    const [condition, whenTrue, whenFalse] = statement['Fn::If'];
+    return chosen(template, isTrue(template, condition) ? whenTrue : whenFalse);
+  }
+  if (statement?.Ref === 'AWS::NoValue') return [];
+  return [statement];
 }
 
 /** The role of a function (`Role: { Fn::GetAtt: [RoleId, Arn] }`). */
