@@ -36,6 +36,22 @@ export function refuseAsyncFunction(operator: string, f: unknown): void {
   if (kind === 'AsyncFunction' || kind === 'AsyncGeneratorFunction') throw refusal(operator);
 }
 
+/**
+ * `f`, with its first result in this chain refused if it is a promise; later calls cost one boolean test.
+ * Made once per partition's chain (in `into`/`intoPairs`), so every partition checks its own first row.
+ */
+function firstResultChecked<A, R>(operator: string, f: (arg: A) => R): (arg: A) => R {
+  let checked = false;
+  return (arg) => {
+    const result = f(arg);
+    if (!checked) {
+      refusePromise(operator, result);
+      checked = true;
+    }
+    return result;
+  };
+}
+
 /** Refuses a promise returned where a value was expected. */
 export function refusePromise(operator: string, value: unknown): void {
   if (typeof (value as { then?: unknown } | null)?.then !== 'function') return;
@@ -48,26 +64,18 @@ export function mapStep<T, U>(f: (value: T) => U): FusedStep<T, U> {
   refuseAsyncFunction('map', f);
   return {
     into: (emit, trace) => {
-      let checked = false;
+      const call = firstResultChecked('map', f);
       return (value) => {
-        const row = f(value);
-        if (!checked) {
-          refusePromise('map', row);
-          checked = true;
-        }
+        const row = call(value);
         trace.depth++;
         emit(row);
         trace.depth--;
       };
     },
     intoPairs: (emit, trace) => {
-      let checked = false;
+      const call = firstResultChecked('map', f);
       return (value) => {
-        const pair = f(value) as unknown as Pair;
-        if (!checked) {
-          refusePromise('map', pair);
-          checked = true;
-        }
+        const pair = call(value) as unknown as Pair;
         trace.depth++;
         emit(pair[0], pair[1]);
         trace.depth--;
@@ -80,13 +88,9 @@ export function flatMapStep<T, U>(f: (value: T) => Iterable<U>): FusedStep<T, U>
   refuseAsyncFunction('flatMap', f);
   return {
     into: (emit, trace) => {
-      let checked = false;
+      const call = firstResultChecked('flatMap', f);
       return (value) => {
-        const produced = f(value);
-        if (!checked) {
-          refusePromise('flatMap', produced);
-          checked = true;
-        }
+        const produced = call(value);
         if (Array.isArray(produced)) {
           trace.depth++;
           for (let i = 0; i < produced.length; i++) emit(produced[i]);
@@ -102,13 +106,9 @@ export function flatMapStep<T, U>(f: (value: T) => Iterable<U>): FusedStep<T, U>
       };
     },
     intoPairs: (emit, trace) => {
-      let checked = false;
+      const call = firstResultChecked('flatMap', f);
       return (value) => {
-        const produced = f(value) as unknown as Iterable<Pair>;
-        if (!checked) {
-          refusePromise('flatMap', produced);
-          checked = true;
-        }
+        const produced = call(value) as unknown as Iterable<Pair>;
         if (Array.isArray(produced)) {
           trace.depth++;
           for (let i = 0; i < produced.length; i++) emit(produced[i][0], produced[i][1]);
@@ -129,13 +129,9 @@ export function filterStep<T>(predicate: (value: T) => boolean): FusedStep<T, T>
   refuseAsyncFunction('filter', predicate);
   return {
     into: (emit, trace) => {
-      let checked = false;
+      const call = firstResultChecked('filter', predicate);
       return (value) => {
-        const keep = predicate(value);
-        if (!checked) {
-          refusePromise('filter', keep);
-          checked = true;
-        }
+        const keep = call(value);
         if (!keep) return;
         trace.depth++;
         emit(value);
@@ -143,13 +139,9 @@ export function filterStep<T>(predicate: (value: T) => boolean): FusedStep<T, T>
       };
     },
     intoPairs: (emit, trace) => {
-      let checked = false;
+      const call = firstResultChecked('filter', predicate);
       return (value) => {
-        const keep = predicate(value);
-        if (!checked) {
-          refusePromise('filter', keep);
-          checked = true;
-        }
+        const keep = call(value);
         if (!keep) return;
         trace.depth++;
         emit((value as unknown as Pair)[0], (value as unknown as Pair)[1]);
@@ -179,26 +171,18 @@ export function mapValuesStep<K, V, W>(f: (value: V) => W): FusedStep<[K, V], [K
   refuseAsyncFunction('mapValues', f);
   return {
     into: (emit, trace) => {
-      let checked = false;
+      const call = firstResultChecked('mapValues', f);
       return (pair) => {
-        const row: [K, W] = [pair[0], f(pair[1])];
-        if (!checked) {
-          refusePromise('mapValues', row[1]);
-          checked = true;
-        }
+        const row: [K, W] = [pair[0], call(pair[1])];
         trace.depth++;
         emit(row);
         trace.depth--;
       };
     },
     intoPairs: (emit, trace) => {
-      let checked = false;
+      const call = firstResultChecked('mapValues', f);
       return (pair) => {
-        const value = f(pair[1]);
-        if (!checked) {
-          refusePromise('mapValues', value);
-          checked = true;
-        }
+        const value = call(pair[1]);
         trace.depth++;
         emit(pair[0], value);
         trace.depth--;
@@ -211,13 +195,9 @@ export function flatMapValuesStep<K, V, W>(f: (value: V) => Iterable<W>): FusedS
   refuseAsyncFunction('flatMapValues', f);
   return {
     into: (emit, trace) => {
-      let checked = false;
+      const call = firstResultChecked('flatMapValues', f);
       return (pair) => {
-        const produced = f(pair[1]);
-        if (!checked) {
-          refusePromise('flatMapValues', produced);
-          checked = true;
-        }
+        const produced = call(pair[1]);
         for (const item of produced) {
           trace.depth++;
           emit([pair[0], item]);
@@ -226,13 +206,9 @@ export function flatMapValuesStep<K, V, W>(f: (value: V) => Iterable<W>): FusedS
       };
     },
     intoPairs: (emit, trace) => {
-      let checked = false;
+      const call = firstResultChecked('flatMapValues', f);
       return (pair) => {
-        const produced = f(pair[1]);
-        if (!checked) {
-          refusePromise('flatMapValues', produced);
-          checked = true;
-        }
+        const produced = call(pair[1]);
         for (const item of produced) {
           trace.depth++;
           emit(pair[0], item);
