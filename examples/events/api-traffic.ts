@@ -3,7 +3,7 @@
  * latency, user). Traffic has a steady shape, a promotion that makes one endpoint trend for a while, and a
  * payments outage at known times. Every event is a pure function of its index (see seeded-random.ts).
  */
-import { normal, uniform, weightedPick } from './seeded-random';
+import { normal, uniform, weightedPick } from '../shared/seeded-random';
 
 export interface ApiEvent {
   service: string;

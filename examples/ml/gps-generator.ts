@@ -3,8 +3,9 @@
  * measured between its GPS fixes at the segment's ends. Whether the traversal was congested is hidden;
  * the model has to infer it. A pure function of the record index (see seeded-random.ts).
  */
+
+import { normal, uniform, weightedPick } from '../shared/seeded-random';
 import { CONGESTED_SPREAD, FREE_SPREAD, SEGMENTS, segmentTruth } from './road-network';
-import { normal, uniform, weightedPick } from './seeded-random';
 
 export interface Traversal {
   /** The feed's report number, increasing: lets the example compare the model with the truth of the moment. */

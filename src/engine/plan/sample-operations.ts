@@ -1,5 +1,6 @@
 import { ConfigError } from '../util/errors';
 import { hashKey } from '../util/hash';
+import { seededRandom } from '../util/seeded-random';
 import { narrowed, type Pair, type RDD } from './rdd-base';
 import { gatheredSummary, withSummary } from './summaries';
 
@@ -75,18 +76,6 @@ function checkFraction(withReplacement: boolean, fraction: number): void {
       'pass e.g. sample(false, 0.1, 42) to keep about one row in ten',
     { fraction, withReplacement },
   );
-}
-
-/** Mulberry32: a small, fast generator whose whole state is one 32-bit seed (no Math.random). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A Poisson(mean) draw by Knuth's method, in steps of at most 16 so exp(-step) never underflows. */

@@ -1,14 +1,6 @@
-/** A small, fast, seedable PRNG (mulberry32); Math.random cannot be replayed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../util/seeded-random';
+
+export { seededRandom };
 
 /** Says, call by call, whether this call fails. */
 export interface FailureSchedule {
