@@ -12,7 +12,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BatchInfo } from 'sluice';
-import { startEmbedded } from 'sluice/runtime';
+import { startEmbedded, untilStopped } from 'sluice/runtime';
 import { localAwsShellEnv, startLocalAws } from 'sluice/runtime/local-aws';
 
 /** What `npm start -- --help` prints. */
@@ -140,17 +140,7 @@ async function main() {
     `sluice demo: ${options.job} on the ${options.runtime} runtime with ${options.workers} workers; Ctrl-C stops\n`,
   );
   const running = await start(options);
-  const stop = () => void running.stop();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const timer = options.duration === undefined ? undefined : setTimeout(stop, options.duration * 1000);
-  try {
-    await running.done;
-  } finally {
-    if (timer) clearTimeout(timer);
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
+  await untilStopped(running, options.duration === undefined ? undefined : options.duration * 1000);
   process.stdout.write('sluice demo: stopped\n');
 }
 

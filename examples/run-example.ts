@@ -11,9 +11,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BatchInfo } from '../src/engine';
-import { startEmbedded } from '../src/engine/runtime';
-import { startLocalAws } from '../src/engine/runtime/local-aws';
+import type { BatchInfo } from 'sluice';
+import { startEmbedded, untilStopped } from 'sluice/runtime';
+import { startLocalAws } from 'sluice/runtime/local-aws';
 
 /** What an example application gives the runner. */
 export interface ExampleApp {
@@ -134,15 +134,7 @@ async function main() {
   process.stdout.write(`sluice example ${options.name}: ${app.title} (${options.runtime} runtime)\n`);
   await app.prepare?.();
   const running = await start(options, app);
-  const stop = () => void running.stop();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const timer = options.duration === undefined ? undefined : setTimeout(stop, options.duration * 1000);
-  try {
-    await running.done;
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
+  await untilStopped(running, options.duration === undefined ? undefined : options.duration * 1000);
   process.stdout.write(`sluice example ${options.name}: stopped\n`);
 }
 

@@ -4,3 +4,4 @@ export * from './embedded';
 export * from './errors';
 export * from './job-loader';
 export * from './lambda';
+export * from './until-stopped';

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { storeFrom } from '../../io/store-location';
 import { startEmbedded } from '../../runtime/embedded';
 import { localAwsShellEnv, startLocalAws } from '../../runtime/local-aws';
+import { untilStopped } from '../../runtime/until-stopped';
 import type { BatchInfo } from '../../schedule';
 import { UsageError } from '../errors';
 import { clockTime } from '../format';
@@ -45,17 +46,7 @@ export function runCommand(program: Command, print: (text: string) => void): voi
       const options = checked(job, flags);
       const printBatch = (info: BatchInfo) => print(flags.json ? JSON.stringify(info) : batchLine(info));
       const running = await start(options, printBatch, print);
-      const stop = () => void running.stop();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      const timer = options.durationMs === undefined ? undefined : setTimeout(stop, options.durationMs);
-      try {
-        await running.done;
-      } finally {
-        if (timer) clearTimeout(timer);
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
+      await untilStopped(running, options.durationMs);
     });
 }
 
