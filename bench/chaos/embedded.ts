@@ -4,6 +4,7 @@
  * from one paused past its lease. See bench/chaos.ts for the fault kinds.
  */
 import { ManualClock, MemoryStore, type Store, StoreSink, StreamingContext } from '../../src/engine';
+import { JobCatalog } from '../../src/engine/catalog';
 import { runTask, type TaskResult, type TaskSpec } from '../../src/engine/exec';
 import {
   EchoInvoker,
@@ -168,15 +169,22 @@ export async function runToEnd(inputs: string[][], store: Store, faults?: SeedFa
       // Paused past its lease: another coordinator (with every fault but this one) takes over and
       // commits a few batches, then the paused one wakes up. Every write it still tries must be refused.
       clock.advance(LEASE_TTL_MS + 1000);
-      const takeover = start(`coordinator-${n}-takeover`, Math.min(3, remaining));
-      outcome = await Promise.race([takeover.done, takeover.event]);
+      // A takeover that fails before it takes the lease (an injected fault) leaves the paused coordinator's
+      // lease untouched, and that one may then rightly go on: start another, as the watchdog would.
+      for (let attempt = 0; ; attempt++) {
+        const takeover = start(`coordinator-${n}-takeover-${attempt}`, Math.min(3, remaining));
+        outcome = await Promise.race([takeover.done, takeover.event]);
+        const holder = (await new JobCatalog(store).readLease())?.value.owner;
+        if (holder !== `coordinator-${n}` || attempt >= MAX_FRUITLESS_RESTARTS) break;
+        if (outcome.kind === 'failed') settleFailure(outcome.error);
+      }
       wokenGates.add(current.gate);
       current.gate.open();
       const woken = await current.done;
       if (woken.kind === 'failed' && isStale(woken.error)) faults!.counts.staleCoordinators++;
       else
         throw new Error(
-          `seed plan ${JSON.stringify(faults?.plan.stale)}: a coordinator paused past its lease was not refused (${describe(woken)})`,
+          `seed plan ${JSON.stringify(faults?.plan.stale)}: a coordinator paused past its lease was not refused (${describe(woken)}; the takeover ${describe(outcome)})`,
         );
     }
     if (outcome.kind === 'killed') {
