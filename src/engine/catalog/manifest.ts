@@ -65,6 +65,11 @@ export interface BatchManifest {
   stages: StageManifest[];
   /** Streams checkpointed at this batch (their partitions are under `checkpoints/<time>/`). */
   checkpoints?: CheckpointManifest[];
+  /**
+   * Distinct input records of this batch left out because user code failed on them (stages' own counts
+   * may count one record in each stage that read it). Absent in manifests written before it existed.
+   */
+  poisonedRecords?: number;
   /** Earlier batches' data found lost and recomputed from lineage for this batch. */
   recovery?: { lost: string[]; recoveryStages: number; recoveryMs: number };
   timing: {

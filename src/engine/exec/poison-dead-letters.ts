@@ -24,6 +24,17 @@ export interface PoisonDeadLetters {
 }
 
 /**
+ * Which input record this is, the same in every task and stage that reads it: two stages over one input
+ * may both leave a record out, and the batch counts it once.
+ */
+export function inputRecordId(item: {
+  part: { streamId: number; time: number; partition: number };
+  index: number;
+}): string {
+  return `${item.part.streamId}|${item.part.time}|${item.part.partition}|${item.index}`;
+}
+
+/**
  * Writes the dead-letter object of a task for the records it left out (create-once: a re-run writes
  * the same bytes); returns how many records it holds.
  */

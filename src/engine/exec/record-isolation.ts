@@ -3,7 +3,7 @@ import { UserFunctionError } from '../plan';
 import { PoisonRecordError } from './errors';
 import type { IsolatedTask } from './isolated-task';
 import { type CountedInputPart, IsolatingContext, partKey, type Selection } from './isolating-context';
-import { writePoisonDeadLetters } from './poison-dead-letters';
+import { inputRecordId, writePoisonDeadLetters } from './poison-dead-letters';
 import { type FailingRecord, GiveUp, type RecordRef, searchFailingRecords } from './poison-search';
 import { describePosition, positionsOf } from './record-positions';
 
@@ -24,7 +24,7 @@ import { describePosition, positionsOf } from './record-positions';
 /** Runs a task, isolating poison input records when user code fails on them (see the file comment). */
 export async function runIsolating<R extends object>(
   task: IsolatedTask<R>,
-): Promise<R & { deadLettered?: number }> {
+): Promise<R & { deadLettered?: number; deadLetteredInputs?: string[] }> {
   const read = new Map<string, CountedInputPart>();
   const first = new IsolatingContext(task.context, 'defer', undefined, read);
   try {
@@ -61,7 +61,9 @@ class Isolation<R extends object> {
 
   constructor(private readonly task: IsolatedTask<R>) {}
 
-  async recover(original: UserFunctionError): Promise<R & { deadLettered?: number }> {
+  async recover(
+    original: UserFunctionError,
+  ): Promise<R & { deadLettered?: number; deadLetteredInputs?: string[] }> {
     let failure = original;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const parts = await this.discover();
@@ -103,7 +105,7 @@ class Isolation<R extends object> {
         ctx.commit();
         const excluded = [...this.excluded.values()].flatMap((m) => [...m.values()]);
         const deadLettered = await writePoisonDeadLetters(this.task, excluded);
-        return { ...outcome, deadLettered };
+        return { ...outcome, deadLettered, deadLetteredInputs: excluded.map((f) => inputRecordId(f.item)) };
       } catch (error) {
         if (!(error instanceof UserFunctionError)) throw error;
         failure = error;

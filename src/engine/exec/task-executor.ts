@@ -38,6 +38,7 @@ export interface TaskOutcome {
   mapOutputs?: MapOutput[];
   rowsBytes?: Uint8Array;
   deadLettered?: number;
+  deadLetteredInputs?: string[];
 }
 
 /**

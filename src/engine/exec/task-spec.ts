@@ -116,6 +116,8 @@ export interface TaskResult {
    * the task's dead-letter object, `deadletters/<time>/poison/<node>/<partition>.json`.
    */
   deadLettered?: number;
+  /** Which input records those are (`<stream>|<time>|<partition>|<index>`), so a batch counts each once. */
+  deadLetteredInputs?: string[];
   /** What the task read of input partitions by planned source ranges; the coordinator commits it. */
   sourceReads?: SourceReadReport[];
   /** The AWS requests the task made (store, Kinesis), counted in its own scope; the batch adds them. */

@@ -24,7 +24,9 @@ export interface BatchInfo {
 export function countDeadLetters(manifest: BatchManifest): number {
   const decoded = manifest.inputs.reduce((sum, i) => sum + (i.deadLetters ?? 0), 0);
   // A recovery stage recomputes an earlier batch's partitions: its poison records were counted then.
-  const poisoned = manifest.stages.reduce((sum, s) => sum + (s.recovery ? 0 : (s.deadLettered ?? 0)), 0);
+  const poisoned =
+    manifest.poisonedRecords ??
+    manifest.stages.reduce((sum, s) => sum + (s.recovery ? 0 : (s.deadLettered ?? 0)), 0);
   return decoded + poisoned;
 }
 

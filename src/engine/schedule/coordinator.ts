@@ -267,6 +267,7 @@ export class Coordinator {
     this.maybeCrash('before-commit', time);
     manifest.status = 'committed';
     manifest.stages = runner.stages;
+    if (runner.poisonedRecords > 0) manifest.poisonedRecords = runner.poisonedRecords;
     const recovery = recoveryOf(runner.lost, runner.stages);
     if (recovery) manifest.recovery = recovery;
     manifest.timing.finishedAt = finishedAt;

@@ -96,6 +96,11 @@ export class BatchJobRunner {
     return this.stagesRunner.stages;
   }
 
+  /** Distinct input records of this batch left out as poison. */
+  get poisonedRecords(): number {
+    return this.stagesRunner.poisonedInputs.size;
+  }
+
   /** What tasks read of input partitions by planned source ranges, committed with the batch. */
   get sourceReads(): SourceReadReport[] {
     return this.stagesRunner.sourceReads;

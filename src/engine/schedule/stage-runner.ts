@@ -29,6 +29,11 @@ export class StageRunner {
   /** Shuffle-map stages over the same parent, run as one set of tasks (by member stage id). */
   private readonly fused = new Map<string, Stage[]>();
   readonly stages: StageManifest[] = [];
+  /**
+   * This batch's input records left out as poison, each once: stages over the same input may each
+   * leave the same record out (its dead letter is listed once too). Recovery stages' are not this batch's.
+   */
+  readonly poisonedInputs = new Set<string>();
   /** What tasks read of input partitions by planned source ranges, committed with the batch. */
   readonly sourceReads: SourceReadReport[] = [];
 
@@ -121,6 +126,10 @@ export class StageRunner {
           backupWins: 0,
         };
     this.keepOutputs(stage, also, partitions, outcomes);
+    if (stage.node.time >= this.batchTime) {
+      for (const outcome of outcomes)
+        for (const id of outcome.deadLetteredInputs ?? []) this.poisonedInputs.add(id);
+    }
     for (const outcome of outcomes) this.sourceReads.push(...(outcome.sourceReads ?? []));
     this.stages.push({
       id: stage.id,

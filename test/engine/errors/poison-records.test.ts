@@ -52,6 +52,26 @@ async function runWith<T, O>(
 }
 
 describe('records user code fails on (poison records)', () => {
+  it('counts a poison record once in the batch when two shuffles read the stream it is in', async () => {
+    const ssc = new StreamingContext({ batchInterval: 1000, partitions: 2, name: 'poison' });
+    const parsed = ssc.queueStream([[1, 2, -3, 4]]).map(parse);
+    const byParity = parsed.map((x): Pair<number, number> => [x % 20, 1]).reduceByKey((a, b) => a + b);
+    const bySize = parsed.map((x): Pair<boolean, number> => [x > 15, 1]).reduceByKey((a, b) => a + b);
+    byParity.foreachBatch(async (rdd) => {
+      await rdd.collect();
+    });
+    bySize.foreachBatch(async (rdd) => {
+      await rdd.collect();
+    });
+    const { infos, store } = await runContext(ssc, { batches: 1 });
+    const manifest = (await readManifest(store, 1000))!;
+    // Each shuffle's map stage left the record out on its own ...
+    expect(manifest.stages.reduce((sum, stage) => sum + (stage.deadLettered ?? 0), 0)).toBe(2);
+    // ... but the batch lost one record, and says so.
+    expect(manifest.poisonedRecords).toBe(1);
+    expect(infos[0].deadLetters).toBe(1);
+  });
+
   it('dead-letters the one record a map function throws on and commits the rest of the batch', async () => {
     const run = await runBatchesDetailed([[1, 2, -3, 4]], (s) => s.map(parse), { partitions: 1 });
     expect(run.outputs).toEqual([[10, 20, 40]]);
