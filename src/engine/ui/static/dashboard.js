@@ -28,7 +28,7 @@ function row(s) {
     [s.deadLetters],
     [s.requests ?? ''],
     [usd(s.costUsd)],
-    [s.error ?? '', 'text'],
+    [s.error ?? '', 'long'],
   ];
   const tr = el(
     'tr',
@@ -49,6 +49,9 @@ function render() {
 }
 
 function add(summary) {
+  // A load that raced a pushed batch may hold the batch as still running: never go back to that.
+  const known = batches.get(summary.batchTime);
+  if (known && known.status !== 'running' && summary.status === 'running') return;
   batches.set(summary.batchTime, summary);
   for (const time of [...batches.keys()].sort((a, b) => a - b).slice(0, -MAX_BATCHES)) batches.delete(time);
 }
@@ -91,21 +94,31 @@ function route() {
   }
 }
 
+async function loadBatches() {
+  for (const summary of await getJson(`/api/batches?last=${MAX_BATCHES}`)) add(summary);
+  render();
+}
+
 async function start() {
   charts = createCharts(document);
   showOverview(await getJson('/api/status'));
-  for (const summary of await getJson(`/api/batches?last=${MAX_BATCHES}`)) add(summary);
-  render();
+  window.addEventListener('hashchange', route);
+  route();
+  // Subscribe first, then load (again after each reconnection): no batch ends unseen in between.
   const events = new EventSource('/api/events');
   events.addEventListener('batch', (event) => {
     add(JSON.parse(event.data));
     render();
   });
   events.addEventListener('error', () => problem('lost the connection to the dashboard server; retrying'));
-  events.addEventListener('open', () => problem(undefined));
-  window.addEventListener('hashchange', route);
-  route();
-  document.body.dataset.ready = 'true';
+  events.addEventListener('open', () => {
+    problem(undefined);
+    loadBatches()
+      .then(() => {
+        document.body.dataset.ready = 'true';
+      })
+      .catch((error) => problem(`could not load the batches: ${error.message}`));
+  });
 }
 
 start().catch((error) => problem(`the dashboard could not load: ${error.message}`));
