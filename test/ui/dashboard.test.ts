@@ -77,6 +77,26 @@ async function waitForRows(count: number): Promise<void> {
   expect(await page.locator('#batches tbody tr').count()).toBe(count);
 }
 
+/** A number as uPlot's legend shows it (the browser's en-US locale). */
+const shown = (value: number | undefined) => value!.toLocaleString('en-US');
+
+/** Hovers the right edge of a chart and reads its legend: each series' label and value there. */
+async function legendAtNewest(chart: string): Promise<string[]> {
+  const plot = page.locator(`#chart-${chart} .u-over`);
+  const box = (await plot.boundingBox())!;
+  await page.mouse.move(box.x + box.width - 1, box.y + box.height / 2);
+  const series = await page.locator(`#chart-${chart} .u-legend .u-series`).all();
+  const cells = await Promise.all(
+    series
+      .slice(1)
+      .map(async (s) => [
+        (await s.locator('th').textContent())!.trim(),
+        (await s.locator('td').textContent())!.trim(),
+      ]),
+  );
+  return cells.flat();
+}
+
 describe('the dashboard in a browser', () => {
   it('shows every batch of the running job, live, with the numbers of its manifests', async () => {
     expect(manifests).toHaveLength(BATCHES);
@@ -107,6 +127,20 @@ describe('the dashboard in a browser', () => {
       await expect(page.locator(`#chart-${chart} canvas`).count()).resolves.toBe(1);
     }
     await expect(page.isHidden('#no-lag')).resolves.toBe(true);
+    // uPlot's legend shows the values under the cursor: at the right edge, the newest batch's.
+    const newest = summarize(manifests.at(-1)!);
+    expect(await legendAtNewest('input-rate')).toEqual(['records/s', shown(newest.inputRate)]);
+    expect(await legendAtNewest('processing')).toEqual([
+      'processing',
+      shown(newest.processingMs),
+      'batch interval',
+      shown(newest.batchMs),
+    ]);
+    expect(await legendAtNewest('total-delay')).toEqual(['total delay', shown(newest.totalDelayMs)]);
+    expect(await legendAtNewest('shard-lag')).toEqual(
+      newest.shardLags.flatMap((l) => [`${l.input}/${l.shard}`, shown(l.millisBehindLatest)]),
+    );
+    await page.mouse.move(0, 0);
     const legends = await page.$$eval('#chart-shard-lag .u-legend .u-series th', (cells) =>
       cells.map((c) => c.textContent?.trim()),
     );
