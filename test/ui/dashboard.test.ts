@@ -162,6 +162,14 @@ describe('the dashboard in a browser', () => {
     expect(stages.find((cells) => cells[0] === deadLettered.id)![9]).toContain(
       `${deadLettered.deadLettered} dead-lettered`,
     );
+    const graph = await page.$$eval('#batch table[data-table="graph"] tbody tr', (rows) =>
+      rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+    );
+    expect(graph.map((cells) => [cells[1], cells[3], cells[4]])).toEqual([
+      ['input', '', ''],
+      ['map', '', ''],
+      ['reduceByKey', 'shuffle', 'foreachBatch'],
+    ]);
     const shards = await page.$$eval('#batch table[data-table="inputs"] tbody tr', (rows) =>
       rows.map((row) => row.querySelectorAll('td')[1].textContent),
     );

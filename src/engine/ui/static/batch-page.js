@@ -85,6 +85,25 @@ function stagesTable(manifest) {
   );
 }
 
+/** The batch's RDDs from its input to its outputs, marking where data is shuffled between tasks. */
+function graphTable(manifest) {
+  const shuffled = new Set(manifest.stages.filter((s) => s.kind === 'shuffleMap').map((s) => s.node));
+  const outputsOf = (id) => manifest.outputs.filter((o) => o.node === id).map((o) => o.operator);
+  return table(
+    'graph',
+    ['rdd', 'operator', 'partitions', 'reads a shuffle', 'outputs'],
+    [...manifest.rdds]
+      .reverse()
+      .map((rdd) => [
+        rdd.id,
+        rdd.operator,
+        rdd.partitions,
+        shuffled.has(rdd.id) ? el('span', {}, [mark('shuffle', 'shuffle')]) : '',
+        outputsOf(rdd.id).join(', '),
+      ]),
+  );
+}
+
 function inputsTable(manifest) {
   return table(
     'inputs',
@@ -118,6 +137,8 @@ export async function showBatch(container, batchTime, getJson) {
     summaryList(summary, manifest),
     el('h3', { text: 'Stages' }),
     stagesTable(manifest),
+    el('h3', { text: 'Job graph' }),
+    graphTable(manifest),
     el('h3', { text: 'Inputs' }),
     inputsTable(manifest),
   ];
