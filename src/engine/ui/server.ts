@@ -52,6 +52,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       response.end(file.body);
       return;
     }
+    // Browsers ask for an icon on every page; there is none, and a 404 would be logged as an error.
+    if (url.pathname === '/favicon.ico') {
+      response.writeHead(204).end();
+      return;
+    }
     if (url.pathname === '/api/status') return sendJson(response, 200, await feed.overview());
     if (url.pathname === '/api/batches') {
       const last = Number(url.searchParams.get('last') ?? options.recentBatches ?? DEFAULT_RECENT);
