@@ -130,6 +130,34 @@ describe('the dashboard server', () => {
   });
 });
 
+describe('the dashboard of a failing job', () => {
+  it('pushes the failed batch with its error', async () => {
+    const failingStore = jobStoreIn(new FsStore({ root }), 'failing');
+    const ssc = new StreamingContext({ batchInterval: 200, name: 'failing', partitions: 1 });
+    ssc.queueStream([['x']]).foreachBatch(() => {
+      throw new Error('<b>the output is broken</b>');
+    });
+    const dashboard = await dashboardForRunningJob({ context: ssc, store: failingStore }, { port: 0 });
+    const events = await readEvents<BatchSummary>(`${dashboard.url}api/events`);
+    try {
+      ssc.start({
+        store: failingStore,
+        clock: new ManualClock(0, { autoAdvance: true }),
+        zeroTime: 0,
+        batches: 1,
+      });
+      await expect(ssc.awaitTermination()).rejects.toThrow();
+      const [failed] = await events.waitFor(1);
+      expect(failed.status).toBe('failed');
+      expect(failed.error).toContain('<b>the output is broken</b>');
+      expect(failed).toEqual(summarize((await manifestsIn(failingStore))[0]));
+    } finally {
+      events.close();
+      await dashboard.close();
+    }
+  });
+});
+
 describe('sluice ui', () => {
   it('says in one line that the port is taken, and exits 1', async () => {
     const taken: Server = createServer();

@@ -26,6 +26,8 @@ export interface Dashboard {
 }
 
 const DEFAULT_RECENT = 120;
+/** A comment down every event stream this often keeps idle connections (long batch intervals) open. */
+const HEARTBEAT_MS = 15_000;
 
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const { feed } = options;
@@ -36,6 +38,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const event = `event: batch\ndata: ${JSON.stringify(summarize(manifest))}\n\n`;
     for (const stream of streams) stream.write(event);
   });
+  const heartbeat = setInterval(() => {
+    for (const stream of streams) stream.write(': heartbeat\n\n');
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   const server = createServer((request, response) => {
     route(request, response).catch((error) => {
       if (!response.headersSent) sendJson(response, 500, { error: messageOf(error) });
@@ -85,12 +91,19 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     sendJson(response, 404, { error: `nothing at ${url.pathname}` });
   }
 
-  await listen(server, options.port ?? 0, host);
+  try {
+    await listen(server, options.port ?? 0, host);
+  } catch (error) {
+    clearInterval(heartbeat);
+    unsubscribe();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${shownHost}:${address.port}/`,
     async close() {
+      clearInterval(heartbeat);
       unsubscribe();
       for (const stream of streams) stream.end();
       streams.clear();

@@ -109,6 +109,10 @@ async function start() {
   events.addEventListener('batch', (event) => {
     add(JSON.parse(event.data));
     render();
+    // The lease may have changed hands (or been released) since the last batch.
+    getJson('/api/status')
+      .then(showOverview)
+      .catch(() => undefined);
   });
   events.addEventListener('error', () => problem('lost the connection to the dashboard server; retrying'));
   events.addEventListener('open', () => {
