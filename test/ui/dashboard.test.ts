@@ -40,7 +40,7 @@ beforeAll(async () => {
   });
   dashboard = await dashboardForRunningJob(job, { host: '127.0.0.1', port: 0 });
   browser = await chromium.launch({ executablePath: CHROMIUM });
-  page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
+  page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
   page.on('dialog', (dialog) => {
     dialogs.push(dialog.message());
     void dialog.dismiss();

@@ -1,6 +1,6 @@
 // The timelines of Spark's Streaming tab, drawn with uPlot (a global from its IIFE build). Each chart
 // records how many batches it drew in data-batches, so a reader (or a test) can tell it is current.
-const WIDTH = 520;
+const WIDTH = 460;
 const HEIGHT = 180;
 const COLORS = ['#d2691e', '#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f'];
 
