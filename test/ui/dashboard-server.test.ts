@@ -13,7 +13,7 @@ import {
   dashboardFromStore,
   summarize,
 } from '../../src/engine/ui';
-import { getJson, readEvents } from './helpers';
+import { getJson, getWithHost, readEvents } from './helpers';
 
 const LINES = [['a', 'b', 'a'], ['c'], ['d', 'e'], ['f'], ['g', 'h', 'i']];
 
@@ -86,6 +86,9 @@ describe('the dashboard server', () => {
       expect((await getJson(`${dashboard.url}api/batches/999999`)).status).toBe(404);
       expect((await getJson(`${dashboard.url}api/batches?last=-1`)).status).toBe(400);
       expect((await fetch(`${dashboard.url}..%2fpackage.json`)).status).toBe(404);
+      expect((await getJson(`${dashboard.url}api/batches?last=100000`)).status).toBe(400);
+      expect((await getWithHost(`${dashboard.url}api/batches`, 'attacker.example:80')).status).toBe(421);
+      expect((await getWithHost(`${dashboard.url}api/batches`, 'localhost')).status).toBe(200);
       const page = await fetch(dashboard.url);
       expect(page.headers.get('content-type')).toContain('text/html');
       expect((await fetch(`${dashboard.url}vendor/uPlot.iife.min.js`)).status).toBe(200);

@@ -6,6 +6,17 @@ export async function getJson<T = unknown>(url: string): Promise<{ status: numbe
   return { status: response.status, body: (await response.json()) as T };
 }
 
+/** A GET with the Host header a browser would send for another name (fetch does not let one set it). */
+export function getWithHost(url: string, host: string): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const request = get(url, { headers: { host } }, (response) => {
+      response.resume();
+      resolve({ status: response.statusCode ?? 0 });
+    });
+    request.on('error', reject);
+  });
+}
+
 export interface EventReader<T> {
   /** The `data` of every `batch` event received so far. */
   events: T[];

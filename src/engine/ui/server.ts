@@ -26,6 +26,9 @@ export interface Dashboard {
 }
 
 const DEFAULT_RECENT = 120;
+/** Each batch is one store read: a page asks for a screenful, not the job's whole history. */
+const MAX_RECENT = 1000;
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 /** A comment down every event stream this often keeps idle connections (long batch intervals) open. */
 const HEARTBEAT_MS = 15_000;
 
@@ -52,6 +55,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://dashboard');
     if (request.method !== 'GET') return sendJson(response, 405, { error: 'only GET is served' });
+    if (!hostAllowed(request.headers.host, host)) {
+      return sendJson(response, 421, {
+        error: `this dashboard answers to ${host}, not ${request.headers.host}`,
+      });
+    }
     const file = files.get(url.pathname);
     if (file) {
       response.writeHead(200, { 'content-type': file.contentType, 'cache-control': 'no-cache' });
@@ -66,8 +74,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (url.pathname === '/api/status') return sendJson(response, 200, await feed.overview());
     if (url.pathname === '/api/batches') {
       const last = Number(url.searchParams.get('last') ?? options.recentBatches ?? DEFAULT_RECENT);
-      if (!Number.isInteger(last) || last <= 0) {
-        return sendJson(response, 400, { error: `last must be a positive whole number, got '${last}'` });
+      if (!Number.isInteger(last) || last <= 0 || last > MAX_RECENT) {
+        return sendJson(response, 400, {
+          error: `last must be a whole number from 1 to ${MAX_RECENT}, got '${last}'`,
+        });
       }
       return sendJson(response, 200, (await feed.recent(last)).map(summarize));
     }
@@ -128,6 +138,16 @@ function listen(server: Server, port: number, host: string): Promise<void> {
     });
     server.listen(port, host, () => resolve());
   });
+}
+
+/**
+ * A loopback dashboard answers only to loopback names: a web page whose own name was re-pointed at
+ * 127.0.0.1 (DNS rebinding) must not read the job's data through the visitor's browser.
+ */
+function hostAllowed(header: string | undefined, host: string): boolean {
+  if (host === '0.0.0.0' || host === '::') return true;
+  const name = header?.replace(/:\d+$/, '') ?? '';
+  return LOOPBACK_NAMES.includes(name) || name === host || name === `[${host}]`;
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
