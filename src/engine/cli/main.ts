@@ -10,6 +10,7 @@ import { queryCommand } from './commands/query';
 import { runCommand } from './commands/run';
 import { scriptCommands } from './commands/scripts';
 import { statusCommand } from './commands/status';
+import { uiCommand } from './commands/ui';
 import { CliError } from './errors';
 
 export function buildProgram(print: (text: string) => void): Command {
@@ -26,6 +27,7 @@ export function buildProgram(print: (text: string) => void): Command {
   batchCommand(program, print);
   queryCommand(program, print);
   deadLettersCommand(program, print);
+  uiCommand(program, print);
   scriptCommands(program);
   deployCommand(program);
   return program;

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { StreamingContext } from '../../api/streaming-context';
+import type { Store } from '../../io/ports';
 import { storeFrom } from '../../io/store-location';
 import { startEmbedded } from '../../runtime/embedded';
 import { localAwsShellEnv, startLocalAws } from '../../runtime/local-aws';
@@ -7,10 +9,12 @@ import { untilStopped } from '../../runtime/until-stopped';
 import type { BatchInfo } from '../../schedule';
 import { UsageError } from '../errors';
 import { clockTime } from '../format';
+import { type DashboardFlags, dashboardForRun, dashboardOptions, listenOptions } from './ui';
 
 const RUNTIMES = ['memory', 'threads', 'local-aws'];
 
-interface RunFlags {
+interface RunFlags extends DashboardFlags {
+  ui?: boolean;
   runtime: string;
   duration?: string;
   workers: string;
@@ -21,7 +25,7 @@ interface RunFlags {
 }
 
 export function runCommand(program: Command, print: (text: string) => void): void {
-  program
+  const command = program
     .command('run')
     .description('run a job module on this machine until Ctrl-C or --duration; prints a line per batch')
     .argument('<job>', 'path of the job module (export default defineJob(...))')
@@ -42,12 +46,29 @@ export function runCommand(program: Command, print: (text: string) => void): voi
     )
     .option('--rate <n>', 'local-aws: records per second for --produce', '1000')
     .option('--json', 'print each batch as one JSON line')
-    .action(async (job: string, flags: RunFlags) => {
-      const options = checked(job, flags);
-      const printBatch = (info: BatchInfo) => print(flags.json ? JSON.stringify(info) : batchLine(info));
-      const running = await start(options, printBatch, print);
+    .option('--ui', 'serve the live dashboard of the job while it runs (see --port, --host)');
+  dashboardOptions(command).action(async (job: string, flags: RunFlags) => {
+    const options = checked(job, flags);
+    if (flags.ui) listenOptions(flags);
+    const printBatch = (info: BatchInfo) => print(flags.json ? JSON.stringify(info) : batchLine(info));
+    const running = await start(options, printBatch, print);
+    const dashboard = flags.ui ? await withDashboard(running, flags, print) : undefined;
+    try {
       await untilStopped(running, options.durationMs);
-    });
+    } finally {
+      await dashboard?.close();
+    }
+  });
+}
+
+/** The job runs already; if its dashboard cannot start, the job is stopped before the error is reported. */
+async function withDashboard(running: Running, flags: RunFlags, print: (text: string) => void) {
+  try {
+    return await dashboardForRun(running.watched, flags, print);
+  } catch (error) {
+    await running.stop();
+    throw error;
+  }
 }
 
 function checked(job: string, flags: RunFlags) {
@@ -81,11 +102,18 @@ function checked(job: string, flags: RunFlags) {
   };
 }
 
+interface Running {
+  stop(): Promise<void>;
+  done: Promise<void>;
+  /** The coordinator in this process, for the dashboard. */
+  watched: { context: StreamingContext; store: Store };
+}
+
 async function start(
   options: ReturnType<typeof checked>,
   onBatch: (info: BatchInfo) => void,
   print: (text: string) => void,
-): Promise<{ stop(): Promise<void>; done: Promise<void> }> {
+): Promise<Running> {
   if (options.runtime !== 'local-aws') {
     const job = startEmbedded({
       jobModule: options.jobModule,
@@ -94,7 +122,7 @@ async function start(
       store: options.store,
       onBatch,
     });
-    return job;
+    return { stop: () => job.stop(), done: job.done, watched: job };
   }
   const aws = await startLocalAws({
     jobModule: options.jobModule,
@@ -113,7 +141,8 @@ async function start(
     `local AWS: Kinesis ${aws.env.AWS_ENDPOINT_URL_KINESIS}, S3 ${aws.env.AWS_ENDPOINT_URL_S3} (store ${aws.env.SLUICE_STORE}), Lambda ${aws.env.AWS_ENDPOINT_URL_LAMBDA}\n` +
       `  status from another terminal: ${localAwsShellEnv(aws.env)} npx sluice status <job> --store ${aws.env.SLUICE_STORE}`,
   );
-  return { stop: () => aws.stop(), done: aws.coordinator!.done.finally(() => aws.stop()) };
+  const coordinator = aws.coordinator!;
+  return { stop: () => aws.stop(), done: coordinator.done.finally(() => aws.stop()), watched: coordinator };
 }
 
 function batchLine(info: BatchInfo): string {
