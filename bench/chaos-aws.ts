@@ -11,19 +11,6 @@ import { type BatchInfo, ManualClock, MemoryStore, readManifest } from '../src/e
 import { LeaseHeldError } from '../src/engine/catalog';
 import type { TaskResult, TaskSpec } from '../src/engine/exec';
 import { kinesisClient } from '../src/engine/io/aws-clients';
-import {
-  EchoInvoker,
-  ExpiringStore,
-  FaultyInvoker,
-  Gate,
-  GatedStore,
-  KillableInvoker,
-  LossyStore,
-  randomLoss,
-  SlowDownStore,
-  seededRandom,
-  ThrottlingInvoker,
-} from '../src/engine/io/faults';
 import { putAll } from '../src/engine/io/kinesis-admin';
 import { jobStore, storeFrom } from '../src/engine/runtime/config';
 import type { RunningCoordinator } from '../src/engine/runtime/lambda';
@@ -44,6 +31,19 @@ import { runToEnd } from './chaos/embedded';
 import { kindsOf, noFaults, type SeedReport } from './chaos/kinds';
 import { inputsFor, poisoned } from './chaos/pipeline';
 import { expiryRule, isPauseWrite, isStale, planFor, seedFaults } from './chaos/plan';
+import {
+  EchoInvoker,
+  ExpiringStore,
+  FaultyInvoker,
+  Gate,
+  GatedStore,
+  KillableInvoker,
+  LossyStore,
+  randomLoss,
+  SlowDownStore,
+  seededRandom,
+  ThrottlingInvoker,
+} from './faults';
 import { CHAOS_STREAM } from './jobs/chaos-kinesis-job';
 
 const JOB = resolve(__dirname, 'jobs/chaos-kinesis-job.ts');

@@ -13,11 +13,11 @@ import { resolve } from 'node:path';
 import { ManualClock, MemoryStore, type Store } from '../src/engine';
 import { contextFor } from '../src/engine/api/job';
 import type { TaskResult, TaskSpec } from '../src/engine/exec';
-import { type FaultCounts, LossyStore } from '../src/engine/io/faults';
 import type { InvokeOptions, Invoker } from '../src/engine/io/ports';
 import { WorkerPoolInvoker } from '../src/engine/io/worker-pool';
 import { loadJobModule } from '../src/engine/runtime/job-loader';
 import { readManifest } from '../src/engine/schedule/manifest';
+import { type FaultCounts, LossyStore } from './faults';
 
 const JOB = resolve(__dirname, 'jobs/recovery-job.ts');
 const WORKER = resolve(__dirname, '../src/engine/runtime/worker-main.ts');

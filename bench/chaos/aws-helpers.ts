@@ -6,10 +6,10 @@ import { threadId } from 'node:worker_threads';
 import { GetRecordsCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-kinesis';
 import { readManifest } from '../../src/engine/catalog';
 import { isConditionFailed } from '../../src/engine/io/errors';
-import { seededRandom } from '../../src/engine/io/faults';
 import type { KinesisSender } from '../../src/engine/io/kinesis/calls';
 import { FaultyKinesis } from '../../src/engine/io/kinesis/faulty-kinesis';
 import type { Clock, Store } from '../../src/engine/io/ports';
+import { seededRandom } from '../faults';
 
 /**
  * A coordinator's view of the run's manual clock. The run sets the clock just past each batch tick, so a

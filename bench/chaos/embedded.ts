@@ -6,6 +6,9 @@
 import { ManualClock, MemoryStore, type Store, StoreSink, StreamingContext } from '../../src/engine';
 import { JobCatalog } from '../../src/engine/catalog';
 import { runTask, type TaskResult, type TaskSpec } from '../../src/engine/exec';
+import { InProcessInvoker } from '../../src/engine/io/in-process-invoker';
+import type { Invoker } from '../../src/engine/io/ports';
+import { type BatchInfo, Coordinator, CoordinatorCrash, lastCommittedBatch } from '../../src/engine/schedule';
 import {
   EchoInvoker,
   ExpiringStore,
@@ -18,10 +21,7 @@ import {
   SlowDownStore,
   seededRandom,
   ThrottlingInvoker,
-} from '../../src/engine/io/faults';
-import { InProcessInvoker } from '../../src/engine/io/in-process-invoker';
-import type { Invoker } from '../../src/engine/io/ports';
-import { type BatchInfo, Coordinator, CoordinatorCrash, lastCommittedBatch } from '../../src/engine/schedule';
+} from '../faults';
 import { compareOutputs, poisonDeadLetters, sinkOutputs } from './compare';
 import { kindsOf, noFaults, type SeedReport } from './kinds';
 import { chaosPipeline, inputsFor, poisoned, type Row } from './pipeline';

@@ -1,7 +1,7 @@
 /** The job every chaos run drives, and its input: a windowed and a stateful word count into one sink. */
 import type { DStream, Pair, StoreSink } from '../../src/engine';
-import { seededRandom } from '../../src/engine/io/faults';
 import { canonicalJson } from '../../src/engine/util/hash';
+import { seededRandom } from '../faults';
 
 export type Row = Pair<string, number> | Pair<string, [string, number]>;
 

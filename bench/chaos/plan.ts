@@ -2,8 +2,9 @@
  * What a seed injects and when: every kind has a batch where it happens for certain (so each seed sees
  * each kind), and most also happen at random. Everything comes from the seed's generator.
  */
-import { Bursts } from '../../src/engine/io/faults';
+
 import type { CrashPoint } from '../../src/engine/schedule';
+import { Bursts } from '../faults';
 import type { Kinds } from './kinds';
 
 export const CRASH_POINTS: CrashPoint[] = ['after-manifest', 'mid-fanout', 'before-commit', 'after-commit'];

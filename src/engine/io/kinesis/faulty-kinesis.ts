@@ -20,7 +20,7 @@ import {
   type GetShardIteratorCommandInput,
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-kinesis';
-import { seededRandom } from '../faults';
+import { seededRandom } from '../../util/seeded-random';
 import type { KinesisSender } from './calls';
 import { compareSequence } from './shards';
 

@@ -13,8 +13,8 @@ export {
   KillableInvoker,
   lambdaThrottle,
   ThrottlingInvoker,
-} from './faults/invokers';
-export { Bursts, type FailureSchedule, Gate, seededRandom } from './faults/random';
+} from './invokers';
+export { Bursts, type FailureSchedule, Gate, seededRandom } from './random';
 export {
   committedManifestTime,
   ExpiringStore,
@@ -26,4 +26,4 @@ export {
   SlowDownStore,
   StoreWrapper,
   s3SlowDown,
-} from './faults/stores';
+} from './stores';

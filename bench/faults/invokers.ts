@@ -1,5 +1,5 @@
-import { InvokeError } from '../errors';
-import type { InvokeOptions, Invoker } from '../ports';
+import { InvokeError } from '../../src/engine/io/errors';
+import type { InvokeOptions, Invoker } from '../../src/engine/io/ports';
 import { type FailureSchedule, Gate } from './random';
 
 export interface InvokerFaults {

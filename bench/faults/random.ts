@@ -1,4 +1,4 @@
-import { seededRandom } from '../../util/seeded-random';
+import { seededRandom } from '../../src/engine/util/seeded-random';
 
 export { seededRandom };
 

@@ -1,5 +1,5 @@
-import { StoreError } from '../errors';
-import type { Store, StoreEntry, VersionedObject, WriteCondition } from '../ports';
+import { StoreError } from '../../src/engine/io/errors';
+import type { Store, StoreEntry, VersionedObject, WriteCondition } from '../../src/engine/io/ports';
 import type { FaultCounts } from './invokers';
 import type { FailureSchedule, Gate } from './random';
 
