@@ -2,14 +2,15 @@
  * The Kinesis streams the jobs read (stage parameter `streams`: comma-separated stream names or ARNs of
  * existing streams), turned into the stream-read grant of serverless.iam.yml. Unset, the stack creates
  * one stream (`stream`) and the grant is on that stream only. A name is a stream of the stack's own
- * account and region; an ARN may name another. `streamArn` (one ARN) is the older spelling of `streams`.
+ * account and region. Jobs address streams by name (the functions' own account and region), so an ARN
+ * grants exactly what is given and is checked for form only. `streamArn` is the older spelling.
  */
 
 /** Kinesis stream names: 1-128 letters, digits, '_', '.' and '-' (so no IAM wildcard gets in). */
 const STREAM_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const STREAM_ARN = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/([A-Za-z0-9_.-]{1,128})$/;
 
-const EXAMPLE = '--param streams=orders,arn:aws:kinesis:eu-west-1:123456789012:stream/clicks';
+const EXAMPLE = '--param streams=orders,arn:aws:kinesis:us-east-1:123456789012:stream/clicks';
 
 const text = (value) => (value === undefined || value === null ? '' : String(value).trim());
 
