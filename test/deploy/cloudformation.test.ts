@@ -37,17 +37,30 @@ const userBuckets = {
   outputPrefix: 'sluice/out/',
 };
 
+// Two jobs of functions/jobs.ts reading two existing streams: one by name (in the stack's own account and
+// region), one by ARN.
+const twoJobs = ['wordcount', 'video-kinesis'];
+const namedStream = 'orders';
+const namedStreamArn = 'arn:aws:kinesis:us-east-1:123456789012:stream/orders';
+const streamByArn = 'arn:aws:kinesis:us-east-1:123456789012:stream/clicks';
+
 let defaults: Packaged;
 let custom: Packaged;
 let buckets: Packaged;
+let multi: Packaged;
 
 beforeAll(async () => {
   // One after the other: serverless-esbuild builds in the repository's .esbuild/ directory.
   defaults = await packageTemplate('citest');
   custom = await packageTemplate('citest', { streamArn: existingStream, alarmTopic });
   buckets = await packageTemplate('citest', userBuckets);
-  console.info(`serverless package took ${defaults.ms} ms, ${custom.ms} ms and ${buckets.ms} ms`);
-}, 240_000);
+  multi = await packageTemplate('citest', {
+    jobs: twoJobs.join(','),
+    streams: `${namedStream},${streamByArn}`,
+  });
+  const took = [defaults, custom, buckets, multi].map((p) => `${p.ms} ms`).join(', ');
+  console.info(`serverless package took ${took}`);
+}, 300_000);
 
 /** What the rendered template wires together, found by type and wiring. */
 function deployment(template: Template) {
@@ -63,13 +76,21 @@ function deployment(template: Template) {
   const store = String(coordinator.Properties.Environment.Variables.SLUICE_STORE);
   const [, bucketName, root] = /^s3:\/\/([^/]+)\/(.*)$/.exec(store) ?? [];
   const [bucketId, bucket] = only(template, 'AWS::S3::Bucket', (p) => p.BucketName === bucketName);
-  const [ruleId, rule] = only(template, 'AWS::Events::Rule', (p) =>
-    (p.Targets ?? []).some((t: Json) => t.Arn?.['Fn::GetAtt']?.[0] === coordinatorId),
-  );
-  const watchdogInput = JSON.parse(
-    rule.Properties.Targets.find((t: Json) => t.Arn['Fn::GetAtt'][0] === coordinatorId).Input,
-  );
+  // The watchdogs: every schedule rule that invokes the coordinator, with the event it sends.
+  const watchdogs = resourcesOfType(template, 'AWS::Events::Rule')
+    .filter(([, r]) =>
+      (r.Properties.Targets ?? []).some((t: Json) => t.Arn?.['Fn::GetAtt']?.[0] === coordinatorId),
+    )
+    .map(([ruleId, rule]) => {
+      const targets = rule.Properties.Targets.filter((t: Json) => t.Arn['Fn::GetAtt'][0] === coordinatorId);
+      if (targets.length !== 1)
+        throw new Error(`rule ${ruleId} invokes the coordinator ${targets.length} times`);
+      return { ruleId, rule, input: JSON.parse(targets[0].Input) };
+    });
+  // A deployment of one job: its one watchdog (tests of several jobs read `watchdogs`).
+  const [{ ruleId, rule, input: watchdogInput }] = watchdogs;
   return {
+    watchdogs,
     coordinatorId,
     coordinator,
     taskId,
@@ -311,7 +332,8 @@ describe('the rendered CloudFormation template', () => {
 
   it('runs a watchdog every minute and sends coordinator failures to a queue with an alarm', () => {
     const { template } = defaults;
-    const { rule, watchdogInput, job, coordinatorId, coordinatorRole } = deployment(template);
+    const { watchdogs, rule, watchdogInput, job, coordinatorId, coordinatorRole } = deployment(template);
+    expect(watchdogs).toHaveLength(1);
     expect(rule.Properties.ScheduleExpression).toBe('rate(1 minute)');
     expect(rule.Properties.State).toBe('ENABLED');
     expect(watchdogInput).toEqual({ job, watchdog: true });
@@ -376,6 +398,105 @@ describe('the rendered CloudFormation template', () => {
       expect(resolveList(template, alarm.Properties.AlarmActions)).toBeUndefined();
     }
   });
+});
+
+describe('the rendered template for two jobs reading two existing streams', () => {
+  it('runs one watchdog a minute per job, each sending its own job', () => {
+    const { watchdogs } = deployment(multi.template);
+    expect(watchdogs.map((w) => w.input)).toEqual(twoJobs.map((job) => ({ job, watchdog: true })));
+    for (const { rule } of watchdogs) {
+      expect(rule.Properties.ScheduleExpression).toBe('rate(1 minute)');
+      expect(rule.Properties.State).toBe('ENABLED');
+    }
+  });
+
+  it('lets the coordinators of both jobs run at once, each overlapping its successor', () => {
+    const { coordinator } = deployment(multi.template);
+    expect(coordinator.Properties.ReservedConcurrentExecutions).toBe(2 * twoJobs.length);
+  });
+
+  it("lets the coordinator read, write, delete and list each job's areas, and nothing of any other job", () => {
+    const { coordinatorRole, objectArn, bucketArn } = deployment(multi.template);
+    for (const job of twoJobs) {
+      const { fences, taskOutputs, otherJobs } = keys(job);
+      for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']) {
+        for (const key of [...fences, ...taskOutputs]) {
+          expect({ action, key, ok: surelyAllows(coordinatorRole, action, objectArn(key)) }).toEqual({
+            action,
+            key,
+            ok: true,
+          });
+        }
+        for (const key of otherJobs) {
+          expect({ action, key, ok: mayAllow(coordinatorRole, action, objectArn(key)) }).toEqual({
+            action,
+            key,
+            ok: false,
+          });
+        }
+      }
+      expectListing(coordinatorRole, bucketArn, job);
+    }
+  });
+
+  it("lets tasks write each job's outputs, read its areas, and never write its fences", () => {
+    const { taskRole, objectArn, bucketArn } = deployment(multi.template);
+    const denies = taskRole.filter((s) => s.Effect === 'Deny' && s.Action.includes('s3:PutObject'));
+    for (const job of twoJobs) {
+      const { fences, taskOutputs, otherJobs } = keys(job);
+      for (const key of taskOutputs) {
+        expect({ key, put: surelyAllows(taskRole, 's3:PutObject', objectArn(key)) }).toEqual({
+          key,
+          put: true,
+        });
+      }
+      for (const key of [...fences, ...taskOutputs]) {
+        expect({ key, get: surelyAllows(taskRole, 's3:GetObject', objectArn(key)) }).toEqual({
+          key,
+          get: true,
+        });
+      }
+      for (const key of [...fences, ...otherJobs]) {
+        expect({ key, put: mayAllow(taskRole, 's3:PutObject', objectArn(key)) }).toEqual({ key, put: false });
+      }
+      for (const key of otherJobs) {
+        expect({ key, get: mayAllow(taskRole, 's3:GetObject', objectArn(key)) }).toEqual({ key, get: false });
+      }
+      // The explicit Deny itself names every fence of every job, whatever the Allows grant.
+      for (const key of fences) {
+        const denied = denies.some((s) => s.Resource.some((r) => wildcard(r).test(objectArn(key))));
+        expect({ key, denied }).toEqual({ key, denied: true });
+      }
+      expectListing(taskRole, bucketArn, job);
+    }
+  });
+
+  it('reads exactly the named streams, by ARN or by name in its own region and account, and creates none', () => {
+    const { template } = multi;
+    const { coordinatorRole, taskRole } = deployment(template);
+    const created = resourcesOfType(template, 'AWS::Kinesis::Stream').filter(
+      ([, s]) => s.Condition === undefined || isTrue(template, s.Condition),
+    );
+    expect(created).toEqual([]);
+    for (const role of [coordinatorRole, taskRole]) {
+      const kinesis = role.filter((s) => s.Action.some((a) => /^kinesis:/i.test(a)));
+      expect(kinesis.map((s) => s.Resource)).toEqual([[namedStreamArn, streamByArn]]);
+      for (const stream of [namedStreamArn, streamByArn]) {
+        for (const action of ['DescribeStreamSummary', 'ListShards', 'GetShardIterator', 'GetRecords']) {
+          expect(surelyAllows(role, `kinesis:${action}`, stream)).toBe(true);
+        }
+        expect(mayAllow(role, 'kinesis:PutRecords', stream)).toBe(false);
+      }
+      const unnamed = 'arn:aws:kinesis:us-east-1:123456789012:stream/sluice-citest-events';
+      expect(mayAllow(role, 'kinesis:GetRecords', unnamed)).toBe(false);
+    }
+  });
+
+  it('refuses to package a job that functions/jobs.ts does not register, naming it', async () => {
+    await expect(packageTemplate('citest', { jobs: 'wordcount,clicks' })).rejects.toThrow(
+      /job 'clicks' in jobs is not registered in functions\/jobs\.ts/,
+    );
+  }, 120_000);
 });
 
 describe('the rendered template for an existing stream and an alarm topic', () => {
