@@ -11,7 +11,10 @@ export function deployCommand(program: Command): void {
     .description('deploy the coordinator and task functions with the Serverless Framework (serverless.yml)')
     .option('--stage <stage>', 'the stage to deploy (serverless --stage)', 'dev')
     .option('--region <region>', 'the AWS region (default: the provider region in serverless.yml)')
-    .option('--param <name=value...>', 'stage parameters, e.g. stream=orders streamArn=arn:aws:kinesis:...')
+    .option(
+      '--param <name=value...>',
+      'stage parameters, e.g. jobs=wordcount,clicks streams=orders,arn:aws:kinesis:...',
+    )
     .action(async (flags: { stage: string; region?: string; param?: string[] }) => {
       const args = ['deploy', '--stage', flags.stage];
       if (flags.region) args.push('--region', flags.region);
