@@ -163,15 +163,16 @@ export async function runAwsChaosSeed(seed: number, batches: number): Promise<Se
         leaseTtlMs: LEASE_TTL_MS,
         retry: { maxAttempts: 10, backoffMs: 20, maxBackoffMs: 200 },
         speculation: { minThresholdMs: 30 },
-        crashAt: (point, time) => {
-          // A woken stale coordinator must show how the fence stops it, not die of an injected crash first.
-          if (woken.has(gate)) return false;
-          const forced = armed.crash && time === plan.crash.batch * 1000 && point === plan.crash.point;
-          if (forced) armed.crash = false;
-          return forced || random() < 0.01;
-        },
       },
     });
+    // Set before its first batch: a started coordinator waits for the next batch time on its clock.
+    coordinator.context.coordinator!.crashAt = (point, time) => {
+      // A woken stale coordinator must show how the fence stops it, not die of an injected crash first.
+      if (woken.has(gate)) return false;
+      const forced = armed.crash && time === plan.crash.batch * 1000 && point === plan.crash.point;
+      if (forced) armed.crash = false;
+      return forced || random() < 0.01;
+    };
     return { coordinator, clock: own, gate, event };
   };
 

@@ -147,9 +147,9 @@ export async function runToEnd(inputs: string[][], store: Store, faults?: SeedFa
       speculation: { minThresholdMs: 15, checkEveryMs: 5 },
       batchRetries: 3,
       batchRetryBackoffMs: 50,
-      crashAt,
       onBatch,
     });
+    coordinator.crashAt = crashAt;
     const done = coordinator.run({ batches }).then(
       (): Outcome => ({ kind: 'finished' }),
       (error: unknown): Outcome => ({ kind: 'failed', error }),

@@ -18,7 +18,6 @@ import { checkPartitions } from '../plan';
 import {
   type BatchInfo,
   Coordinator,
-  type CrashPoint,
   type ExchangePolicy,
   type RetryPolicy,
   type SpeculationPolicy,
@@ -62,8 +61,6 @@ export interface StartOptions {
   workers?: number;
   retry?: Partial<RetryPolicy>;
   speculation?: Partial<SpeculationPolicy>;
-  /** Fault injection (chaos tests): crash the coordinator at named points of a batch. */
-  crashAt?: (point: CrashPoint, batchTime: number) => boolean;
   /** Names this coordinator in the job's lease (default: a random id). */
   owner?: string;
   /** How long the lease lasts without renewal (default: three batch intervals plus 30 s). */
@@ -242,7 +239,6 @@ export class StreamingContext {
       retry: options.retry,
       speculation: options.speculation,
       owner: options.owner,
-      crashAt: options.crashAt,
       leaseTtlMs: options.leaseTtlMs,
       batchRetries: options.batchRetries,
       batchRetryBackoffMs: options.batchRetryBackoffMs,

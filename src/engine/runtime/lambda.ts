@@ -106,7 +106,6 @@ export interface CoordinatorStartOptions {
   wrapInvoker?: (invoker: Invoker<TaskSpec, TaskResult>) => Invoker<TaskSpec, TaskResult>;
   start?: Pick<
     StartOptions,
-    | 'crashAt'
     | 'owner'
     | 'leaseTtlMs'
     | 'retry'

@@ -2,7 +2,6 @@ import type { TaskResult, TaskSpec } from '../exec';
 import type { DStreamGraph } from '../graph';
 import type { Clock, Invoker, Store } from '../io/ports';
 import type { BatchInfo } from './batch-info';
-import type { CrashPoint } from './errors';
 import type { StreamingListener } from './listener-bus';
 import type { SpeculationPolicy } from './speculation';
 import type { ExchangePolicy, RetryPolicy } from './task-launcher';
@@ -21,8 +20,6 @@ export interface CoordinatorOptions {
   onBatch?: (info: BatchInfo) => void;
   /** Backup copies of slow tasks; on by default (75% finished, 1.5x their median, at least 100 ms). */
   speculation?: Partial<SpeculationPolicy>;
-  /** Fault injection: crash (throw CoordinatorCrash) when this returns true at a crash point. */
-  crashAt?: (point: CrashPoint, batchTime: number) => boolean;
   /** Identifies this coordinator in the lease (default: a random id). */
   owner?: string;
   /** How long the lease lasts without renewal (default: three batch intervals plus 30 s). */

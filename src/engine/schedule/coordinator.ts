@@ -41,6 +41,11 @@ export class Coordinator {
   /** What the coordinator holds between batches, and how each batch's stages are run. */
   private readonly data: DataPlane;
   private successor?: string;
+  /**
+   * Fault injection for the chaos suite, set on a coordinator it built; never set in production: when
+   * it returns true at a crash point, the coordinator dies there (throws CoordinatorCrash).
+   */
+  crashAt?: (point: CrashPoint, batchTime: number) => boolean;
 
   private readonly options: CoordinatorOptions;
   /** Where everything that happens is posted (see listener-bus.ts). */
@@ -144,7 +149,7 @@ export class Coordinator {
   }
 
   private maybeCrash(point: CrashPoint, time: number): void {
-    if (this.options.crashAt?.(point, time)) throw new CoordinatorCrash(point, time);
+    if (this.crashAt?.(point, time)) throw new CoordinatorCrash(point, time);
   }
 
   /**

@@ -47,8 +47,8 @@ async function runJob<T>(
     batches: batches ?? inputs.length,
     retry: { backoffMs: 0 },
     leaseTtlMs: 1000,
-    crashAt,
   });
+  if (crashAt) ssc.coordinator!.crashAt = crashAt;
   return ssc.awaitTermination().then(
     () => undefined,
     (error: unknown) => error,
