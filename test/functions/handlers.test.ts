@@ -50,6 +50,52 @@ describe('Lambda handlers', () => {
     ).rejects.toThrow(/field 'partition'/);
   });
 
+  it('task handler logs a failed task as one JSON line with job, batch time, stage, task and attempt', async () => {
+    const lines: string[] = [];
+    const capture = (chunk: unknown) => {
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((l) => l.trim() !== ''),
+      );
+      return true;
+    };
+    // Errors go to stderr, the rest to stdout; CloudWatch takes both.
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+    const event = {
+      v: 1,
+      job: 'fast',
+      zeroTime: 0,
+      batchTime: 100,
+      kind: 'result',
+      node: 's1.0@100',
+      partition: 'x',
+      attempt: 2,
+    };
+    try {
+      await expect(
+        taskHandler(
+          event,
+          lambdaContext(() => 1000),
+        ),
+      ).rejects.toThrow(/field 'partition'/);
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+    const failed = lines.map((line) => JSON.parse(line)).find((entry) => entry.message === 'task failed');
+    expect(failed).toMatchObject({
+      level: 'ERROR',
+      service: 'sluice-task',
+      job: 'fast',
+      batchTime: 100,
+      stage: 's1.0@100',
+      attempt: 2,
+    });
+    expect(failed.error.message).toMatch(/field 'partition'/);
+  });
+
   it('coordinator handler rejects an event without a job', async () => {
     await expect(
       coordinatorHandler(

@@ -31,6 +31,29 @@ export function coordinatorTelemetry(): { logger: Logger; metrics: Metrics } {
   };
 }
 
+/** The task function's logger (service `sluice-task`). */
+export function taskLogger(): Logger {
+  return new Logger({ serviceName: 'sluice-task' });
+}
+
+/** The keys every log line of a task carries, read from its (not yet validated) event. */
+export function taskLogKeys(event: unknown): Record<string, string | number> {
+  const spec = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  const keys: Record<string, string | number> = {};
+  const fields: [string, string][] = [
+    ['job', 'job'],
+    ['batchTime', 'batchTime'],
+    ['node', 'stage'],
+    ['partition', 'task'],
+    ['attempt', 'attempt'],
+  ];
+  for (const [field, key] of fields) {
+    const value = spec[field];
+    if (typeof value === 'string' || typeof value === 'number') keys[key] = value;
+  }
+  return keys;
+}
+
 export function telemetryListener(logger: Logger, metrics: Metrics): StreamingListener {
   return {
     onStreamingStarted: (e) =>
