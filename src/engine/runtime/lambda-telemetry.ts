@@ -7,6 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { awsRequests } from '../io/metering/request-counts';
 import type { StreamingListener } from '../schedule';
+import { summarize } from '../schedule/batch-summary';
 
 /** Metric names, as the CloudWatch alarms and docs name them. */
 export const METRICS = {
@@ -64,12 +65,7 @@ export function telemetryListener(logger: Logger, metrics: Metrics): StreamingLi
         nextBatchTime: e.nextBatchTime,
       }),
     onBatchCompleted: ({ info, manifest }) => {
-      const retries = manifest.stages.reduce(
-        (sum, s) => sum + Math.max(0, s.attempts - s.partitions - (s.speculated ?? 0)),
-        0,
-      );
-      const speculated = manifest.stages.reduce((sum, s) => sum + (s.speculated ?? 0), 0);
-      const recovered = manifest.recovery?.lost.length ?? 0;
+      const batch = summarize(manifest);
       const totalDelayMs = info.schedulingDelayMs + info.processingMs;
       logger.info('batch committed', {
         batchTime: info.batchTime,
@@ -79,9 +75,9 @@ export function telemetryListener(logger: Logger, metrics: Metrics): StreamingLi
         totalDelayMs,
         lagMs: info.lagMs,
         tasks: info.tasks,
-        retries,
-        speculated,
-        recovered,
+        retries: batch.retries,
+        speculated: batch.speculated,
+        recovered: batch.recoveredPartitions,
         deadLetters: info.deadLetters,
         requests: info.requests,
       });
@@ -92,9 +88,9 @@ export function telemetryListener(logger: Logger, metrics: Metrics): StreamingLi
       metrics.addMetric(METRICS.schedulingDelay, MetricUnit.Milliseconds, info.schedulingDelayMs);
       metrics.addMetric(METRICS.totalDelay, MetricUnit.Milliseconds, totalDelayMs);
       if (info.lagMs !== undefined) metrics.addMetric(METRICS.sourceLag, MetricUnit.Milliseconds, info.lagMs);
-      metrics.addMetric(METRICS.taskRetries, MetricUnit.Count, retries);
-      metrics.addMetric(METRICS.speculativeTasks, MetricUnit.Count, speculated);
-      metrics.addMetric(METRICS.recoveredPartitions, MetricUnit.Count, recovered);
+      metrics.addMetric(METRICS.taskRetries, MetricUnit.Count, batch.retries);
+      metrics.addMetric(METRICS.speculativeTasks, MetricUnit.Count, batch.speculated);
+      metrics.addMetric(METRICS.recoveredPartitions, MetricUnit.Count, batch.recoveredPartitions);
       metrics.addMetric(METRICS.deadLetters, MetricUnit.Count, info.deadLetters);
       metrics.addMetric(METRICS.awsRequests, MetricUnit.Count, awsRequests(info.requests));
       metrics.publishStoredMetrics();

@@ -1,4 +1,4 @@
-export { type BatchSummary, type ShardLag, summarize } from './batch-summary';
+export { type BatchSummary, type ShardLag, summarize } from '../schedule/batch-summary';
 export { DashboardListenError, NoBatchesError, StoreUnreadableError, UiError } from './errors';
 export { ManifestFeed } from './manifest-feed';
 export { dashboardForRunningJob, dashboardFromStore, type ListenOptions } from './open-dashboard';

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BatchManifest } from '../catalog';
-import { summarize } from './batch-summary';
+import { summarize } from '../schedule/batch-summary';
 import { DashboardListenError } from './errors';
 import type { ManifestFeed } from './manifest-feed';
 import { loadStaticFiles } from './static-files';

@@ -53,7 +53,7 @@ function describe(status: JobStatus): string {
     b.speculated,
     b.recoveredPartitions,
     b.deadLetters,
-    b.awsRequests,
+    b.requests,
   ]);
   const failures = status.batches
     .filter((b) => b.error)

@@ -1,11 +1,11 @@
 /**
- * One row of the dashboard per batch, computed from its manifest alone so that a live event and a
- * manifest read back from the store give the same numbers.
+ * One batch in numbers, computed from its manifest alone, so that a live event and a manifest read back
+ * from the store give the same figures: the dashboard's rows, `sluice status`, the Lambda metrics.
  */
 import type { BatchManifest } from '../catalog';
 import { PRICES } from '../cost/prices';
 import { awsRequests, lambdaGbSeconds } from '../io/metering/request-counts';
-import { countDeadLetters, maxLag } from '../schedule/batch-info';
+import { countDeadLetters, maxLag } from './batch-info';
 
 export interface ShardLag {
   input: string;
